@@ -1,0 +1,65 @@
+// Package buildinfo holds what the linker stamps into tern: version, commit
+// and build date. It is the single answer to "which tern is this?", shared by
+// `tern version`, `tern --version` and `tern doctor`.
+//
+// The release build sets the variables with
+//
+//	-X github.com/tern-agent/tern/agent/internal/buildinfo.version=1.2.3
+//	-X github.com/tern-agent/tern/agent/internal/buildinfo.commit=<sha>
+//	-X github.com/tern-agent/tern/agent/internal/buildinfo.date=<RFC 3339>
+//
+// A plain `go build` leaves them at "dev" and "unknown".
+package buildinfo
+
+import "runtime"
+
+// Stamped at link time; see the package comment.
+var (
+	version = "dev"
+	commit  = "unknown"
+	date    = "unknown"
+)
+
+// Info describes this binary. The JSON keys are a public contract: installers,
+// the npm launcher and bug reports read them.
+type Info struct {
+	Version string `json:"version"`
+	Commit  string `json:"commit"`
+	Date    string `json:"date"`
+	Go      string `json:"go"`
+	OS      string `json:"os"`
+	Arch    string `json:"arch"`
+	Target  string `json:"target"`
+}
+
+// Get returns the stamped build information of the running binary.
+func Get() Info {
+	return Info{
+		Version: version,
+		Commit:  commit,
+		Date:    date,
+		Go:      runtime.Version(),
+		OS:      runtime.GOOS,
+		Arch:    runtime.GOARCH,
+		Target:  Target(runtime.GOOS, runtime.GOARCH),
+	}
+}
+
+// Target names a GOOS/GOARCH pair the way release archives do
+// (linux-x64, darwin-arm64, windows-x64), so a user can match what
+// `tern --version` prints to the archive they should download.
+func Target(goos, goarch string) string {
+	switch goarch {
+	case "amd64":
+		goarch = "x64"
+	case "386":
+		goarch = "x86"
+	}
+	return goos + "-" + goarch
+}
+
+// String is the one-line form printed by `tern --version`. Its first two
+// words are always "tern <version>", which installers parse.
+func (i Info) String() string {
+	return "tern " + i.Version + " (commit " + i.Commit + ", built " + i.Date + ", " + i.Go + ", " + i.Target + ")"
+}

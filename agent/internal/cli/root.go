@@ -1,0 +1,100 @@
+// Package cli holds tern's cobra commands. Commands stay thin: they parse
+// flags, call a package that does the work, and print its result.
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tern-agent/tern/agent/internal/buildinfo"
+)
+
+// exitError carries an exit code out of a command; its message, if any, has
+// been printed already or is printed by Execute.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+// Execute runs tern with args and returns its exit code.
+func Execute(args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "tern: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "tern: %v\n", err)
+	return 2 // a usage error: cobra reports bad flags and arguments here
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	var showVersion, asJSON bool
+	root := &cobra.Command{
+		Use:           "tern",
+		Short:         "tern, a coding agent that runs commands in a sandbox",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if showVersion {
+				return printVersion(cmd.OutOrStdout(), asJSON)
+			}
+			return cmd.Help()
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.Flags().BoolVar(&showVersion, "version", false, "print the version and exit")
+	root.Flags().BoolVar(&asJSON, "json", false, "with --version: print JSON")
+	root.AddCommand(newVersion(), newSandbox(), newDoctor())
+	return root
+}
+
+func newVersion() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print version, commit, build date, Go version and target",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return printVersion(cmd.OutOrStdout(), asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON with the keys version, commit, date, go, os, arch and target")
+	return cmd
+}
+
+func printVersion(w io.Writer, asJSON bool) error {
+	info := buildinfo.Get()
+	if asJSON {
+		return writeJSON(w, info)
+	}
+	_, err := fmt.Fprintln(w, info.String())
+	return err
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+

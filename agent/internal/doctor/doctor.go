@@ -1,0 +1,160 @@
+// Package doctor diagnoses whether tern can do its job on this machine: which
+// helpers it found and how, and whether the default sandbox mode works. It
+// reports; it never changes the machine.
+package doctor
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tern-agent/tern/agent/internal/buildinfo"
+	"github.com/tern-agent/tern/agent/internal/helpers"
+	"github.com/tern-agent/tern/agent/internal/sandbox"
+)
+
+// Report is what `tern doctor --json` prints. Its keys are a public
+// contract, read by bug reports and the installers' smoke tests.
+type Report struct {
+	Tern       buildinfo.Info    `json:"tern"`
+	Executable string            `json:"executable"`
+	Helpers    []HelperReport    `json:"helpers"`
+	Sandbox    SandboxReport     `json:"sandbox"`
+	Problems   []sandbox.Problem `json:"problems"`
+}
+
+// HelperReport describes one helper: where it was found and what it is, or
+// every place that was searched.
+type HelperReport struct {
+	Name    string              `json:"name"`
+	Found   bool                `json:"found"`
+	Path    string              `json:"path,omitempty"`
+	Source  helpers.Source      `json:"source,omitempty"`
+	Version string              `json:"version,omitempty"`
+	SHA256  string              `json:"sha256,omitempty"`
+	Error   string              `json:"error,omitempty"`
+	Tried   []helpers.Candidate `json:"tried,omitempty"`
+}
+
+// SandboxReport describes what the host offers and what the default mode gets.
+type SandboxReport struct {
+	DefaultMode sandbox.Mode    `json:"default_mode"`
+	Backend     sandbox.Backend `json:"backend,omitempty"` // for the default mode; empty when none works
+	TrialRun    string          `json:"trial_run,omitempty"`
+	Host        sandbox.Host    `json:"host"`
+}
+
+// Run gathers the report. It starts the default sandbox once, running this
+// binary's `version` inside it, because only a real run proves that the
+// kernel lets the sandbox set itself up.
+func Run(ctx context.Context) Report {
+	r := Report{Tern: buildinfo.Get(), Problems: []sandbox.Problem{}}
+	exe, err := helpers.Executable()
+	if err != nil {
+		r.Problems = append(r.Problems, sandbox.Problem{Subject: "executable", Detail: err.Error()})
+	}
+	r.Executable = exe
+
+	host := sandbox.Probe()
+	r.Sandbox = SandboxReport{DefaultMode: sandbox.DefaultMode, Host: host}
+	if host.OS == "linux" {
+		r.Helpers = append(r.Helpers, describeBwrap(host))
+	}
+
+	policy, err := sandbox.NewPolicy(sandbox.DefaultMode, os.TempDir(), nil, false)
+	if err != nil {
+		r.Problems = append(r.Problems, sandbox.Problem{Subject: "sandbox", Detail: err.Error()})
+		return r
+	}
+	plan, err := host.Plan(policy)
+	var unavailable *sandbox.UnavailableError
+	switch {
+	case errors.As(err, &unavailable):
+		r.Problems = append(r.Problems, unavailable.Problems...)
+		return r
+	case err != nil:
+		r.Problems = append(r.Problems, sandbox.Problem{Subject: "sandbox", Detail: err.Error()})
+		return r
+	}
+	r.Sandbox.Backend = plan.Backend
+	if exe != "" {
+		r.Sandbox.TrialRun = "ok"
+		if p := trialRun(ctx, plan, policy, exe); p != nil {
+			r.Sandbox.TrialRun = "failed"
+			r.Problems = append(r.Problems, *p)
+		}
+	}
+	return r
+}
+
+func describeBwrap(h sandbox.Host) HelperReport {
+	hr := HelperReport{Name: "bwrap"}
+	if h.Bwrap == nil {
+		hr.Error = h.BwrapErr
+		var nf *helpers.NotFoundError
+		if _, err := helpers.FindBwrap(); errors.As(err, &nf) {
+			hr.Tried = nf.Tried
+		}
+		return hr
+	}
+	hr.Found, hr.Path, hr.Source, hr.Version = true, h.Bwrap.Path, h.Bwrap.Source, h.Bwrap.Version
+	if hr.Version == "" {
+		if v, err := helpers.BwrapVersion(hr.Path); err == nil {
+			hr.Version = v
+		} else {
+			hr.Error = err.Error()
+		}
+	}
+	if sum, err := fileSHA256(hr.Path); err == nil {
+		hr.SHA256 = sum
+	} else {
+		hr.Error = err.Error()
+	}
+	return hr
+}
+
+func trialRun(ctx context.Context, plan sandbox.Plan, policy sandbox.Policy, exe string) *sandbox.Problem {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	code, err := plan.Run(ctx, policy, sandbox.Command{
+		Argv:   []string{exe, "version"},
+		Stdout: io.Discard,
+		Stderr: &out,
+	})
+	if err == nil && code == 0 {
+		return nil
+	}
+	detail := fmt.Sprintf("running `tern version` in the %s sandbox exited %d", plan.Backend, code)
+	if err != nil {
+		detail += ": " + err.Error()
+	}
+	if msg := strings.TrimSpace(out.String()); msg != "" {
+		detail += ": " + msg
+	}
+	return &sandbox.Problem{
+		Subject: string(plan.Backend),
+		Detail:  detail,
+		Remedy:  "if this runs in a container, allow it to create namespaces (docker run --security-opt seccomp=unconfined --cap-add SYS_ADMIN), or set " + helpers.EnvBwrap + " to a working bwrap",
+	}
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

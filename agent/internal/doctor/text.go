@@ -1,0 +1,82 @@
+package doctor
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/tern-agent/tern/agent/internal/helpers"
+)
+
+// WriteText prints the report for a person: facts first, then one line per
+// problem with its remedy.
+func (r Report) WriteText(w io.Writer) {
+	fmt.Fprintln(w, r.Tern.String())
+	fmt.Fprintf(w, "executable: %s\n", r.Executable)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if len(r.Helpers) > 0 {
+		fmt.Fprintln(tw, "\nhelpers")
+		for _, h := range r.Helpers {
+			if !h.Found {
+				fmt.Fprintf(tw, "  %s\tnot found\n", h.Name)
+				for _, c := range h.Tried {
+					fmt.Fprintf(tw, "    %s\t%s: %s\n", c.Source, c.Path, c.Reason)
+				}
+				continue
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t(%s)\n", h.Name, h.Path, sourceText(h.Source))
+			fmt.Fprintf(tw, "  \tversion %s\tsha256 %s\n", h.Version, h.SHA256)
+		}
+	}
+
+	s := r.Sandbox
+	fmt.Fprintln(tw, "\nsandbox")
+	backend := string(s.Backend)
+	if backend == "" {
+		backend = "unavailable"
+	} else if s.TrialRun != "" {
+		backend += " (trial run " + s.TrialRun + ")"
+	}
+	fmt.Fprintf(tw, "  default mode\t%s via %s\n", s.DefaultMode, backend)
+	switch s.Host.OS {
+	case "linux":
+		fmt.Fprintf(tw, "  user namespaces\t%s\n", yesNo(s.Host.UserNS.OK, s.Host.UserNS.Detail))
+		if s.Host.LandlockABI > 0 {
+			fmt.Fprintf(tw, "  landlock\tABI %d\n", s.Host.LandlockABI)
+		} else {
+			fmt.Fprintf(tw, "  landlock\tno: %s\n", s.Host.LandlockErr)
+		}
+	case "darwin":
+		fmt.Fprintf(tw, "  sandbox-exec\t%s\n", yesNo(s.Host.SandboxExec != "", s.Host.SandboxExec))
+	}
+	tw.Flush()
+
+	if len(r.Problems) == 0 {
+		fmt.Fprintln(w, "\nno problems found")
+		return
+	}
+	fmt.Fprintf(w, "\n%d problem(s):\n", len(r.Problems))
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "  - %s\n", p)
+	}
+}
+
+func sourceText(s helpers.Source) string {
+	switch s {
+	case helpers.FromEnv:
+		return "from " + helpers.EnvBwrap
+	case helpers.Bundled:
+		return "shipped with tern"
+	case helpers.FromPath:
+		return "found on PATH"
+	}
+	return string(s)
+}
+
+func yesNo(ok bool, detail string) string {
+	if ok {
+		return "yes: " + detail
+	}
+	return "no: " + detail
+}

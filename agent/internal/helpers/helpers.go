@@ -1,0 +1,229 @@
+// Package helpers finds the native helper binaries that tern runs, today only
+// bwrap (bubblewrap), the Linux sandbox.
+//
+// Every release target ships one tree, whichever door installs it (archive,
+// npm platform package, container image):
+//
+//	bin/tern[.exe]
+//	libexec/tern/<helpers>
+//	LICENSE
+//	THIRD_PARTY_NOTICES.md
+//
+// FindBwrap looks, in this order, at
+//
+//  1. the TERN_BWRAP environment variable: an explicit choice, so a bad
+//     value is an error rather than a reason to look elsewhere;
+//  2. libexec/tern/bwrap in the tree the running binary was installed from,
+//     found by resolving the binary's own path through symlinks (an
+//     installer's ~/.local/bin/tern link, npm's bin link);
+//  3. bwrap on PATH, taken only if its version is at least MinBwrapVersion.
+//
+// This package never runs a helper for any other purpose than asking its
+// version, and never decides whether sandboxing is possible: that is the
+// sandbox package's job.
+package helpers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EnvBwrap names the environment variable that overrides bwrap discovery.
+const EnvBwrap = "TERN_BWRAP"
+
+// MinBwrapVersion is the oldest bwrap taken from PATH. 0.4.1 fixed
+// CVE-2020-5291 (privilege escalation in setuid installs), and every flag the
+// sandbox passes exists there.
+const MinBwrapVersion = "0.4.1"
+
+// Source says how a helper was found.
+type Source string
+
+const (
+	FromEnv   Source = "env"     // named by TERN_BWRAP
+	Bundled   Source = "bundled" // shipped in libexec/tern beside the binary
+	FromPath  Source = "path"    // found on PATH
+	NotFound  Source = ""        // not found at all
+	helperDir        = "libexec/tern"
+)
+
+// Helper is a helper binary that was found.
+type Helper struct {
+	Name    string `json:"name"`
+	Path    string `json:"path"`
+	Source  Source `json:"source"`
+	Version string `json:"version,omitempty"` // filled when it was checked
+}
+
+// Candidate is a place that was looked at, with the reason it was passed
+// over; doctor and error messages print these so a user sees the whole search.
+type Candidate struct {
+	Path   string `json:"path"`
+	Source Source `json:"source"`
+	Reason string `json:"reason"`
+}
+
+// NotFoundError lists every place FindBwrap looked.
+type NotFoundError struct {
+	Name  string
+	Tried []Candidate
+}
+
+func (e *NotFoundError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s not found", e.Name)
+	for _, c := range e.Tried {
+		fmt.Fprintf(&b, "; %s %s: %s", c.Source, c.Path, c.Reason)
+	}
+	return b.String()
+}
+
+// Finder holds what discovery depends on, so tests can fake the environment.
+// The zero value is not usable; use System.
+type Finder struct {
+	Getenv     func(string) string
+	Executable func() (string, error)
+	LookPath   func(string) (string, error)
+	Version    func(path string) (string, error)
+}
+
+// System is the Finder for the running process.
+var System = Finder{
+	Getenv:     os.Getenv,
+	Executable: Executable,
+	LookPath:   exec.LookPath,
+	Version:    BwrapVersion,
+}
+
+// FindBwrap finds bwrap for the running binary; see the package comment for
+// the order. It returns a *NotFoundError when no usable bwrap exists, and a
+// plain error when TERN_BWRAP names something unusable.
+func FindBwrap() (Helper, error) { return System.FindBwrap() }
+
+// FindBwrap is FindBwrap with this Finder's view of the world.
+func (f Finder) FindBwrap() (Helper, error) {
+	const name = "bwrap"
+	if p := f.Getenv(EnvBwrap); p != "" {
+		if err := checkExecutable(p); err != nil {
+			return Helper{}, fmt.Errorf("%s=%s: %w; point it at a bwrap binary or unset it", EnvBwrap, p, err)
+		}
+		return Helper{Name: name, Path: p, Source: FromEnv}, nil
+	}
+
+	var tried []Candidate
+	tried = append(tried, Candidate{Source: FromEnv, Path: EnvBwrap, Reason: "not set"})
+
+	if dir, err := f.bundledDir(); err != nil {
+		tried = append(tried, Candidate{Source: Bundled, Reason: err.Error()})
+	} else {
+		p := filepath.Join(dir, name)
+		if err := checkExecutable(p); err != nil {
+			tried = append(tried, Candidate{Source: Bundled, Path: p, Reason: err.Error()})
+		} else {
+			return Helper{Name: name, Path: p, Source: Bundled}, nil
+		}
+	}
+
+	p, err := f.LookPath(name)
+	if err != nil {
+		tried = append(tried, Candidate{Source: FromPath, Path: name, Reason: "not on PATH"})
+		return Helper{}, &NotFoundError{Name: name, Tried: tried}
+	}
+	v, err := f.Version(p)
+	if err != nil {
+		tried = append(tried, Candidate{Source: FromPath, Path: p, Reason: err.Error()})
+		return Helper{}, &NotFoundError{Name: name, Tried: tried}
+	}
+	if CompareVersions(v, MinBwrapVersion) < 0 {
+		tried = append(tried, Candidate{Source: FromPath, Path: p,
+			Reason: fmt.Sprintf("version %s is older than the minimum %s", v, MinBwrapVersion)})
+		return Helper{}, &NotFoundError{Name: name, Tried: tried}
+	}
+	return Helper{Name: name, Path: p, Source: FromPath, Version: v}, nil
+}
+
+// BundledDir is libexec/tern in the tree the running binary belongs to.
+func BundledDir() (string, error) { return System.bundledDir() }
+
+func (f Finder) bundledDir() (string, error) {
+	exe, err := f.Executable()
+	if err != nil {
+		return "", fmt.Errorf("cannot locate the tern binary: %w", err)
+	}
+	// exe is <root>/bin/tern; helpers live in <root>/libexec/tern.
+	return filepath.Join(filepath.Dir(filepath.Dir(exe)), filepath.FromSlash(helperDir)), nil
+}
+
+// Executable is the running binary's path with every symlink resolved, so a
+// link in ~/.local/bin or node_modules/.bin leads back to the installed tree.
+func Executable() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(exe)
+}
+
+func checkExecutable(p string) error {
+	st, err := os.Stat(p)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return errors.New("no such file")
+	case err != nil:
+		return err
+	case st.IsDir():
+		return errors.New("is a directory")
+	case st.Mode()&0o111 == 0:
+		return errors.New("not executable")
+	}
+	return nil
+}
+
+var bwrapVersionRE = regexp.MustCompile(`\b(\d+\.\d+(?:\.\d+)?)\b`)
+
+// BwrapVersion runs `bwrap --version` and returns the version it prints
+// ("bubblewrap 0.8.0" gives "0.8.0").
+func BwrapVersion(path string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path, "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("`%s --version` failed: %w", path, err)
+	}
+	m := bwrapVersionRE.FindSubmatch(bytes.TrimSpace(out))
+	if m == nil {
+		return "", fmt.Errorf("`%s --version` printed no version: %q", path, out)
+	}
+	return string(m[1]), nil
+}
+
+// CompareVersions compares dotted numeric versions such as "0.8.0" and
+// "0.11"; missing parts count as zero. It returns -1, 0 or 1.
+func CompareVersions(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) || i < len(pb); i++ {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}

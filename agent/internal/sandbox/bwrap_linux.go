@@ -1,0 +1,59 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync/atomic"
+	"syscall"
+)
+
+// runBwrap runs c inside bwrap.
+//
+// Signals need care. bwrap does not forward them, and the sandbox's init
+// (PID 1 of the new PID namespace) ignores every signal it has no handler
+// for. But bwrap makes that init the leader of the command's process group,
+// so tern signals the group: the init ignores it, the command and its
+// children get it. bwrap reports the init's host PID on --info-fd.
+func runBwrap(ctx context.Context, bwrapPath string, p Policy, c Command) (int, error) {
+	infoR, infoW, err := os.Pipe()
+	if err != nil {
+		return ExitSandboxFailed, err
+	}
+	defer infoR.Close()
+
+	const infoFD = 3 // the first of ExtraFiles
+	cmd := exec.Command(bwrapPath, bwrapArgs(p, infoFD, c.Argv)...)
+	cmd.Env = c.Env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
+	cmd.ExtraFiles = []*os.File{infoW}
+	// Its own process group keeps a terminal's Ctrl-C from killing bwrap
+	// (and with it the command) before tern forwards the signal.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	err = cmd.Start()
+	infoW.Close()
+	if err != nil {
+		return ExitSandboxFailed, fmt.Errorf("starting %s: %w", bwrapPath, err)
+	}
+
+	var sandboxPID atomic.Int64
+	go func() {
+		var info struct {
+			ChildPID int `json:"child-pid"`
+		}
+		if json.NewDecoder(infoR).Decode(&info) == nil {
+			sandboxPID.Store(int64(info.ChildPID))
+		}
+	}()
+	group := func() int {
+		if pid := sandboxPID.Load(); pid > 0 {
+			return int(pid)
+		}
+		// Not started yet: signalling bwrap's own group ends it, and
+		// --die-with-parent takes the sandbox with it.
+		return cmd.Process.Pid
+	}
+	return supervise(ctx, cmd, c, group)
+}

@@ -1,0 +1,127 @@
+package sandbox
+
+import (
+	"fmt"
+
+	"github.com/tern-agent/tern/agent/internal/helpers"
+)
+
+// Host is what this machine offers for sandboxing, as found by Probe. It is
+// plain data so that the choice between mechanisms can be tested for any
+// host, not just the one the tests run on.
+type Host struct {
+	OS string `json:"os"`
+
+	// Linux.
+	Bwrap    *helpers.Helper `json:"bwrap,omitempty"`
+	BwrapErr string          `json:"bwrap_error,omitempty"`
+	// BwrapConfigErr marks BwrapErr as the user's explicit choice gone wrong
+	// (a bad TERN_BWRAP): that stops everything rather than falling back.
+	BwrapConfigErr bool   `json:"-"`
+	UserNS         Check  `json:"user_namespaces"`
+	LandlockABI    int    `json:"landlock_abi"` // 0: none
+	LandlockErr    string `json:"landlock_error,omitempty"`
+
+	// macOS.
+	SandboxExec string `json:"sandbox_exec,omitempty"` // path, when present
+}
+
+// Check is the outcome of one capability probe.
+type Check struct {
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+	Remedy string `json:"remedy,omitempty"`
+	// Setting names the kernel setting at fault, when one is.
+	Setting string `json:"setting,omitempty"`
+}
+
+// landlockNetABI is the first Landlock ABI that can deny TCP connect and bind.
+const landlockNetABI = 4
+
+// Plan is the mechanism chosen for a policy on a host.
+type Plan struct {
+	Backend     Backend
+	Bwrap       helpers.Helper // with Bubblewrap
+	LandlockABI int            // with Landlock
+	SandboxExec string         // with SandboxExec
+}
+
+// Plan picks the strongest mechanism that enforces p on this host, or says
+// why none can.
+func (h Host) Plan(p Policy) (Plan, error) {
+	if p.Mode == DangerFullAccess {
+		return Plan{Backend: NoSandbox}, nil
+	}
+	switch h.OS {
+	case "linux":
+		return h.planLinux(p)
+	case "darwin":
+		if h.SandboxExec != "" {
+			return Plan{Backend: SandboxExec, SandboxExec: h.SandboxExec}, nil
+		}
+		return Plan{}, &UnavailableError{Mode: p.Mode, Problems: []Problem{{
+			Subject: "sandbox-exec",
+			Detail:  "/usr/bin/sandbox-exec is missing",
+			Remedy:  "it ships with macOS; check that /usr/bin is intact",
+		}}}
+	case "windows":
+		return Plan{}, &UnavailableError{Mode: p.Mode, Problems: []Problem{{
+			Subject: "windows",
+			Detail:  "tern has no sandbox for Windows yet",
+			Remedy:  "run under WSL2, where the Linux sandbox works",
+		}}}
+	default:
+		return Plan{}, &UnavailableError{Mode: p.Mode, Problems: []Problem{{
+			Subject: h.OS,
+			Detail:  "tern has no sandbox for this operating system",
+		}}}
+	}
+}
+
+func (h Host) planLinux(p Policy) (Plan, error) {
+	if h.BwrapConfigErr {
+		return Plan{}, &UnavailableError{Mode: p.Mode, Problems: []Problem{{Subject: "bwrap", Detail: h.BwrapErr}}}
+	}
+	if h.Bwrap != nil && h.UserNS.OK {
+		return Plan{Backend: Bubblewrap, Bwrap: *h.Bwrap}, nil
+	}
+	landlockOK := h.LandlockABI >= 1 && (p.AllowNetwork || h.LandlockABI >= landlockNetABI)
+	if landlockOK {
+		return Plan{Backend: Landlock, LandlockABI: h.LandlockABI}, nil
+	}
+	return Plan{}, &UnavailableError{Mode: p.Mode, Problems: h.linuxProblems(p)}
+}
+
+// linuxProblems explains why neither bwrap nor Landlock can enforce p.
+func (h Host) linuxProblems(p Policy) []Problem {
+	var probs []Problem
+	switch {
+	case h.Bwrap == nil:
+		probs = append(probs, Problem{
+			Subject: "bwrap",
+			Detail:  h.BwrapErr,
+			Remedy:  "install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap), reinstall tern from a release that ships libexec/tern/bwrap, or set " + helpers.EnvBwrap + " to a bwrap binary",
+		})
+	case !h.UserNS.OK:
+		subject := "user namespaces"
+		if h.UserNS.Setting != "" {
+			subject = h.UserNS.Setting
+		}
+		probs = append(probs, Problem{Subject: subject, Detail: h.UserNS.Detail, Remedy: h.UserNS.Remedy})
+	}
+	switch {
+	case h.LandlockABI == 0:
+		probs = append(probs, Problem{
+			Subject: "landlock",
+			Detail:  h.LandlockErr,
+			Remedy:  "use Linux 5.13 or newer with landlock in the lsm= boot parameter",
+		})
+	case !p.AllowNetwork && h.LandlockABI < landlockNetABI:
+		probs = append(probs, Problem{
+			Subject: "landlock",
+			Detail:  fmt.Sprintf("Landlock ABI %d cannot deny network access (ABI %d, Linux 6.7, can)", h.LandlockABI, landlockNetABI),
+			Remedy:  "pass --allow-network if the command may use the network, or use Linux 6.7 or newer",
+		})
+	}
+	return probs
+}

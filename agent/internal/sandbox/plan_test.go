@@ -1,0 +1,94 @@
+package sandbox
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/tern-agent/tern/agent/internal/helpers"
+)
+
+var systemBwrap = &helpers.Helper{Name: "bwrap", Path: "/usr/bin/bwrap", Source: helpers.FromPath}
+
+func TestPlanLinux(t *testing.T) {
+	restricted := Check{Detail: "denied", Setting: sysctlAppArmorUserNS, Remedy: "sysctl"}
+	for _, tc := range []struct {
+		name         string
+		host         Host
+		policy       Policy
+		want         Backend
+		wantInErrors []string
+	}{
+		{"bwrap with user namespaces",
+			Host{OS: "linux", Bwrap: systemBwrap, UserNS: Check{OK: true}, LandlockABI: 6},
+			Policy{Mode: WorkspaceWrite}, Bubblewrap, nil},
+		{"no bwrap falls back to landlock",
+			Host{OS: "linux", BwrapErr: "bwrap not found", UserNS: Check{OK: true}, LandlockABI: 4},
+			Policy{Mode: ReadOnly}, Landlock, nil},
+		{"AppArmor restriction falls back to landlock",
+			Host{OS: "linux", Bwrap: systemBwrap, UserNS: restricted, LandlockABI: 5},
+			Policy{Mode: WorkspaceWrite}, Landlock, nil},
+		{"old landlock is enough when the network is allowed",
+			Host{OS: "linux", BwrapErr: "bwrap not found", LandlockABI: 3},
+			Policy{Mode: ReadOnly, AllowNetwork: true}, Landlock, nil},
+		{"old landlock cannot cut the network",
+			Host{OS: "linux", BwrapErr: "bwrap not found", LandlockABI: 3},
+			Policy{Mode: ReadOnly}, "",
+			[]string{"Landlock ABI 3 cannot deny network access", "--allow-network", "apt-get install bubblewrap"}},
+		{"neither bwrap nor landlock",
+			Host{OS: "linux", BwrapErr: "bwrap not found", LandlockErr: "not available in this kernel"},
+			Policy{Mode: WorkspaceWrite}, "",
+			[]string{"cannot sandbox a command in workspace-write mode", "bwrap not found", "apt-get install bubblewrap", helpers.EnvBwrap, "not available in this kernel", "--mode danger-full-access"}},
+		{"AppArmor restriction and no landlock names the setting",
+			Host{OS: "linux", Bwrap: systemBwrap, UserNS: restricted, LandlockErr: "not available"},
+			Policy{Mode: ReadOnly}, "",
+			[]string{sysctlAppArmorUserNS, "remedy: sysctl", "--mode danger-full-access"}},
+		{"a bad TERN_BWRAP never falls back",
+			Host{OS: "linux", BwrapErr: "TERN_BWRAP=/x: no such file", BwrapConfigErr: true, LandlockABI: 6},
+			Policy{Mode: ReadOnly}, "",
+			[]string{"TERN_BWRAP=/x"}},
+		{"danger-full-access needs nothing",
+			Host{OS: "linux", BwrapErr: "bwrap not found"},
+			Policy{Mode: DangerFullAccess}, NoSandbox, nil},
+		{"windows refuses sandboxed modes",
+			Host{OS: "windows"}, Policy{Mode: ReadOnly}, "",
+			[]string{"no sandbox for Windows", "--mode danger-full-access"}},
+		{"windows runs danger-full-access",
+			Host{OS: "windows"}, Policy{Mode: DangerFullAccess}, NoSandbox, nil},
+		{"macOS uses sandbox-exec",
+			Host{OS: "darwin", SandboxExec: "/usr/bin/sandbox-exec"}, Policy{Mode: WorkspaceWrite}, SandboxExec, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan, err := tc.host.Plan(tc.policy)
+			if tc.wantInErrors == nil {
+				if err != nil {
+					t.Fatalf("Plan: %v", err)
+				}
+				if plan.Backend != tc.want {
+					t.Fatalf("backend = %q, want %q", plan.Backend, tc.want)
+				}
+				return
+			}
+			var ue *UnavailableError
+			if !errors.As(err, &ue) {
+				t.Fatalf("err = %v, want *UnavailableError", err)
+			}
+			for _, s := range tc.wantInErrors {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error lacks %q:\n%s", s, err)
+				}
+			}
+		})
+	}
+}
+
+func TestParseMode(t *testing.T) {
+	for _, m := range Modes {
+		if got, err := ParseMode(string(m)); err != nil || got != m {
+			t.Errorf("ParseMode(%q) = %q, %v", m, got, err)
+		}
+	}
+	if _, err := ParseMode("full"); err == nil || !strings.Contains(err.Error(), "read-only, workspace-write, danger-full-access") {
+		t.Errorf("ParseMode(full) error = %v, want the list of modes", err)
+	}
+}
