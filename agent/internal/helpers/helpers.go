@@ -24,14 +24,12 @@
 package helpers
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -188,8 +186,6 @@ func checkExecutable(p string) error {
 	return nil
 }
 
-var bwrapVersionRE = regexp.MustCompile(`\b(\d+\.\d+(?:\.\d+)?)\b`)
-
 // BwrapVersion runs `bwrap --version` and returns the version it prints
 // ("bubblewrap 0.8.0" gives "0.8.0").
 func BwrapVersion(path string) (string, error) {
@@ -199,11 +195,13 @@ func BwrapVersion(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("`%s --version` failed: %w", path, err)
 	}
-	m := bwrapVersionRE.FindSubmatch(bytes.TrimSpace(out))
-	if m == nil {
-		return "", fmt.Errorf("`%s --version` printed no version: %q", path, out)
+	// The first word that starts with a digit: "bubblewrap 0.8.0" gives 0.8.0.
+	for _, word := range strings.Fields(string(out)) {
+		if word[0] >= '0' && word[0] <= '9' && strings.Contains(word, ".") {
+			return word, nil
+		}
 	}
-	return string(m[1]), nil
+	return "", fmt.Errorf("`%s --version` printed no version: %q", path, out)
 }
 
 // CompareVersions compares dotted numeric versions such as "0.8.0" and
