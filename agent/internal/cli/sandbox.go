@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -40,7 +41,12 @@ Modes:
 
 The network is cut off unless --allow-network is given. tern exits 125 when
 it cannot set up the sandbox, and 127 when the command does not exist.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return errors.New("no command given: put it after --, as in `tern sandbox run -- make test`")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd.Context(), args)
 		},
@@ -70,9 +76,6 @@ func (o sandboxRunOptions) run(ctx context.Context, argv []string) error {
 	}
 	signals, stop := forwardedSignals()
 	defer stop()
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	code, err := plan.Run(ctx, policy, sandbox.Command{
 		Argv:    argv,
 		Stdin:   os.Stdin,
