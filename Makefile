@@ -23,10 +23,7 @@ HOST_ARCH := $(shell $(GO) env GOARCH)
 HOST_TARGET := $(HOST_OS)-$(subst amd64,x64,$(HOST_ARCH))
 
 BUILDINFO := github.com/tern-agent/tern/agent/internal/buildinfo
-LDFLAGS   := -s -w -buildid= \
-	-X $(BUILDINFO).version=$(VERSION) \
-	-X $(BUILDINFO).commit=$(COMMIT) \
-	-X $(BUILDINFO).date=$(DATE)
+LDFLAGS   := -s -w -buildid= -X "$(BUILDINFO).stamp=@(\#)version=$(VERSION);commit=$(COMMIT);date=$(DATE)"
 # Static and reproducible: no cgo, no build paths, no VCS stamp.
 GOBUILD := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags '$(LDFLAGS)'
 

@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 	}
 	pkg := "github.com/tern-agent/tern/agent/internal/buildinfo"
 	build := exec.Command("go", "build", "-trimpath", "-o", ternBin,
-		"-ldflags", fmt.Sprintf("-s -w -X %s.version=%s -X %s.commit=abc1234 -X %s.date=2026-11-22T00:00:00Z", pkg, testVersion, pkg, pkg),
+		"-ldflags", fmt.Sprintf("-s -w -X '%s.stamp=@(#)version=%s;commit=abc1234;date=2026-11-22T00:00:00Z'", pkg, testVersion),
 		".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {

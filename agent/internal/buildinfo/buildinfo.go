@@ -2,23 +2,47 @@
 // and build date. It is the single answer to "which tern is this?", shared by
 // `tern version`, `tern --version` and `tern doctor`.
 //
-// The release build sets the variables with
+// The release build stamps one string at link time:
 //
-//	-X github.com/tern-agent/tern/agent/internal/buildinfo.version=1.2.3
-//	-X github.com/tern-agent/tern/agent/internal/buildinfo.commit=<sha>
-//	-X github.com/tern-agent/tern/agent/internal/buildinfo.date=<RFC 3339>
+//	-X 'github.com/tern-agent/tern/agent/internal/buildinfo.stamp=@(#)version=1.2.3;commit=<sha>;date=<RFC 3339>'
 //
-// A plain `go build` leaves them at "dev" and "unknown".
+// One self-describing string, rather than three variables, because a
+// stripped, -trimpath binary records neither symbols nor -ldflags: the
+// "@(#)" marker (what(1)'s) is how `packager verify` finds the version in a
+// binary for any target without running it. A plain `go build` leaves the
+// stamp empty, and the binary says "dev".
 package buildinfo
 
-import "runtime"
-
-// Stamped at link time; see the package comment.
-var (
-	version = "dev"
-	commit  = "unknown"
-	date    = "unknown"
+import (
+	"runtime"
+	"strings"
 )
+
+// stamp is set at link time; see the package comment.
+var stamp string
+
+// StampMarker starts every stamp.
+const StampMarker = "@(#)"
+
+// parseStamp reads "@(#)version=…;commit=…;date=…".
+func parseStamp(s string) (version, commit, date string) {
+	version, commit, date = "dev", "unknown", "unknown"
+	for _, field := range strings.Split(strings.TrimPrefix(s, StampMarker), ";") {
+		key, value, ok := strings.Cut(field, "=")
+		if !ok || value == "" {
+			continue
+		}
+		switch key {
+		case "version":
+			version = value
+		case "commit":
+			commit = value
+		case "date":
+			date = value
+		}
+	}
+	return version, commit, date
+}
 
 // Info describes this binary. The JSON keys are a public contract: installers,
 // the npm launcher and bug reports read them.
@@ -34,6 +58,7 @@ type Info struct {
 
 // Get returns the stamped build information of the running binary.
 func Get() Info {
+	version, commit, date := parseStamp(stamp)
 	return Info{
 		Version: version,
 		Commit:  commit,

@@ -27,3 +27,13 @@ func TestUnstampedBuildSaysDev(t *testing.T) {
 		t.Fatalf("String() = %q, want it to start with %q", info.String(), "tern dev ")
 	}
 }
+
+func TestParseStamp(t *testing.T) {
+	v, c, d := parseStamp("@(#)version=1.3.0-beta.2;commit=abc123;date=2026-11-22T21:36:20Z")
+	if v != "1.3.0-beta.2" || c != "abc123" || d != "2026-11-22T21:36:20Z" {
+		t.Fatalf("parseStamp = %q %q %q", v, c, d)
+	}
+	if v, c, d := parseStamp(""); v != "dev" || c != "unknown" || d != "unknown" {
+		t.Fatalf("an empty stamp = %q %q %q, want dev unknown unknown", v, c, d)
+	}
+}

@@ -3,8 +3,11 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -13,14 +16,34 @@ import (
 func Execute(args []string) int {
 	root := &cobra.Command{
 		Use:           "packager",
-		Short:         "Build, verify and publish tern releases",
+		Short:         "Build, verify and publish releases",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	var g globalOptions
+	root.PersistentFlags().StringVar(&g.root, "root", "", "the repository root (default: the git top level of the current directory)")
+	root.PersistentFlags().StringVar(&g.config, "config", "", "the release config (default: <root>/release.yaml)")
+	root.AddCommand(newVersion(&g), newRelease(&g), newVerify(&g))
 	root.SetArgs(args)
-	if err := root.Execute(); err != nil {
+	if err := root.ExecuteContext(context.Background()); err != nil {
 		fmt.Fprintf(os.Stderr, "packager: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+type globalOptions struct {
+	root, config string
+}
+
+// repoRoot is --root, or the top of the git checkout we are in.
+func (g *globalOptions) repoRoot() (string, error) {
+	if g.root != "" {
+		return g.root, nil
+	}
+	out, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		return "", fmt.Errorf("not inside a git checkout: run from the repository or pass --root")
+	}
+	return strings.TrimSpace(string(out)), nil
 }

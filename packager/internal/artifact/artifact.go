@@ -1,0 +1,176 @@
+// Package artifact is the packager's registry of what a release run has made:
+// typed records (binary, staged tree, archive, checksums, manifest,
+// signature) with their paths and targets. A step never guesses where an
+// earlier step put something; it asks the list, with a filter that says which
+// artifacts it wants.
+package artifact
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"sync"
+)
+
+// Kind is what an artifact is.
+type Kind string
+
+const (
+	Binary    Kind = "binary"    // compiled by GoReleaser
+	Helper    Kind = "helper"    // a native helper for libexec/
+	Tree      Kind = "tree"      // a staged directory: bin/, libexec/, licences
+	Archive   Kind = "archive"   // a target's tar.gz or zip
+	Checksums Kind = "checksums" // SHA256SUMS
+	Manifest  Kind = "manifest"  // manifest.json
+	Signature Kind = "signature" // SHA256SUMS.sigstore.json
+)
+
+// Artifact is one thing a step made or read.
+type Artifact struct {
+	Name   string // the file name in the release, or a tree's directory name
+	Path   string // where it is on disk
+	Kind   Kind
+	Target string // a target's name; empty for release-wide files
+
+	// For a release file: its digest and size, once computed.
+	SHA256 string `json:",omitempty"`
+	Size   int64  `json:",omitempty"`
+
+	// For an archive: what it holds, recorded in the manifest.
+	Binary  *File  `json:",omitempty"`
+	Helpers []File `json:",omitempty"`
+	// For a helper: its version, recorded in the manifest.
+	Version string `json:",omitempty"`
+}
+
+// File names a file and its digest.
+type File struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+	SHA256  string `json:"sha256"`
+}
+
+// List is the registry; it is safe for concurrent use.
+type List struct {
+	mu    sync.Mutex
+	items []Artifact
+}
+
+// Add records an artifact.
+func (l *List) Add(a Artifact) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.items = append(l.items, a)
+}
+
+// SetDigest records the digest and size of the artifact at path.
+func (l *List) SetDigest(path, sha256 string, size int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := range l.items {
+		if l.items[i].Path == path {
+			l.items[i].SHA256, l.items[i].Size = sha256, size
+		}
+	}
+}
+
+// Filter returns the artifacts f accepts, sorted by target then name, so that
+// every step walks them in the same order.
+func (l *List) Filter(f Filter) []Artifact {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []Artifact
+	for _, a := range l.items {
+		if f(a) {
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Target != out[j].Target {
+			return out[i].Target < out[j].Target
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// One returns the single artifact f accepts, or an error naming what is
+// missing or ambiguous.
+func (l *List) One(f Filter, what string) (Artifact, error) {
+	found := l.Filter(f)
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return Artifact{}, fmt.Errorf("no %s was made", what)
+	default:
+		return Artifact{}, fmt.Errorf("%d artifacts match %s, want one", len(found), what)
+	}
+}
+
+// Filter selects artifacts.
+type Filter func(Artifact) bool
+
+// ByKind accepts artifacts of any of the kinds.
+func ByKind(kinds ...Kind) Filter {
+	return func(a Artifact) bool {
+		for _, k := range kinds {
+			if a.Kind == k {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// ByTarget accepts a target's artifacts.
+func ByTarget(name string) Filter { return func(a Artifact) bool { return a.Target == name } }
+
+// And accepts what every filter accepts.
+func And(fs ...Filter) Filter {
+	return func(a Artifact) bool {
+		for _, f := range fs {
+			if !f(a) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// Or accepts what any filter accepts.
+func Or(fs ...Filter) Filter {
+	return func(a Artifact) bool {
+		for _, f := range fs {
+			if f(a) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// Not accepts what f refuses.
+func Not(f Filter) Filter { return func(a Artifact) bool { return !f(a) } }
+
+// ReleaseFiles accepts the files that are published in the release dir.
+var ReleaseFiles = ByKind(Archive, Checksums, Manifest, Signature)
+
+// SHA256File returns the hex sha256 of a file.
+func SHA256File(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	// A large buffer keeps the hash, not the syscalls, the bottleneck.
+	n, err := io.CopyBuffer(h, f, make([]byte, 1<<20))
+	if err != nil {
+		return "", 0, fmt.Errorf("hashing %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}

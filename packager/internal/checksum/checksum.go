@@ -1,0 +1,124 @@
+// Package checksum writes and reads SHA256SUMS: one line per release file,
+// "<sha256>  <name>" as `sha256sum -c` reads it, sorted by name. It covers
+// every file of the release except the signature, which signs it.
+package checksum
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/pipeline"
+)
+
+// FileName is the checksum file's name in the release.
+const FileName = "SHA256SUMS"
+
+// Line is one entry of SHA256SUMS.
+type Line struct {
+	SHA256 string
+	Name   string
+}
+
+// Digest hashes, in parallel, the artifacts f accepts whose digest is not yet
+// known, and records the results in the list. Each file is hashed once per
+// run, whichever step asks first.
+func Digest(ctx *pipeline.Context, f artifact.Filter) error {
+	var todo []artifact.Artifact
+	for _, a := range ctx.Artifacts.Filter(f) {
+		if a.SHA256 == "" {
+			todo = append(todo, a)
+		}
+	}
+	errs := make([]error, len(todo))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				sum, size, err := artifact.SHA256File(todo[i].Path)
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				ctx.Artifacts.SetDigest(todo[i].Path, sum, size)
+			}
+		}()
+	}
+	for i := range todo {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Pipe writes SHA256SUMS over every release file made so far.
+type Pipe struct{}
+
+func (Pipe) String() string { return "write " + FileName }
+
+func (Pipe) Run(ctx *pipeline.Context) error {
+	covered := artifact.And(artifact.ReleaseFiles, artifact.Not(artifact.ByKind(artifact.Checksums, artifact.Signature)))
+	if err := Digest(ctx, covered); err != nil {
+		return err
+	}
+	var lines []Line
+	for _, a := range ctx.Artifacts.Filter(covered) {
+		lines = append(lines, Line{SHA256: a.SHA256, Name: a.Name})
+	}
+	path := filepath.Join(ctx.Release, FileName)
+	if err := os.WriteFile(path, Format(lines), 0o644); err != nil {
+		return err
+	}
+	ctx.Artifacts.Add(artifact.Artifact{Name: FileName, Path: path, Kind: artifact.Checksums})
+	ctx.Logf("%d files", len(lines))
+	return nil
+}
+
+// Format renders lines sorted by name.
+func Format(lines []Line) []byte {
+	sorted := append([]Line(nil), lines...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	var b bytes.Buffer
+	for _, l := range sorted {
+		fmt.Fprintf(&b, "%s  %s\n", l.SHA256, l.Name)
+	}
+	return b.Bytes()
+}
+
+// Parse reads SHA256SUMS strictly: the exact two-space format, lower-case
+// hex, plain file names, sorted, each once.
+func Parse(r io.Reader) ([]Line, error) {
+	var lines []Line
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		text := sc.Text()
+		sum, name, ok := strings.Cut(text, "  ")
+		switch {
+		case !ok || len(sum) != 64 || strings.Trim(sum, "0123456789abcdef") != "":
+			return nil, fmt.Errorf("line %d is not \"<sha256>  <name>\": %q", n, text)
+		case name == "" || strings.ContainsAny(name, "/\\") || name == "." || name == "..":
+			return nil, fmt.Errorf("line %d names %q, which is not a plain file name", n, name)
+		case len(lines) > 0 && name <= lines[len(lines)-1].Name:
+			return nil, fmt.Errorf("line %d (%s) is out of order or repeated", n, name)
+		}
+		lines = append(lines, Line{SHA256: sum, Name: name})
+	}
+	return lines, sc.Err()
+}

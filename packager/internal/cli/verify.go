@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/spf13/cobra"
+
+	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/verify"
+)
+
+func newVerify(g *globalOptions) *cobra.Command {
+	var key, identity, issuer, trustedRoot string
+	cmd := &cobra.Command{
+		Use:   "verify DIR",
+		Short: "Refuse a release directory unless every invariant holds",
+		Long: `Check checksums, the signature, the manifest, every archive's tree and
+every binary's format, architecture and stamped version. Each problem is
+printed with the file it concerns.
+
+Check the signature against a cosign public key (--key), or against the
+release workflow's identity (--certificate-identity-regexp and
+--certificate-oidc-issuer; they default to release.yaml's).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfgPath := g.config
+			if cfgPath == "" {
+				root, err := g.repoRoot()
+				if err != nil {
+					return err
+				}
+				cfgPath = filepath.Join(root, "release.yaml")
+			}
+			cfg, err := config.Load(cfgPath)
+			if err != nil {
+				return err
+			}
+			opts := verify.Options{Config: cfg, TrustedRootPath: trustedRoot}
+			if key != "" {
+				raw, err := os.ReadFile(key)
+				if err != nil {
+					return fmt.Errorf("reading the public key: %w", err)
+				}
+				if opts.PublicKey, err = cryptoutils.UnmarshalPEMToPublicKey(raw); err != nil {
+					return fmt.Errorf("%s: %w", key, err)
+				}
+			} else {
+				opts.CertificateIdentityRegexp = or(identity, cfg.Signing.CertificateIdentityRegexp)
+				opts.CertificateOIDCIssuer = or(issuer, cfg.Signing.CertificateOIDCIssuer)
+			}
+			if err := verify.Release(args[0], opts); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: verified\n", args[0])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&key, "key", "", "a cosign public key (cosign.pub)")
+	cmd.Flags().StringVar(&identity, "certificate-identity-regexp", "", "the signer's identity, for keyless signatures")
+	cmd.Flags().StringVar(&issuer, "certificate-oidc-issuer", "", "the identity's OIDC issuer")
+	cmd.Flags().StringVar(&trustedRoot, "trusted-root", "", "a sigstore trusted_root.json (default: fetched over TUF)")
+	return cmd
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

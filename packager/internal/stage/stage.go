@@ -1,0 +1,135 @@
+// Package stage builds one directory tree per target, the single layout that
+// becomes the archive, the npm platform package and the container image:
+//
+//	bin/<binary>[.exe]
+//	libexec/<product>/<helpers>   (only when the target has helpers)
+//	LICENSE
+//	THIRD_PARTY_NOTICES.md
+//
+// Staging copies; it never changes a binary.
+package stage
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+
+	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/notices"
+	"github.com/tern-agent/tern/packager/internal/pipeline"
+)
+
+// File names at the top of every tree.
+const (
+	LicenseName = "LICENSE"
+	NoticesName = "THIRD_PARTY_NOTICES.md"
+)
+
+// Layout lists the files a target's tree must hold, as slash paths relative
+// to the tree, sorted. verify checks archives against the same list.
+func Layout(c *config.Config, t config.Target, helpers []string) []string {
+	files := []string{
+		LicenseName,
+		NoticesName,
+		path.Join("bin", c.BinaryName(t)),
+	}
+	for _, h := range helpers {
+		files = append(files, path.Join(c.HelperDir(), h))
+	}
+	return files
+}
+
+// Pipe stages every target.
+type Pipe struct {
+	Notices *notices.Writer
+	// HelperNotices gives the licence notices of a target's helpers.
+	HelperNotices func(target string) ([]notices.Helper, error)
+}
+
+func (Pipe) String() string { return "stage one tree per target" }
+
+func (p Pipe) Run(ctx *pipeline.Context) error {
+	if err := os.RemoveAll(ctx.StageDir()); err != nil {
+		return err
+	}
+	for _, t := range ctx.Config.Targets {
+		if err := p.stage(ctx, t); err != nil {
+			return fmt.Errorf("%s: %w", t.Name, err)
+		}
+	}
+	return nil
+}
+
+func (p Pipe) stage(ctx *pipeline.Context, t config.Target) error {
+	bin, err := ctx.Artifacts.One(artifact.And(artifact.ByKind(artifact.Binary), artifact.ByTarget(t.Name)), "binary for "+t.Name)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(ctx.StageDir(), t.Name)
+	if err := copyFile(bin.Path, filepath.Join(dir, "bin", bin.Name), 0o755); err != nil {
+		return err
+	}
+
+	helpers := ctx.Artifacts.Filter(artifact.And(artifact.ByKind(artifact.Helper), artifact.ByTarget(t.Name)))
+	for _, want := range t.Helpers {
+		if !hasName(helpers, want) {
+			return fmt.Errorf("helper %s was not built: run `packager helpers build`", want)
+		}
+	}
+	for _, h := range helpers {
+		if err := copyFile(h.Path, filepath.Join(dir, filepath.FromSlash(ctx.Config.HelperDir()), h.Name), 0o755); err != nil {
+			return err
+		}
+	}
+
+	if err := copyFile(filepath.Join(ctx.Root, ctx.Config.LicenseFile), filepath.Join(dir, LicenseName), 0o644); err != nil {
+		return err
+	}
+	var helperNotices []notices.Helper
+	if p.HelperNotices != nil && len(helpers) > 0 {
+		if helperNotices, err = p.HelperNotices(t.Name); err != nil {
+			return err
+		}
+	}
+	text, err := p.Notices.For(ctx.Config.Product, bin.Path, helperNotices)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, NoticesName), text, 0o644); err != nil {
+		return err
+	}
+	ctx.Artifacts.Add(artifact.Artifact{Name: t.Name, Path: dir, Kind: artifact.Tree, Target: t.Name})
+	return nil
+}
+
+func hasName(list []artifact.Artifact, name string) bool {
+	for _, a := range list {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func copyFile(from, to string, mode os.FileMode) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return fmt.Errorf("copying %s: %w", from, err)
+	}
+	return out.Close()
+}

@@ -1,0 +1,359 @@
+package verify
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"debug/elf"
+	"debug/macho"
+	"debug/pe"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/manifest"
+	"github.com/tern-agent/tern/packager/internal/pack"
+	"github.com/tern-agent/tern/packager/internal/stage"
+)
+
+// maxMember bounds how much of one archive member is read into memory.
+const maxMember = 512 << 20
+
+// member is one archive entry as read back.
+type member struct {
+	name   string
+	dir    bool
+	link   string // a link's target; empty for files and directories
+	mode   fs.FileMode
+	owner  int // uid+gid, 0 when both are root
+	data   []byte
+	isLink bool
+	other  bool // a device, fifo or anything else
+}
+
+func (c *checker) archives(m *manifest.Manifest) {
+	cfg := c.opts.Config
+	seen := map[string]bool{}
+	for _, a := range m.Artifacts {
+		if a.Kind != "archive" {
+			continue
+		}
+		t, ok := cfg.Target(a.Target)
+		if !ok {
+			c.fail(a.Name, "is for target %q, which release.yaml does not have", a.Target)
+			continue
+		}
+		seen[t.Name] = true
+		if want := pack.ArchiveName(cfg, m.Version, t); a.Name != want {
+			c.fail(a.Name, "should be named %s", want)
+			continue
+		}
+		members, err := readArchive(filepath.Join(c.dir, a.Name), pack.FormatFor(t))
+		if err != nil {
+			c.fail(a.Name, "%v", err)
+			continue
+		}
+		c.tree(a, t, m, members)
+	}
+	for _, t := range cfg.Targets {
+		if !seen[t.Name] {
+			c.fail(manifest.FileName, "lists no archive for target %s", t.Name)
+		}
+	}
+}
+
+// tree checks that the members are exactly the target's staged tree.
+func (c *checker) tree(a manifest.Artifact, t config.Target, m *manifest.Manifest, members []member) {
+	cfg := c.opts.Config
+	prefix := pack.Prefix(cfg, m.Version, t)
+	var helpers []string
+	for _, mt := range m.Targets {
+		if mt.Name == t.Name {
+			helpers = mt.Helpers
+		}
+	}
+	wantFiles := map[string]bool{}
+	wantDirs := map[string]bool{prefix + "/": true}
+	for _, f := range stage.Layout(cfg, t, helpers) {
+		full := path.Join(prefix, f)
+		wantFiles[full] = true
+		for d := path.Dir(full); d != prefix; d = path.Dir(d) {
+			wantDirs[d+"/"] = true
+		}
+	}
+	binName := path.Join(prefix, "bin", cfg.BinaryName(t))
+
+	got := map[string]bool{}
+	for _, mb := range members {
+		name := mb.name
+		if reason := unsafeName(name); reason != "" {
+			c.fail(a.Name, "member %q %s", name, reason)
+			continue
+		}
+		if mb.isLink {
+			if escapes(prefix, name, mb.link) {
+				c.fail(a.Name, "member %s is a link leading out of the tree, to %s", name, mb.link)
+			} else {
+				c.fail(a.Name, "member %s is a link; a release tree holds none", name)
+			}
+			continue
+		}
+		if mb.other {
+			c.fail(a.Name, "member %s is a special file", name)
+			continue
+		}
+		if got[name] {
+			c.fail(a.Name, "member %s appears twice", name)
+		}
+		got[name] = true
+		if mb.owner != 0 {
+			c.fail(a.Name, "member %s is not owned by uid 0 and gid 0", name)
+		}
+		switch {
+		case mb.dir:
+			if !wantDirs[name] {
+				c.fail(a.Name, "unexpected directory %s", name)
+			} else if mb.mode != 0o755 {
+				c.fail(a.Name, "directory %s has mode %o, want 755", name, mb.mode)
+			}
+		case !wantFiles[name]:
+			c.fail(a.Name, "unexpected file %s", name)
+		default:
+			wantMode := fs.FileMode(0o644)
+			if name == binName || strings.HasPrefix(name, path.Join(prefix, cfg.HelperDir())+"/") {
+				wantMode = 0o755
+			}
+			if mb.mode != wantMode {
+				c.fail(a.Name, "%s has mode %o, want %o", name, mb.mode, wantMode)
+			}
+		}
+		if name == binName {
+			c.binary(a, t, m.Version, mb.data)
+		}
+		for _, h := range a.Helpers {
+			if name == path.Join(prefix, cfg.HelperDir(), h.Name) && digest(mb.data) != h.SHA256 {
+				c.fail(a.Name, "helper %s has sha256 %s, %s says %s", h.Name, digest(mb.data), manifest.FileName, h.SHA256)
+			}
+		}
+	}
+	for _, set := range []map[string]bool{wantFiles, wantDirs} {
+		for name := range set {
+			if !got[name] {
+				c.fail(a.Name, "lacks %s", name)
+			}
+		}
+	}
+}
+
+// binary checks the executable's digest, format, architecture and version.
+func (c *checker) binary(a manifest.Artifact, t config.Target, version string, data []byte) {
+	if a.Binary == nil {
+		c.fail(a.Name, "%s records no binary digest", manifest.FileName)
+	} else if got := digest(data); got != a.Binary.SHA256 {
+		c.fail(a.Name, "binary sha256 is %s, %s says %s", got, manifest.FileName, a.Binary.SHA256)
+	}
+	if err := checkArch(data, t); err != nil {
+		c.fail(a.Name, "binary %v", err)
+	}
+	stamped, err := stampedVersion(data)
+	if err != nil {
+		c.fail(a.Name, "binary %v", err)
+		return
+	}
+	if stamped != version {
+		c.fail(a.Name, "binary is stamped with version %q, the release is %s", stamped, version)
+	}
+}
+
+// checkArch reads the executable's headers and compares them with t.
+func checkArch(data []byte, t config.Target) error {
+	r := bytes.NewReader(data)
+	switch t.GOOS {
+	case "linux":
+		f, err := elf.NewFile(r)
+		if err != nil {
+			return fmt.Errorf("is not an ELF executable, as %s needs: %v", t.Name, err)
+		}
+		want := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[t.GOARCH]
+		if f.Machine != want {
+			return fmt.Errorf("is built for %v, not %s (%v)", f.Machine, t.Name, want)
+		}
+	case "darwin":
+		f, err := macho.NewFile(r)
+		if err != nil {
+			return fmt.Errorf("is not a Mach-O executable, as %s needs: %v", t.Name, err)
+		}
+		want := map[string]macho.Cpu{"amd64": macho.CpuAmd64, "arm64": macho.CpuArm64}[t.GOARCH]
+		if f.Cpu != want {
+			return fmt.Errorf("is built for %v, not %s (%v)", f.Cpu, t.Name, want)
+		}
+	case "windows":
+		f, err := pe.NewFile(r)
+		if err != nil {
+			return fmt.Errorf("is not a PE executable, as %s needs: %v", t.Name, err)
+		}
+		want := map[string]uint16{"amd64": pe.IMAGE_FILE_MACHINE_AMD64, "arm64": pe.IMAGE_FILE_MACHINE_ARM64}[t.GOARCH]
+		if f.Machine != want {
+			return fmt.Errorf("is built for machine %#x, not %s (%#x)", f.Machine, t.Name, want)
+		}
+	default:
+		return fmt.Errorf("has no known format for %s", t.GOOS)
+	}
+	return nil
+}
+
+// stampMarker starts the build stamp every binary carries:
+// "@(#)version=<v>;commit=<sha>;date=<time>" (see the agent's buildinfo
+// package). Stripped, -trimpath binaries keep neither symbols nor -ldflags,
+// so the stamp is found by its marker, the way what(1) finds SCCS strings.
+const stampMarker = "@(#)version="
+
+// stampedVersion returns the version in the binary's stamp.
+func stampedVersion(data []byte) (string, error) {
+	i := bytes.Index(data, []byte(stampMarker))
+	if i < 0 {
+		return "", errors.New("carries no build stamp (@(#)version=…): was it built by the release build?")
+	}
+	if bytes.Contains(data[i+1:], []byte(stampMarker)) {
+		return "", errors.New("carries two build stamps")
+	}
+	rest := data[i+len(stampMarker):]
+	end := bytes.Index(rest[:min(len(rest), 256)], []byte(";commit="))
+	if end < 0 {
+		return "", errors.New("has a malformed build stamp")
+	}
+	return string(rest[:end]), nil
+}
+
+// unsafeName says why an archive member's name must not be extracted.
+func unsafeName(name string) string {
+	switch {
+	case name == "":
+		return "has an empty name"
+	case strings.HasPrefix(name, "/") || filepath.IsAbs(name) || (len(name) > 1 && name[1] == ':'):
+		return "has an absolute path"
+	case strings.Contains(name, `\`):
+		return "contains a backslash"
+	}
+	for _, part := range strings.Split(strings.TrimSuffix(name, "/"), "/") {
+		if part == ".." {
+			return "contains .."
+		}
+	}
+	return ""
+}
+
+// escapes reports whether a link at name pointing to target leaves the tree.
+func escapes(prefix, name, target string) bool {
+	if path.IsAbs(target) {
+		return true
+	}
+	resolved := path.Join(path.Dir(name), target)
+	return resolved != prefix && !strings.HasPrefix(resolved, prefix+"/")
+}
+
+func digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// readArchive reads every member of an archive into memory, without
+// extracting anything to disk.
+func readArchive(p string, format pack.Format) ([]member, error) {
+	if format == pack.Zip {
+		return readZip(p)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("not gzip: %v", err)
+	}
+	if gz.Header.Name != "" || !gz.Header.ModTime.IsZero() {
+		return nil, fmt.Errorf("the gzip header carries a name (%q) or a time (%v)", gz.Header.Name, gz.Header.ModTime)
+	}
+	tr := tar.NewReader(gz)
+	var out []member
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("not a valid tar: %v", err)
+		}
+		if len(hdr.PAXRecords) > 0 {
+			return nil, fmt.Errorf("member %s carries PAX records %v", hdr.Name, hdr.PAXRecords)
+		}
+		mb := member{name: hdr.Name, mode: fs.FileMode(hdr.Mode).Perm(), owner: hdr.Uid + hdr.Gid}
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			mb.dir = true
+		case tar.TypeReg:
+			if hdr.Size > maxMember {
+				return nil, fmt.Errorf("member %s is %d bytes, over the %d limit", hdr.Name, hdr.Size, maxMember)
+			}
+			if mb.data, err = io.ReadAll(io.LimitReader(tr, maxMember)); err != nil {
+				return nil, err
+			}
+		case tar.TypeSymlink, tar.TypeLink:
+			mb.isLink, mb.link = true, hdr.Linkname
+		default:
+			mb.other = true
+		}
+		out = append(out, mb)
+	}
+}
+
+func readZip(p string) ([]member, error) {
+	zr, err := zip.OpenReader(p)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid zip: %v", err)
+	}
+	defer zr.Close()
+	var out []member
+	for _, f := range zr.File {
+		mode := f.Mode()
+		mb := member{name: f.Name, mode: mode.Perm()}
+		switch {
+		case mode.IsDir():
+			mb.dir = true
+		case mode&fs.ModeSymlink != 0:
+			mb.isLink = true
+			if rc, err := f.Open(); err == nil {
+				target, _ := io.ReadAll(io.LimitReader(rc, 4096))
+				rc.Close()
+				mb.link = string(target)
+			}
+		case mode.IsRegular():
+			if f.UncompressedSize64 > maxMember {
+				return nil, fmt.Errorf("member %s is %d bytes, over the %d limit", f.Name, f.UncompressedSize64, maxMember)
+			}
+			rc, err := f.Open()
+			if err != nil {
+				return nil, fmt.Errorf("member %s: %v", f.Name, err)
+			}
+			mb.data, err = io.ReadAll(io.LimitReader(rc, maxMember))
+			rc.Close()
+			if err != nil {
+				return nil, fmt.Errorf("member %s: %v", f.Name, err)
+			}
+		default:
+			mb.other = true
+		}
+		out = append(out, mb)
+	}
+	return out, nil
+}

@@ -1,0 +1,180 @@
+// Package verify is the release gate. It reads a release directory as a user
+// would receive it and refuses it, naming the file and the broken invariant,
+// unless:
+//
+//   - SHA256SUMS is well formed, lists every release file but the signature,
+//     and every digest matches;
+//   - the signature bundle verifies over SHA256SUMS for the given key or
+//     identity;
+//   - manifest.json and SHA256SUMS agree, and sizes match;
+//   - every archive holds exactly the expected tree, with normalised modes
+//     and no absolute path, no "..", no link;
+//   - each binary's format and architecture match its target, its stamped
+//     version is the release's, and its digest is the manifest's.
+//
+// It never executes anything it reads.
+package verify
+
+import (
+	"bytes"
+	"crypto"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/checksum"
+	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/manifest"
+	"github.com/tern-agent/tern/packager/internal/sign"
+)
+
+// Options say what to check the signature against: a public key, or an
+// identity with the trusted root that anchors it.
+type Options struct {
+	Config    *config.Config
+	PublicKey crypto.PublicKey
+
+	CertificateIdentityRegexp string
+	CertificateOIDCIssuer     string
+	TrustedRootPath           string // empty: fetch the public-good root over TUF
+}
+
+// Error lists every broken invariant.
+type Error struct {
+	Dir      string
+	Problems []string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("release %s is refused, %d problem(s):\n  - %s", e.Dir, len(e.Problems), strings.Join(e.Problems, "\n  - "))
+}
+
+type checker struct {
+	dir      string
+	opts     Options
+	problems []string
+}
+
+func (c *checker) fail(file, format string, args ...any) {
+	c.problems = append(c.problems, file+": "+fmt.Sprintf(format, args...))
+}
+
+// Release checks the release in dir. It returns nil or an *Error.
+func Release(dir string, opts Options) error {
+	c := &checker{dir: dir, opts: opts}
+	c.run()
+	if len(c.problems) > 0 {
+		return &Error{Dir: dir, Problems: c.problems}
+	}
+	return nil
+}
+
+func (c *checker) run() {
+	sumsPath := filepath.Join(c.dir, checksum.FileName)
+	sumsData, err := os.ReadFile(sumsPath)
+	if err != nil {
+		c.fail(checksum.FileName, "cannot be read (%v); nothing in the release can be trusted without it", err)
+		return
+	}
+	c.signature(sumsData)
+
+	lines, err := checksum.Parse(bytes.NewReader(sumsData))
+	if err != nil {
+		c.fail(checksum.FileName, "%v", err)
+		return
+	}
+	sums := c.digests(lines)
+
+	m, err := manifest.Read(filepath.Join(c.dir, manifest.FileName))
+	if err != nil {
+		c.fail(manifest.FileName, "%v", err)
+		return
+	}
+	if _, ok := sums[manifest.FileName]; !ok {
+		c.fail(checksum.FileName, "does not cover %s", manifest.FileName)
+	}
+	c.agree(m, sums)
+	c.archives(m)
+}
+
+// signature checks the bundle over SHA256SUMS.
+func (c *checker) signature(sumsData []byte) {
+	bundlePath := filepath.Join(c.dir, sign.BundleName)
+	if _, err := os.Stat(bundlePath); err != nil {
+		c.fail(sign.BundleName, "missing: the release is unsigned")
+		return
+	}
+	if err := verifyBundle(bundlePath, sumsData, c.opts); err != nil {
+		c.fail(sign.BundleName, "does not verify over %s: %v", checksum.FileName, err)
+	}
+}
+
+// digests checks every SHA256SUMS line against the file, and that every file
+// in the directory but the signature is listed. It returns name → digest.
+func (c *checker) digests(lines []checksum.Line) map[string]string {
+	sums := map[string]string{}
+	for _, l := range lines {
+		sums[l.Name] = l.SHA256
+		if l.Name == checksum.FileName || l.Name == sign.BundleName {
+			c.fail(checksum.FileName, "lists %s, which it cannot cover", l.Name)
+			continue
+		}
+		got, _, err := artifact.SHA256File(filepath.Join(c.dir, l.Name))
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			c.fail(l.Name, "listed in %s but missing", checksum.FileName)
+		case err != nil:
+			c.fail(l.Name, "%v", err)
+		case got != l.SHA256:
+			c.fail(l.Name, "sha256 is %s, %s says %s", got, checksum.FileName, l.SHA256)
+		}
+	}
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		c.fail(c.dir, "%v", err)
+		return sums
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if name == checksum.FileName || name == sign.BundleName {
+			continue
+		}
+		if _, ok := sums[name]; !ok {
+			c.fail(name, "is in the release but not in %s", checksum.FileName)
+		}
+	}
+	return sums
+}
+
+// agree checks that manifest and SHA256SUMS describe the same files.
+func (c *checker) agree(m *manifest.Manifest, sums map[string]string) {
+	listed := map[string]bool{manifest.FileName: true}
+	for _, a := range m.Artifacts {
+		listed[a.Name] = true
+		sum, ok := sums[a.Name]
+		if !ok {
+			c.fail(a.Name, "in %s but not in %s", manifest.FileName, checksum.FileName)
+			continue
+		}
+		if sum != a.SHA256 {
+			c.fail(a.Name, "%s says sha256 %s, %s says %s", manifest.FileName, a.SHA256, checksum.FileName, sum)
+		}
+		if st, err := os.Stat(filepath.Join(c.dir, a.Name)); err == nil && st.Size() != a.Size {
+			c.fail(a.Name, "is %d bytes, %s says %d", st.Size(), manifest.FileName, a.Size)
+		}
+	}
+	var names []string
+	for name := range sums {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !listed[name] {
+			c.fail(name, "in %s but not in %s", checksum.FileName, manifest.FileName)
+		}
+	}
+}
