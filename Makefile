@@ -1,5 +1,5 @@
 # The maintainer's entry points. A fresh machine needs only:
-#   make snapshot   cut a local release into dist/
+#   make snapshot   cut a full local release into dist/release
 #   make test       everything CI runs
 # Both install what they need themselves, idempotently.
 
@@ -7,46 +7,74 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-GO      ?= go
-DIST    := $(CURDIR)/dist
-# Tools the Makefile builds live here, outside any module, reused across runs.
-TOOLS   := $(CURDIR)/.tools
+GO   ?= go
+DIST := $(CURDIR)/dist
+
+# Pinned tools, built from the Go module proxy once into a cache this
+# Makefile owns, one directory per version, and reused by every clone.
+TOOLS              ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tern/tools
+GORELEASER_VERSION := v2.15.0
+COSIGN_VERSION     := v3.1.3
+GORELEASER         := $(TOOLS)/goreleaser-$(GORELEASER_VERSION)/goreleaser
+COSIGN             := $(TOOLS)/cosign-$(COSIGN_VERSION)/cosign
+PACKAGER           := $(DIST)/tools/packager
 
 # Debian packages the tests drive for real.
-TEST_DEBS := bubblewrap bash procps
-
-# VERSION, COMMIT and DATE (the commit time) for the checkout.
-$(foreach kv,$(shell scripts/version.sh),$(eval $(kv)))
-
-HOST_OS   := $(shell $(GO) env GOOS)
-HOST_ARCH := $(shell $(GO) env GOARCH)
-HOST_TARGET := $(HOST_OS)-$(subst amd64,x64,$(HOST_ARCH))
-
-BUILDINFO := github.com/tern-agent/tern/agent/internal/buildinfo
-LDFLAGS   := -s -w -buildid= -X "$(BUILDINFO).stamp=@(\#)version=$(VERSION);commit=$(COMMIT);date=$(DATE)"
-# Static and reproducible: no cgo, no build paths, no VCS stamp.
-GOBUILD := CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags '$(LDFLAGS)'
+TEST_DEBS  := bubblewrap bash procps
+BENCH_DEBS := time xz-utils zstd
 
 .PHONY: help
 help:
-	@echo "make snapshot   build tern for this host into dist/ (version $(VERSION))"
-	@echo "make test       lint and run every test (installs bubblewrap if missing)"
-	@echo "make bench      print startup, memory and size figures for tern"
-	@echo "make clean      remove dist/"
+	@echo "make snapshot      build, stage, pack, checksum, sign and verify a release into dist/release"
+	@echo "make test          lint and run every test (installs tools and packages it needs)"
+	@echo "make tools         build GoReleaser $(GORELEASER_VERSION) and cosign $(COSIGN_VERSION) into $(TOOLS)"
+	@echo "make reproducible  cut the release from two clones at different paths and compare"
+	@echo "make bench         print start-up, size, packaging and hashing figures"
+	@echo "make clean         remove dist/"
 
-# Until the packager cuts full releases, a snapshot is the host's staged tree:
-# dist/stage/<target>/{bin/tern,LICENSE}.
+# --- tools -----------------------------------------------------------------
+
+.PHONY: tools
+tools: $(GORELEASER) $(COSIGN)
+
+# Built outside the workspace (GOWORK=off) so our go.work never steers them.
+$(GORELEASER):
+	GOBIN=$(@D) GOWORK=off GOFLAGS= CGO_ENABLED=0 $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+
+$(COSIGN):
+	GOBIN=$(@D) GOWORK=off GOFLAGS= CGO_ENABLED=0 $(GO) install github.com/sigstore/cosign/v3/cmd/cosign@$(COSIGN_VERSION)
+
+# The packager is ours: rebuilt on every call, which costs a second when
+# nothing changed.
+.PHONY: packager
+packager:
+	$(GO) build -o $(PACKAGER) ./packager/cmd/packager
+
+# --- release ---------------------------------------------------------------
+
+# A snapshot of whatever is checked out: untagged or dirty trees release as
+# 0.0.0-snapshot.<sha>. Without COSIGN_KEY it is signed with a throw-away
+# key whose public half lands in dist/snapshot-cosign.pub.
 .PHONY: snapshot
-snapshot:
-	rm -rf $(DIST)/stage/$(HOST_TARGET)
-	mkdir -p $(DIST)/stage/$(HOST_TARGET)/bin
-	cd agent && $(GOBUILD) -o $(DIST)/stage/$(HOST_TARGET)/bin/tern ./cmd/tern
-	cp LICENSE $(DIST)/stage/$(HOST_TARGET)/LICENSE
-	$(DIST)/stage/$(HOST_TARGET)/bin/tern version --json
+snapshot: tools packager
+	$(PACKAGER) release --snapshot --goreleaser $(GORELEASER)
+
+# The release a maintainer or the release workflow cuts from a clean tag.
+.PHONY: release
+release: tools packager
+	$(PACKAGER) release --goreleaser $(GORELEASER) $(RELEASE_FLAGS)
+
+# Two clones of HEAD at different paths must give byte-identical SHA256SUMS.
+.PHONY: reproducible
+reproducible: tools
+	scripts/reproducible.sh "$(CURDIR)" "$(GORELEASER)"
+
+# --- tests -----------------------------------------------------------------
 
 .PHONY: test
-test: test-deps lint
-	$(GO) test -count=1 ./agent/... ./packager/...
+test: test-deps tools lint
+	COSIGN=$(COSIGN) TERN_TEST_REQUIRE_TOOLS=1 $(GO) test -count=1 ./agent/... ./packager/...
+	$(MAKE) --no-print-directory reproducible
 
 .PHONY: test-deps
 test-deps:
@@ -60,10 +88,13 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted (run gofmt -w)"; exit 1; fi
 	for os in linux darwin windows; do GOOS=$$os $(GO) vet ./agent/... ./packager/...; done
 
+# --- benchmarks ------------------------------------------------------------
+
 .PHONY: bench
 bench: snapshot
-	scripts/ensure-debs.sh time
-	GOWORK=off $(GO) run ./bench/startup.go -tern $(DIST)/stage/$(HOST_TARGET)/bin/tern
+	scripts/ensure-debs.sh $(BENCH_DEBS)
+	GOWORK=off $(GO) run ./bench/startup.go -tern $(DIST)/stage/$(shell $(GO) env GOOS)-$(subst amd64,x64,$(shell $(GO) env GOARCH))/bin/tern
+	GOWORK=off $(GO) run ./bench/packaging.go -root $(CURDIR) -goreleaser $(GORELEASER) -packager $(PACKAGER)
 
 .PHONY: clean
 clean:
