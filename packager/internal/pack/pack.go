@@ -18,7 +18,7 @@ import (
 
 // cacheFormat changes whenever the bytes the writers produce change, so that
 // a cached archive is never reused across such a change.
-const cacheFormat = "pack-v1"
+const cacheFormat = "pack-v2"
 
 // Format is an archive format.
 type Format string
