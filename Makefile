@@ -9,6 +9,8 @@ SHELL := /bin/bash
 
 GO   ?= go
 DIST := $(CURDIR)/dist
+# This machine's release target, as archives name it: linux-x64, darwin-arm64.
+HOST_TARGET := $(shell $(GO) env GOOS)-$(subst amd64,x64,$(shell $(GO) env GOARCH))
 
 # Pinned tools, built from the Go module proxy once into a cache this
 # Makefile owns, one directory per version, and reused by every clone.
@@ -58,6 +60,7 @@ packager:
 .PHONY: snapshot
 snapshot: tools packager
 	$(PACKAGER) release --snapshot --goreleaser $(GORELEASER)
+	$(DIST)/stage/$(HOST_TARGET)/bin/tern version --json
 
 # The release a maintainer or the release workflow cuts from a clean tag.
 .PHONY: release
@@ -93,7 +96,7 @@ lint:
 .PHONY: bench
 bench: snapshot
 	scripts/ensure-debs.sh $(BENCH_DEBS)
-	GOWORK=off $(GO) run ./bench/startup.go -tern $(DIST)/stage/$(shell $(GO) env GOOS)-$(subst amd64,x64,$(shell $(GO) env GOARCH))/bin/tern
+	GOWORK=off $(GO) run ./bench/startup.go -tern $(DIST)/stage/$(HOST_TARGET)/bin/tern
 	GOWORK=off $(GO) run ./bench/packaging.go -root $(CURDIR) -goreleaser $(GORELEASER) -packager $(PACKAGER)
 
 .PHONY: clean
