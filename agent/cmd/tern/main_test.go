@@ -31,18 +31,26 @@ func TestMain(m *testing.M) {
 	if runtime.GOOS == "windows" {
 		ternBin += ".exe"
 	}
-	pkg := "github.com/tern-agent/tern/agent/internal/buildinfo"
-	build := exec.Command("go", "build", "-trimpath", "-o", ternBin,
-		"-ldflags", fmt.Sprintf("-s -w -X '%s.stamp=@(#)version=%s;commit=abc1234;date=2026-11-22T00:00:00Z'", pkg, testVersion),
-		".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building tern: %v\n%s", err, out)
+	if err := buildTern(ternBin, ""); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// buildTern builds tern into out, stamped like a release with testVersion
+// and the extra stamp fields (";bwrap_sha256=…").
+func buildTern(out, extra string) error {
+	pkg := "github.com/tern-agent/tern/agent/internal/buildinfo"
+	stamp := "@(#)version=" + testVersion + ";commit=abc1234;date=2026-11-22T00:00:00Z" + extra
+	build := exec.Command("go", "build", "-trimpath", "-o", out, "-ldflags", "-s -w -X '"+pkg+".stamp="+stamp+"'", ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("building tern: %v\n%s", err, b)
+	}
+	return nil
 }
 
 type result struct {

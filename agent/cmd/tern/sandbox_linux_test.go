@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -386,5 +388,50 @@ func copyFile(t *testing.T, from, to string) {
 	defer out.Close()
 	if _, err := io.Copy(out, in); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestShippedHelperIsVerifiedBeforeExec installs a release-like tree whose
+// tern was built with the digest of the bwrap beside it: the helper runs,
+// and once one byte of it is flipped, tern refuses it.
+func TestShippedHelperIsVerifiedBeforeExec(t *testing.T) {
+	systemBwrap, err := exec.LookPath("bwrap")
+	if err != nil {
+		t.Fatalf("bwrap is not installed: %v", err)
+	}
+	root := filepath.Join(t.TempDir(), "tree")
+	bundled := filepath.Join(root, "libexec", "tern", "bwrap")
+	copyFile(t, systemBwrap, bundled)
+	good, _ := os.ReadFile(bundled)
+	sum := sha256.Sum256(good)
+	tern := filepath.Join(root, "bin", "tern")
+	if err := buildTern(tern, ";bwrap_sha256="+hex.EncodeToString(sum[:])); err != nil {
+		t.Fatal(err)
+	}
+	noBwrap := []string{"PATH=" + pathWithout(t, "bwrap")}
+
+	ws := t.TempDir()
+	r := runIn(t, ws, tern, noBwrap, "sandbox", "run", "--", "sh", "-c", "touch made")
+	if r.code != 0 || !exists(filepath.Join(ws, "made")) {
+		t.Fatalf("the verified helper did not run: exit %d, %s", r.code, r.stderr)
+	}
+	d := runIn(t, ws, tern, noBwrap, "doctor", "--json")
+	if d.code != 0 || !strings.Contains(d.stdout, `"digest_check": "matched the digest this build recorded"`) {
+		t.Fatalf("doctor must say the digest matched: exit %d\n%s", d.code, d.stdout)
+	}
+
+	flipped := append([]byte(nil), good...)
+	flipped[len(flipped)/2] ^= 0xff
+	if err := os.WriteFile(bundled, flipped, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r = runIn(t, ws, tern, noBwrap, "sandbox", "run", "--", "touch", "after-tamper")
+	if r.code != 125 || exists(filepath.Join(ws, "after-tamper")) ||
+		!strings.Contains(r.stderr, "has sha256") || !strings.Contains(r.stderr, "reinstall tern") {
+		t.Fatalf("a tampered helper: exit %d, stderr %s", r.code, r.stderr)
+	}
+	d = runIn(t, ws, tern, noBwrap, "doctor")
+	if d.code != 1 || !strings.Contains(d.stdout, "reinstall tern") {
+		t.Fatalf("doctor with a tampered helper: exit %d\n%s", d.code, d.stdout)
 	}
 }

@@ -4,7 +4,10 @@
 //
 // The release build stamps one string at link time:
 //
-//	-X 'github.com/tern-agent/tern/agent/internal/buildinfo.stamp=@(#)version=1.2.3;commit=<sha>;date=<RFC 3339>'
+//	-X 'github.com/tern-agent/tern/agent/internal/buildinfo.stamp=@(#)version=1.2.3;commit=<sha>;date=<RFC 3339>;bwrap_sha256=<sha>'
+//
+// bwrap_sha256 is the digest of the bwrap shipped beside this binary, which
+// tern checks before running it; targets without the helper leave it empty.
 //
 // One self-describing string, rather than three variables, because a
 // stripped, -trimpath binary records neither symbols nor -ldflags: the
@@ -24,25 +27,34 @@ var stamp string
 // StampMarker starts every stamp.
 const StampMarker = "@(#)"
 
-// parseStamp reads "@(#)version=…;commit=…;date=…".
-func parseStamp(s string) (version, commit, date string) {
-	version, commit, date = "dev", "unknown", "unknown"
+// stampFields reads "@(#)key=value;key=value…", skipping empty values.
+func stampFields(s string) map[string]string {
+	fields := map[string]string{}
 	for _, field := range strings.Split(strings.TrimPrefix(s, StampMarker), ";") {
-		key, value, ok := strings.Cut(field, "=")
-		if !ok || value == "" {
-			continue
-		}
-		switch key {
-		case "version":
-			version = value
-		case "commit":
-			commit = value
-		case "date":
-			date = value
+		if key, value, ok := strings.Cut(field, "="); ok && value != "" {
+			fields[key] = value
 		}
 	}
-	return version, commit, date
+	return fields
 }
+
+// parseStamp reads version, commit and date, defaulting to dev and unknown.
+func parseStamp(s string) (version, commit, date string) {
+	f := stampFields(s)
+	return or(f["version"], "dev"), or(f["commit"], "unknown"), or(f["date"], "unknown")
+}
+
+func or(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
+}
+
+// HelperSHA256 is the digest the release build recorded for the helper
+// shipped beside this binary, or "" when it recorded none (a dev build, or a
+// target that ships no such helper).
+func HelperSHA256(name string) string { return stampFields(stamp)[name+"_sha256"] }
 
 // Info describes this binary. The JSON keys are a public contract: installers,
 // the npm launcher and bug reports read them.

@@ -33,6 +33,9 @@ func TestParseStamp(t *testing.T) {
 	if v != "1.3.0-beta.2" || c != "abc123" || d != "2026-11-22T21:36:20Z" {
 		t.Fatalf("parseStamp = %q %q %q", v, c, d)
 	}
+	if f := stampFields("@(#)version=1;commit=c;date=d;bwrap_sha256=abc;other_sha256="); f["bwrap_sha256"] != "abc" || f["other_sha256"] != "" {
+		t.Fatalf("helper digests: %v", f)
+	}
 	if v, c, d := parseStamp(""); v != "dev" || c != "unknown" || d != "unknown" {
 		t.Fatalf("an empty stamp = %q %q %q, want dev unknown unknown", v, c, d)
 	}

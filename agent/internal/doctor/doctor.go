@@ -33,14 +33,17 @@ type Report struct {
 // HelperReport describes one helper: where it was found and what it is, or
 // every place that was searched.
 type HelperReport struct {
-	Name    string              `json:"name"`
-	Found   bool                `json:"found"`
-	Path    string              `json:"path,omitempty"`
-	Source  helpers.Source      `json:"source,omitempty"`
-	Version string              `json:"version,omitempty"`
-	SHA256  string              `json:"sha256,omitempty"`
-	Error   string              `json:"error,omitempty"`
-	Tried   []helpers.Candidate `json:"tried,omitempty"`
+	Name    string         `json:"name"`
+	Found   bool           `json:"found"`
+	Path    string         `json:"path,omitempty"`
+	Source  helpers.Source `json:"source,omitempty"`
+	Version string         `json:"version,omitempty"`
+	SHA256  string         `json:"sha256,omitempty"`
+	// DigestCheck says whether the digest was checked against the one this
+	// build recorded: "matched", or why it was not checked.
+	DigestCheck string              `json:"digest_check,omitempty"`
+	Error       string              `json:"error,omitempty"`
+	Tried       []helpers.Candidate `json:"tried,omitempty"`
 }
 
 // SandboxReport describes what the host offers and what the default mode gets.
@@ -112,10 +115,20 @@ func describeBwrap(h sandbox.Host) HelperReport {
 			hr.Error = err.Error()
 		}
 	}
-	if sum, err := fileSHA256(hr.Path); err == nil {
-		hr.SHA256 = sum
-	} else {
-		hr.Error = err.Error()
+	switch {
+	case h.Bwrap.Verified:
+		hr.SHA256, hr.DigestCheck = h.Bwrap.SHA256, "matched the digest this build recorded"
+	case h.Bwrap.Source == helpers.Bundled:
+		hr.DigestCheck = "not checked: this build recorded no digest (a dev build)"
+	default:
+		hr.DigestCheck = "not checked: not shipped with tern"
+	}
+	if hr.SHA256 == "" {
+		if sum, err := fileSHA256(hr.Path); err == nil {
+			hr.SHA256 = sum
+		} else {
+			hr.Error = err.Error()
+		}
 	}
 	return hr
 }

@@ -19,7 +19,11 @@ func (r Report) WriteText(w io.Writer) {
 		fmt.Fprintln(tw, "\nhelpers")
 		for _, h := range r.Helpers {
 			if !h.Found {
-				fmt.Fprintf(tw, "  %s\tnot found\n", h.Name)
+				status := "not found"
+				if h.Error != "" && len(h.Tried) == 0 {
+					status = "refused: " + h.Error
+				}
+				fmt.Fprintf(tw, "  %s\t%s\n", h.Name, status)
 				for _, c := range h.Tried {
 					fmt.Fprintf(tw, "    %s\t%s: %s\n", c.Source, c.Path, c.Reason)
 				}
@@ -27,6 +31,7 @@ func (r Report) WriteText(w io.Writer) {
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t(%s)\n", h.Name, h.Path, sourceText(h.Source))
 			fmt.Fprintf(tw, "  \tversion %s\tsha256 %s\n", h.Version, h.SHA256)
+			fmt.Fprintf(tw, "  \tdigest %s\n", h.DigestCheck)
 		}
 	}
 

@@ -18,6 +18,13 @@
 //     installer's ~/.local/bin/tern link, npm's bin link);
 //  3. bwrap on PATH, taken only if its version is at least MinBwrapVersion.
 //
+// A shipped helper is ours, so a release build knows its sha256 (stamped at
+// link time). FindBwrap opens it, checks that digest on the open file and
+// keeps the file open: the sandbox then executes that very descriptor
+// (/proc/self/fd/N), so nothing can swap the file between check and exec. A
+// mismatch is an error, never a reason to look elsewhere. Helpers named by
+// TERN_BWRAP or found on PATH are not ours and are not digest-checked.
+//
 // This package never runs a helper for any other purpose than asking its
 // version, and never decides whether sandboxing is possible: that is the
 // sandbox package's job.
@@ -25,14 +32,19 @@ package helpers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tern-agent/tern/agent/internal/buildinfo"
 )
 
 // EnvBwrap names the environment variable that overrides bwrap discovery.
@@ -60,6 +72,30 @@ type Helper struct {
 	Path    string `json:"path"`
 	Source  Source `json:"source"`
 	Version string `json:"version,omitempty"` // filled when it was checked
+	// SHA256 is filled when the digest was checked against the build's.
+	SHA256   string `json:"sha256,omitempty"`
+	Verified bool   `json:"verified"`
+
+	file *os.File // the verified helper, held open to be executed as is
+}
+
+// ExecPath is the path to execute: the verified open file when there is one.
+func (h Helper) ExecPath() string {
+	if h.file != nil {
+		return fmt.Sprintf("/proc/self/fd/%d", h.file.Fd())
+	}
+	return h.Path
+}
+
+// DigestMismatchError says a shipped helper is not the one tern was built
+// with.
+type DigestMismatchError struct {
+	Path, Want, Got string
+}
+
+func (e *DigestMismatchError) Error() string {
+	return fmt.Sprintf("the helper shipped with tern, %s, has sha256 %s, but this tern was built with %s: "+
+		"the installation is damaged or was tampered with; reinstall tern", e.Path, e.Got, e.Want)
 }
 
 // Candidate is a place that was looked at, with the reason it was passed
@@ -92,14 +128,17 @@ type Finder struct {
 	Executable func() (string, error)
 	LookPath   func(string) (string, error)
 	Version    func(path string) (string, error)
+	// ExpectedSHA256 gives the digest a shipped helper must have, "" for none.
+	ExpectedSHA256 func(name string) string
 }
 
 // System is the Finder for the running process.
 var System = Finder{
-	Getenv:     os.Getenv,
-	Executable: Executable,
-	LookPath:   exec.LookPath,
-	Version:    BwrapVersion,
+	Getenv:         os.Getenv,
+	Executable:     Executable,
+	LookPath:       exec.LookPath,
+	Version:        BwrapVersion,
+	ExpectedSHA256: buildinfo.HelperSHA256,
 }
 
 // FindBwrap finds bwrap for the running binary; see the package comment for
@@ -127,7 +166,7 @@ func (f Finder) FindBwrap() (Helper, error) {
 		if err := checkExecutable(p); err != nil {
 			tried = append(tried, Candidate{Source: Bundled, Path: p, Reason: err.Error()})
 		} else {
-			return Helper{Name: name, Path: p, Source: Bundled}, nil
+			return f.openBundled(name, p)
 		}
 	}
 
@@ -147,6 +186,35 @@ func (f Finder) FindBwrap() (Helper, error) {
 		return Helper{}, &NotFoundError{Name: name, Tried: tried}
 	}
 	return Helper{Name: name, Path: p, Source: FromPath, Version: v}, nil
+}
+
+// openBundled opens a shipped helper and, when the build recorded its
+// digest, checks it on the open file.
+func (f Finder) openBundled(name, p string) (Helper, error) {
+	h := Helper{Name: name, Path: p, Source: Bundled}
+	want := ""
+	if f.ExpectedSHA256 != nil {
+		want = f.ExpectedSHA256(name)
+	}
+	if want == "" {
+		return h, nil // a dev build: nothing to check against
+	}
+	file, err := os.Open(p)
+	if err != nil {
+		return Helper{}, err
+	}
+	sum := sha256.New()
+	if _, err := io.Copy(sum, file); err != nil {
+		file.Close()
+		return Helper{}, fmt.Errorf("reading %s: %w", p, err)
+	}
+	got := hex.EncodeToString(sum.Sum(nil))
+	if got != want {
+		file.Close()
+		return Helper{}, &DigestMismatchError{Path: p, Want: want, Got: got}
+	}
+	h.SHA256, h.Verified, h.file = got, true, file
+	return h, nil
 }
 
 // BundledDir is libexec/tern in the tree the running binary belongs to.

@@ -1,6 +1,8 @@
 package helpers
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -149,5 +151,38 @@ func TestBwrapVersionParsesOutput(t *testing.T) {
 	v, err := BwrapVersion(fake)
 	if err != nil || v != "0.8.0" {
 		t.Fatalf("BwrapVersion = %q, %v; want 0.8.0", v, err)
+	}
+}
+
+func TestShippedHelperIsCheckedAgainstTheBuildsDigest(t *testing.T) {
+	root := tree(t, true)
+	bundled := filepath.Join(root, "libexec", "tern", "bwrap")
+	good, _ := os.ReadFile(bundled)
+	sum := sha256.Sum256(good)
+	want := hex.EncodeToString(sum[:])
+	w := fakeWorld{exe: filepath.Join(root, "bin", "tern"), onPath: "/usr/bin/bwrap", version: "0.8.0"}
+	f := w.finder()
+	f.ExpectedSHA256 = func(string) string { return want }
+
+	h, err := f.FindBwrap()
+	if err != nil || !h.Verified || h.SHA256 != want || !strings.HasPrefix(h.ExecPath(), "/proc/self/fd/") {
+		t.Fatalf("a matching helper: %+v (exec %s), %v", h, h.ExecPath(), err)
+	}
+
+	flipped := append([]byte(nil), good...)
+	flipped[0] ^= 0xff
+	if err := os.WriteFile(bundled, flipped, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.FindBwrap()
+	var mismatch *DigestMismatchError
+	if !errors.As(err, &mismatch) || !strings.Contains(err.Error(), "reinstall tern") {
+		t.Fatalf("a helper with a flipped byte: %v, want a DigestMismatchError naming the remedy", err)
+	}
+
+	// A dev build records no digest and checks nothing.
+	f.ExpectedSHA256 = func(string) string { return "" }
+	if h, err := f.FindBwrap(); err != nil || h.Verified || h.ExecPath() != bundled {
+		t.Fatalf("a dev build: %+v, %v", h, err)
 	}
 }

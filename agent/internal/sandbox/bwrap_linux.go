@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/tern-agent/tern/agent/internal/helpers"
 )
 
 // runBwrap runs c inside bwrap.
@@ -17,7 +19,7 @@ import (
 // for. But bwrap makes that init the leader of the command's process group,
 // so tern signals the group: the init ignores it, the command and its
 // children get it. bwrap reports the init's host PID on --info-fd.
-func runBwrap(ctx context.Context, bwrapPath string, p Policy, c Command) (int, error) {
+func runBwrap(ctx context.Context, bwrap helpers.Helper, p Policy, c Command) (int, error) {
 	infoR, infoW, err := os.Pipe()
 	if err != nil {
 		return ExitSandboxFailed, err
@@ -25,7 +27,9 @@ func runBwrap(ctx context.Context, bwrapPath string, p Policy, c Command) (int, 
 	defer infoR.Close()
 
 	const infoFD = 3 // the first of ExtraFiles
-	cmd := exec.Command(bwrapPath, bwrapArgs(p, infoFD, c.Argv)...)
+	// ExecPath is the verified open file of a shipped helper, when it is one.
+	cmd := exec.Command(bwrap.ExecPath(), bwrapArgs(p, infoFD, c.Argv)...)
+	cmd.Args[0] = "bwrap"
 	cmd.Env = c.Env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
 	cmd.ExtraFiles = []*os.File{infoW}
@@ -35,7 +39,7 @@ func runBwrap(ctx context.Context, bwrapPath string, p Policy, c Command) (int, 
 	err = cmd.Start()
 	infoW.Close()
 	if err != nil {
-		return ExitSandboxFailed, fmt.Errorf("starting %s: %w", bwrapPath, err)
+		return ExitSandboxFailed, fmt.Errorf("starting %s: %w", bwrap.Path, err)
 	}
 
 	var sandboxPID atomic.Int64

@@ -34,7 +34,7 @@ func Probe() Host {
 func runSandboxed(ctx context.Context, pl Plan, p Policy, c Command) (int, error) {
 	switch pl.Backend {
 	case Bubblewrap:
-		return runBwrap(ctx, pl.Bwrap.Path, p, c)
+		return runBwrap(ctx, pl.Bwrap, p, c)
 	case Landlock:
 		return runLandlock(ctx, pl.LandlockABI, p, c)
 	}

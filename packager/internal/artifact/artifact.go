@@ -42,15 +42,26 @@ type Artifact struct {
 	// For an archive: what it holds, recorded in the manifest.
 	Binary  *File  `json:",omitempty"`
 	Helpers []File `json:",omitempty"`
-	// For a helper: its version, recorded in the manifest.
-	Version string `json:",omitempty"`
+	// For a helper: what the manifest and the notices record of it.
+	Version     string  `json:",omitempty"`
+	Source      *Source `json:",omitempty"`
+	LicenseFile string  `json:",omitempty"` // the licence text, for the notices
 }
 
 // File names a file and its digest.
 type File struct {
-	Name    string `json:"name"`
-	Version string `json:"version,omitempty"`
+	Name    string  `json:"name"`
+	Version string  `json:"version,omitempty"`
+	SHA256  string  `json:"sha256"`
+	Source  *Source `json:"source,omitempty"`
+}
+
+// Source says where a helper was built from, as its licence (LGPL for
+// bubblewrap) requires a release to tell.
+type Source struct {
+	URL     string `json:"url"`
 	SHA256  string `json:"sha256"`
+	License string `json:"license"`
 }
 
 // List is the registry; it is safe for concurrent use.

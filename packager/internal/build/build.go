@@ -24,6 +24,9 @@ const (
 	EnvCommit  = "RELEASE_COMMIT"
 	EnvDate    = "RELEASE_DATE"  // RFC 3339
 	EnvEpoch   = "RELEASE_EPOCH" // seconds, for mod_timestamp
+	// EnvHelperPrefix + <helper>_<goos>_<goarch> holds the sha256 a target's
+	// shipped helper must have; the binary checks it before running the helper.
+	EnvHelperPrefix = "RELEASE_HELPER_SHA256_"
 )
 
 // Pipe runs GoReleaser, unless Reuse is set, and registers its binaries.
@@ -61,6 +64,7 @@ func (p Pipe) goreleaser(ctx *pipeline.Context) error {
 		EnvDate+"="+ctx.Version.Time.UTC().Format("2006-01-02T15:04:05Z"),
 		EnvEpoch+"="+strconv.FormatInt(ctx.Version.Time.Unix(), 10),
 	)
+	cmd.Env = append(cmd.Env, helperDigests(ctx)...)
 	cmd.Stdout, cmd.Stderr = ctx.Log, ctx.Log
 	if err := cmd.Run(); err != nil {
 		var notFound *exec.Error
@@ -70,6 +74,31 @@ func (p Pipe) goreleaser(ctx *pipeline.Context) error {
 		return fmt.Errorf("%s %s: %w", p.GoReleaser, strings.Join(args, " "), err)
 	}
 	return nil
+}
+
+// helperDigests sets, for every target and every helper any target ships,
+// the digest of that target's helper, empty where it ships none, so that
+// .goreleaser.yaml can stamp it whatever the target.
+func helperDigests(ctx *pipeline.Context) []string {
+	names := map[string]bool{}
+	for _, t := range ctx.Config.Targets {
+		for _, h := range t.Helpers {
+			names[h] = true
+		}
+	}
+	var env []string
+	for _, t := range ctx.Config.Targets {
+		for name := range names {
+			sum := ""
+			for _, h := range ctx.Artifacts.Filter(artifact.And(artifact.ByKind(artifact.Helper), artifact.ByTarget(t.Name))) {
+				if h.Name == name {
+					sum, _, _ = artifact.SHA256File(h.Path)
+				}
+			}
+			env = append(env, fmt.Sprintf("%s%s_%s_%s=%s", EnvHelperPrefix, name, t.GOOS, t.GOARCH, sum))
+		}
+	}
+	return env
 }
 
 // goreleaserArtifact is the part of an artifacts.json entry we read.

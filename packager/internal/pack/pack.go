@@ -121,7 +121,7 @@ func packOne(ctx *pipeline.Context, tree artifact.Artifact) error {
 			h.Name = path.Base(f.Name)
 			for _, helper := range ctx.Artifacts.Filter(artifact.And(artifact.ByKind(artifact.Helper), artifact.ByTarget(t.Name))) {
 				if helper.Name == h.Name {
-					h.Version = helper.Version
+					h.Version, h.Source = helper.Version, helper.Source
 				}
 			}
 			a.Helpers = append(a.Helpers, h)

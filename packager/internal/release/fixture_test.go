@@ -1,7 +1,9 @@
 package release
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/thirdparty"
 	"github.com/tern-agent/tern/packager/internal/version"
 )
 
@@ -24,7 +27,21 @@ var (
 	fixtureBins    string // dir holding <goos>_<goarch>/<binary>
 	fixtureVersion string
 	realConfig     string // the repository's release.yaml
+	fixtureCache   string // a source cache primed with the fake helper's tarball
 )
+
+// The fake helper stands in for bubblewrap: a third_party entry whose
+// "source" is a tiny tarball, with one patch and a recipe that copies the
+// patched script. It exercises fetch, safe extraction, patches, the lock,
+// staging and notices without a C toolchain.
+const (
+	fakeHelperScript  = "#!/bin/sh\necho fake 1.0\n"
+	fakeHelperPatched = "#!/bin/sh\necho fake 1.0 patched\n"
+	fakeHelperPatch   = "--- a/helper.sh\n+++ b/helper.sh\n@@ -1,2 +1,2 @@\n #!/bin/sh\n-echo fake 1.0\n+echo fake 1.0 patched\n"
+	fakeHelperRecipe  = "#!/bin/sh\nset -eu\ncp helper.sh \"$OUT\"\n"
+)
+
+var fakeHelperSource []byte // the tarball, made in TestMain
 
 const fixtureProgram = `package main
 
@@ -43,6 +60,11 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	code := func() int {
+		fixtureCache = filepath.Join(dir, "cache")
+		if err := primeFakeHelper(dir); err != nil { // the repo's manifest names its digest
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
 		repo, err := makeRepo(filepath.Join(dir, "probe"))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -75,9 +97,29 @@ func makeRepo(dir string) (string, error) {
 		"release.yaml": string(cfg),
 		"LICENSE":      "Fixture licence.\n",
 		".gitignore":   "/dist/\n",
+		"third_party/fake/manifest.yaml": fmt.Sprintf(`name: fakehelper
+binary: bwrap
+version: "1.0"
+license: MIT
+license_files: [COPYING]
+source:
+  sha256: %s
+  root: fakehelper-1.0
+  urls: []
+patches:
+  - {file: patches/0001-patched.patch, sha256: %s, reason: says it is patched}
+recipe: build.sh
+targets:
+  linux-x64: {host: x86_64-linux-gnu}
+  linux-arm64: {host: aarch64-linux-gnu}
+`, sha256Hex(fakeHelperSource), sha256Hex([]byte(fakeHelperPatch))),
+		"third_party/fake/patches/0001-patched.patch": fakeHelperPatch,
+		"third_party/fake/build.sh":                   fakeHelperRecipe,
+		"third_party/fake/lock.yaml": fmt.Sprintf("linux-x64: %s\nlinux-arm64: %s\n",
+			sha256Hex([]byte(fakeHelperPatched)), sha256Hex([]byte(fakeHelperPatched))),
 	}
 	for name, text := range files {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
 			return "", err
 		}
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
@@ -97,6 +139,29 @@ func makeRepo(dir string) (string, error) {
 		}
 	}
 	return dir, nil
+}
+
+// primeFakeHelper makes the fake helper's source tarball and primes the
+// fixture cache with it.
+func primeFakeHelper(dir string) error {
+	var b bytes.Buffer
+	gz := gzip.NewWriter(&b)
+	tw := tar.NewWriter(gz)
+	for _, f := range []struct{ name, body string }{
+		{"fakehelper-1.0/helper.sh", fakeHelperScript},
+		{"fakehelper-1.0/COPYING", "Fake helper licence, MIT.\n"},
+	} {
+		tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o755, Size: int64(len(f.body)), Typeflag: tar.TypeReg})
+		tw.Write([]byte(f.body))
+	}
+	tw.Close()
+	gz.Close()
+	fakeHelperSource = b.Bytes()
+	p := filepath.Join(dir, "fakehelper-1.0.tar.gz")
+	if err := os.WriteFile(p, fakeHelperSource, 0o644); err != nil {
+		return err
+	}
+	return thirdparty.Cache{Dir: fixtureCache}.PrimeFrom(p, sha256Hex(fakeHelperSource))
 }
 
 func buildFixtureBinaries(dir, ver, commit string) error {

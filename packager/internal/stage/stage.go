@@ -45,8 +45,6 @@ func Layout(c *config.Config, t config.Target, helpers []string) []string {
 // Pipe stages every target.
 type Pipe struct {
 	Notices *notices.Writer
-	// HelperNotices gives the licence notices of a target's helpers.
-	HelperNotices func(target string) ([]notices.Helper, error)
 }
 
 func (Pipe) String() string { return "stage one tree per target" }
@@ -89,10 +87,16 @@ func (p Pipe) stage(ctx *pipeline.Context, t config.Target) error {
 		return err
 	}
 	var helperNotices []notices.Helper
-	if p.HelperNotices != nil && len(helpers) > 0 {
-		if helperNotices, err = p.HelperNotices(t.Name); err != nil {
-			return err
+	for _, h := range helpers {
+		text, err := os.ReadFile(h.LicenseFile)
+		if err != nil {
+			return fmt.Errorf("the licence of helper %s: %w", h.Name, err)
 		}
+		n := notices.Helper{Name: h.Name, Version: h.Version, LicenseText: string(text)}
+		if h.Source != nil {
+			n.License, n.Source = h.Source.License, fmt.Sprintf("%s (sha256 %s)", h.Source.URL, h.Source.SHA256)
+		}
+		helperNotices = append(helperNotices, n)
 	}
 	text, err := p.Notices.For(ctx.Config.Product, bin.Path, helperNotices)
 	if err != nil {
