@@ -21,8 +21,11 @@ GORELEASER         := $(TOOLS)/goreleaser-$(GORELEASER_VERSION)/goreleaser
 COSIGN             := $(TOOLS)/cosign-$(COSIGN_VERSION)/cosign
 PACKAGER           := $(DIST)/tools/packager
 
-# Debian packages the tests drive for real.
-TEST_DEBS  := bubblewrap bash procps
+# Debian packages: what the helpers' recipes build with (third_party/*/
+# manifest.yaml lists the same per target), and what the tests drive for real.
+HELPER_DEBS := build-essential pkg-config libcap-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
+	libcap-dev:arm64 patch xz-utils dpkg-dev
+TEST_DEBS  := bubblewrap bash procps qemu-user-static binutils
 BENCH_DEBS := time xz-utils zstd
 
 .PHONY: help
@@ -52,24 +55,45 @@ $(COSIGN):
 packager:
 	$(GO) build -o $(PACKAGER) ./packager/cmd/packager
 
+# --- helpers ---------------------------------------------------------------
+
+.PHONY: helpers-deps
+helpers-deps:
+	scripts/ensure-debs.sh $(HELPER_DEBS)
+
+# Our machines reach Debian's archive but not GitHub, so a source missing from
+# the cache is primed from Debian's source package: the same upstream tarball,
+# which the packager accepts only with the pinned digest.
+.PHONY: helpers-source
+helpers-source: packager
+	@if ! $(PACKAGER) helpers fetch --cached-only >/dev/null 2>&1; then \
+		tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+		scripts/debian-source.sh bubblewrap "$$tmp" >/dev/null && \
+		$(PACKAGER) helpers fetch --name bubblewrap --from "$$(ls "$$tmp"/bubblewrap_*.orig.tar.*)"; \
+	fi
+
+.PHONY: helpers
+helpers: helpers-deps helpers-source
+	$(PACKAGER) helpers build
+
 # --- release ---------------------------------------------------------------
 
 # A snapshot of whatever is checked out: untagged or dirty trees release as
 # 0.0.0-snapshot.<sha>. Without COSIGN_KEY it is signed with a throw-away
 # key whose public half lands in dist/snapshot-cosign.pub.
 .PHONY: snapshot
-snapshot: tools packager
+snapshot: tools packager helpers-deps helpers-source
 	$(PACKAGER) release --snapshot --goreleaser $(GORELEASER)
 	$(DIST)/stage/$(HOST_TARGET)/bin/tern version --json
 
 # The release a maintainer or the release workflow cuts from a clean tag.
 .PHONY: release
-release: tools packager
+release: tools packager helpers-deps helpers-source
 	$(PACKAGER) release --goreleaser $(GORELEASER) $(RELEASE_FLAGS)
 
 # Two clones of HEAD at different paths must give byte-identical SHA256SUMS.
 .PHONY: reproducible
-reproducible: tools
+reproducible: tools helpers-deps helpers-source
 	scripts/reproducible.sh "$(CURDIR)" "$(GORELEASER)"
 
 # --- tests -----------------------------------------------------------------
@@ -77,6 +101,8 @@ reproducible: tools
 .PHONY: test
 test: test-deps tools lint
 	COSIGN=$(COSIGN) TERN_TEST_REQUIRE_TOOLS=1 $(GO) test -count=1 ./agent/... ./packager/...
+	$(MAKE) --no-print-directory snapshot
+	scripts/smoke-release.sh "$(DIST)"
 	$(MAKE) --no-print-directory reproducible
 
 .PHONY: test-deps

@@ -36,6 +36,7 @@ func loadManifests(g *globalOptions) (string, []*thirdparty.Manifest, thirdparty
 
 func newHelpersFetch(g *globalOptions) *cobra.Command {
 	var from, name string
+	var cachedOnly bool
 	cmd := &cobra.Command{
 		Use:   "fetch [--from FILE --name NAME]",
 		Short: "Put each helper's pinned source in the content-addressed cache",
@@ -53,7 +54,11 @@ apt-get source), after checking the same digest.`,
 				if name != "" && m.Name != name {
 					continue
 				}
-				if from != "" {
+				if cachedOnly {
+					if !cache.Has(m.Source.SHA256) {
+						return fmt.Errorf("%s %s (sha256 %s) is not in %s", m.Name, m.Version, m.Source.SHA256, cache.Dir)
+					}
+				} else if from != "" {
 					if err := cache.PrimeFrom(from, m.Source.SHA256); err != nil {
 						return err
 					}
@@ -67,6 +72,7 @@ apt-get source), after checking the same digest.`,
 	}
 	cmd.Flags().StringVar(&from, "from", "", "a local copy of the source tarball")
 	cmd.Flags().StringVar(&name, "name", "", "only this third_party entry (required with --from when there are several)")
+	cmd.Flags().BoolVar(&cachedOnly, "cached-only", false, "download nothing; fail unless every source is cached")
 	return cmd
 }
 
