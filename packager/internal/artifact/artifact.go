@@ -26,6 +26,7 @@ const (
 	Checksums Kind = "checksums" // SHA256SUMS
 	Manifest  Kind = "manifest"  // manifest.json
 	Signature Kind = "signature" // SHA256SUMS.sigstore.json
+	NPM       Kind = "npm"       // an npm package tarball: a platform's, or the meta package
 )
 
 // Artifact is one thing a step made or read.
@@ -168,7 +169,7 @@ func Or(fs ...Filter) Filter {
 func Not(f Filter) Filter { return func(a Artifact) bool { return !f(a) } }
 
 // ReleaseFiles accepts the files that are published in the release dir.
-var ReleaseFiles = ByKind(Archive, Checksums, Manifest, Signature)
+var ReleaseFiles = ByKind(Archive, NPM, Checksums, Manifest, Signature)
 
 // SHA256File returns the hex sha256 of a file.
 func SHA256File(path string) (string, int64, error) {

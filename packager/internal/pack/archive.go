@@ -27,9 +27,36 @@ const compressionLevel = flate.DefaultCompression
 // entry is one member of an archive.
 type entry struct {
 	name string // slash path inside the archive; directories end in "/"
-	src  string // file on disk; empty for directories
+	src  string // file on disk; empty for directories and for data
+	data []byte // contents made in memory, when src is empty
 	mode int64  // 0755 or 0644
 	size int64
+}
+
+// File is a member given to WriteTarGz: from disk (Src) or memory (Data).
+type File struct {
+	Name string
+	Src  string
+	Data []byte
+	Mode int64
+}
+
+// WriteTarGz writes files, in the order given, as a normalised tar.gz with
+// every entry at mtime: the npm step uses it for npm's own layout.
+func WriteTarGz(w io.Writer, files []File, mtime time.Time) error {
+	list := make([]entry, 0, len(files))
+	for _, f := range files {
+		e := entry{name: f.Name, src: f.Src, data: f.Data, mode: f.Mode, size: int64(len(f.Data))}
+		if f.Src != "" {
+			st, err := os.Stat(f.Src)
+			if err != nil {
+				return err
+			}
+			e.size = st.Size()
+		}
+		list = append(list, e)
+	}
+	return writeTarGz(w, list, mtime)
 }
 
 // entries lists a tree under prefix, sorted, with normalised modes. Anything
@@ -133,7 +160,8 @@ func writeZip(w io.Writer, list []entry, mtime time.Time) error {
 
 func copyFrom(w io.Writer, e entry) error {
 	if e.src == "" {
-		return nil
+		_, err := w.Write(e.data)
+		return err
 	}
 	f, err := os.Open(e.src)
 	if err != nil {

@@ -118,11 +118,29 @@ targets:
 		"third_party/fake/lock.yaml": fmt.Sprintf("linux-x64: %s\nlinux-arm64: %s\n",
 			sha256Hex([]byte(fakeHelperPatched)), sha256Hex([]byte(fakeHelperPatched))),
 	}
+	// The npm templates are the repository's own: the launcher under test.
+	tmplRoot := filepath.Dir(realConfig)
+	err = filepath.WalkDir(filepath.Join(tmplRoot, "npm-template"), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(tmplRoot, p)
+		b, err := os.ReadFile(p)
+		files[filepath.ToSlash(rel)] = string(b)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
 	for name, text := range files {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
 			return "", err
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+		mode := os.FileMode(0o644)
+		if strings.HasSuffix(name, ".sh") || strings.HasSuffix(name, "bin/tern.js") {
+			mode = 0o755
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), mode); err != nil {
 			return "", err
 		}
 	}

@@ -1,5 +1,5 @@
-// Package release runs the release pipeline: build → stage → pack →
-// manifest → checksum → sign → verify. It writes into a fresh directory and
+// Package release runs the release pipeline: helpers → build → stage →
+// pack → npm → manifest → checksum → sign → verify. It writes into a fresh directory and
 // moves it to dist/release only when every step has succeeded, so a failed
 // run leaves the previous release as it was and never a half-made one.
 package release
@@ -19,6 +19,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/helperbuild"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/notices"
+	"github.com/tern-agent/tern/packager/internal/npm"
 	"github.com/tern-agent/tern/packager/internal/pack"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 	"github.com/tern-agent/tern/packager/internal/sign"
@@ -103,7 +104,7 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 		stage.Pipe{Notices: &notices.Writer{}},
 	}
 	if o.Until >= Pack {
-		pipes = append(pipes, pack.Pipe{})
+		pipes = append(pipes, pack.Pipe{}, npm.Pipe{})
 	}
 	if o.Until >= Sign {
 		pipes = append(pipes, manifest.Pipe{}, checksum.Pipe{}, signer)

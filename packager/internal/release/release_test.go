@@ -95,8 +95,9 @@ func TestSnapshotReleaseVerifiesWithTheCosignCLI(t *testing.T) {
 		if tg.GOOS == "windows" {
 			ext = ".zip"
 		}
-		want = append(want, "tern-"+fixtureVersion+"-"+tg.Name+ext)
+		want = append(want, "tern-"+fixtureVersion+"-"+tg.Name+ext, "tern-agent-cli-"+tg.NPMOS+"-"+tg.NPMCPU+"-"+fixtureVersion+".tgz")
 	}
+	want = append(want, "tern-agent-cli-"+fixtureVersion+".tgz")
 	if len(names) != len(want) {
 		t.Fatalf("release holds %v, want %v", names, want)
 	}
@@ -528,6 +529,9 @@ func TestHelpersAreRecordedWithTheirSourceAndLicence(t *testing.T) {
 	}
 	patched := sha256Hex([]byte(fakeHelperPatched))
 	for _, a := range m.Artifacts {
+		if a.Kind != artifact.Archive {
+			continue
+		}
 		linux := strings.Contains(a.Name, "linux")
 		if got := len(a.Helpers); (linux && got != 1) || (!linux && got != 0) {
 			t.Fatalf("%s lists %d helpers", a.Name, got)

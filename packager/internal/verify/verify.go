@@ -10,7 +10,10 @@
 //   - every archive holds exactly the expected tree, with normalised modes
 //     and no absolute path, no "..", no link;
 //   - each binary's format and architecture match its target, its stamped
-//     version is the release's, and its digest is the manifest's.
+//     version is the release's, and its digest is the manifest's;
+//   - every target has an npm platform package holding its archive's binary
+//     byte for byte, with the right os and cpu, and the meta package pins
+//     them all at the release version with their binaries' digests.
 //
 // It never executes anything it reads.
 package verify
@@ -99,6 +102,7 @@ func (c *checker) run() {
 	}
 	c.agree(m, sums)
 	c.archives(m)
+	c.npmPackages(m)
 }
 
 // signature checks the bundle over SHA256SUMS.

@@ -1,0 +1,208 @@
+// Package npm makes the npm packages of a release from the same staged trees
+// as the archives: one platform package per target (the tree plus a
+// package.json with os, cpu and preferUnplugged) and the meta package (the
+// launcher from npm-template/meta, exact-version optionalDependencies on
+// every platform package, and each platform binary's sha256). The tarballs
+// are deterministic and laid out as npm itself packs them.
+package npm
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/pack"
+	"github.com/tern-agent/tern/packager/internal/pipeline"
+)
+
+// npmMtime is the time npm writes on every entry of the tarballs it packs.
+var npmMtime = time.Date(1985, time.October, 26, 8, 15, 0, 0, time.UTC)
+
+// Template is where the package templates live, relative to the repository.
+const Template = "npm-template"
+
+// TarballName is the file npm pack would write for a package:
+// @tern-agent/cli-linux-x64@1.2.3 → tern-agent-cli-linux-x64-1.2.3.tgz.
+func TarballName(pkg, version string) string {
+	return strings.ReplaceAll(strings.TrimPrefix(pkg, "@"), "/", "-") + "-" + version + ".tgz"
+}
+
+// PlatformEntry is one line of the meta package's lib/platforms.json: how the
+// launcher finds and checks a target's binary.
+type PlatformEntry struct {
+	Package string `json:"package"`
+	Binary  string `json:"binary"`
+	SHA256  string `json:"sha256"`
+	Target  string `json:"target"`
+}
+
+// PlatformKey is Node's name for a target: process.platform-process.arch.
+func PlatformKey(t config.Target) string { return t.NPMOS + "-" + t.NPMCPU }
+
+// Pipe writes every npm tarball into the release.
+type Pipe struct{}
+
+func (Pipe) String() string { return "pack npm packages" }
+
+func (Pipe) Run(ctx *pipeline.Context) error {
+	c := ctx.Config
+	version := ctx.Version.String()
+	platforms := map[string]PlatformEntry{}
+	optional := map[string]string{}
+	for _, t := range c.Targets {
+		tree, err := ctx.Artifacts.One(artifact.And(artifact.ByKind(artifact.Tree), artifact.ByTarget(t.Name)), "staged tree for "+t.Name)
+		if err != nil {
+			return err
+		}
+		archive, err := ctx.Artifacts.One(artifact.And(artifact.ByKind(artifact.Archive), artifact.ByTarget(t.Name)), "archive for "+t.Name)
+		if err != nil {
+			return err
+		}
+		name := c.NPMPlatformPackage(t)
+		if err := platformPackage(ctx, t, tree.Path, name); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		binary := path.Join("bin", c.BinaryName(t))
+		platforms[PlatformKey(t)] = PlatformEntry{Package: name, Binary: binary, SHA256: archive.Binary.SHA256, Target: t.Name}
+		optional[name] = version
+	}
+	return metaPackage(ctx, platforms, optional)
+}
+
+func platformPackage(ctx *pipeline.Context, t config.Target, tree, name string) error {
+	c, version := ctx.Config, ctx.Version.String()
+	tmpl, err := readJSON(filepath.Join(ctx.Root, Template, "platform", "package.json"))
+	if err != nil {
+		return err
+	}
+	tmpl["name"], tmpl["version"] = name, version
+	tmpl["description"] = strings.ReplaceAll(fmt.Sprint(tmpl["description"]), "PLATFORM", t.Name)
+	tmpl["os"], tmpl["cpu"] = []string{t.NPMOS}, []string{t.NPMCPU}
+	tmpl["preferUnplugged"] = true
+	if c.Repository != "" {
+		tmpl["repository"] = map[string]string{"type": "git", "url": "git+" + c.Repository + ".git"}
+	}
+	readme, err := os.ReadFile(filepath.Join(ctx.Root, Template, "platform", "README.md"))
+	if err != nil {
+		return err
+	}
+	readme = []byte(strings.NewReplacer("{{package}}", name, "{{target}}", t.Name, "{{meta}}", c.NPMMetaPackage()).Replace(string(readme)))
+
+	pkgJSON, err := marshal(tmpl)
+	if err != nil {
+		return err
+	}
+	files := []pack.File{{Name: "package.json", Data: pkgJSON, Mode: 0o644}, {Name: "README.md", Data: readme, Mode: 0o644}}
+	// The staged tree, byte for byte: the same bytes as the archive's.
+	err = filepath.WalkDir(tree, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(tree, p)
+		if err != nil {
+			return err
+		}
+		st, err := d.Info()
+		if err != nil {
+			return err
+		}
+		mode := int64(0o644)
+		if st.Mode()&0o111 != 0 {
+			mode = 0o755
+		}
+		files = append(files, pack.File{Name: filepath.ToSlash(rel), Src: p, Mode: mode})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return write(ctx, TarballName(name, version), t.Name, files)
+}
+
+func metaPackage(ctx *pipeline.Context, platforms map[string]PlatformEntry, optional map[string]string) error {
+	c, version := ctx.Config, ctx.Version.String()
+	dir := filepath.Join(ctx.Root, Template, "meta")
+	tmpl, err := readJSON(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return err
+	}
+	tmpl["name"], tmpl["version"] = c.NPMMetaPackage(), version
+	tmpl["optionalDependencies"] = optional
+	if c.Repository != "" {
+		tmpl["repository"] = map[string]string{"type": "git", "url": "git+" + c.Repository + ".git"}
+	}
+	pkgJSON, err := marshal(tmpl)
+	if err != nil {
+		return err
+	}
+	table, err := marshal(platforms)
+	if err != nil {
+		return err
+	}
+	files := []pack.File{
+		{Name: "package.json", Data: pkgJSON, Mode: 0o644},
+		{Name: "lib/platforms.json", Data: table, Mode: 0o644},
+		{Name: "LICENSE", Src: filepath.Join(ctx.Root, c.LicenseFile), Mode: 0o644},
+	}
+	for _, f := range tmpl["files"].([]any) {
+		name := f.(string)
+		if name == "lib/platforms.json" || name == "LICENSE" {
+			continue
+		}
+		mode := int64(0o644)
+		if strings.HasPrefix(name, "bin/") {
+			mode = 0o755
+		}
+		files = append(files, pack.File{Name: name, Src: filepath.Join(dir, filepath.FromSlash(name)), Mode: mode})
+	}
+	return write(ctx, TarballName(c.NPMMetaPackage(), version), "", files)
+}
+
+// write packs files under package/, sorted, as npm does.
+func write(ctx *pipeline.Context, name, target string, files []pack.File) error {
+	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+	for i := range files {
+		files[i].Name = "package/" + files[i].Name
+	}
+	var buf bytes.Buffer
+	if err := pack.WriteTarGz(&buf, files, npmMtime); err != nil {
+		return err
+	}
+	out := filepath.Join(ctx.Release, name)
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	ctx.Artifacts.Add(artifact.Artifact{Name: name, Path: out, Kind: artifact.NPM, Target: target})
+	return nil
+}
+
+func readJSON(p string) (map[string]any, error) {
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return m, nil
+}
+
+// marshal is JSON as npm writes it: two-space indent, no HTML escaping
+// (">=18" stays readable), keys sorted (Go's maps), a final newline.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	err := enc.Encode(v)
+	return b.Bytes(), err
+}

@@ -1,0 +1,184 @@
+package verify
+
+import (
+	"encoding/json"
+	"path"
+	"path/filepath"
+	"slices"
+
+	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/manifest"
+	"github.com/tern-agent/tern/packager/internal/npm"
+	"github.com/tern-agent/tern/packager/internal/pack"
+)
+
+// packageJSON is what verify reads of a package.json.
+type packageJSON struct {
+	Name                 string            `json:"name"`
+	Version              string            `json:"version"`
+	OS                   []string          `json:"os"`
+	CPU                  []string          `json:"cpu"`
+	PreferUnplugged      bool              `json:"preferUnplugged"`
+	OptionalDependencies map[string]string `json:"optionalDependencies"`
+}
+
+// npmPackages checks that every target has its platform package, that each
+// holds its archive's binary byte for byte with the right os and cpu, and
+// that the meta package pins them all at the release version with their
+// binaries' digests.
+func (c *checker) npmPackages(m *manifest.Manifest) {
+	cfg := c.opts.Config
+	binaries := map[string]string{} // target → the archive's binary sha256
+	for _, a := range m.Artifacts {
+		if a.Kind == "archive" && a.Binary != nil {
+			binaries[a.Target] = a.Binary.SHA256
+		}
+	}
+	var meta *manifest.Artifact
+	seen := map[string]bool{}
+	for i, a := range m.Artifacts {
+		if a.Kind != "npm" {
+			continue
+		}
+		if a.Target == "" {
+			meta = &m.Artifacts[i]
+			continue
+		}
+		t, ok := cfg.Target(a.Target)
+		if !ok {
+			c.fail(a.Name, "is for target %q, which release.yaml does not have", a.Target)
+			continue
+		}
+		seen[t.Name] = true
+		c.platformPackage(a, t, m.Version, binaries[t.Name])
+	}
+	for _, t := range cfg.Targets {
+		if !seen[t.Name] {
+			c.fail(manifest.FileName, "lists no npm platform package for target %s", t.Name)
+		}
+	}
+	if meta == nil {
+		c.fail(manifest.FileName, "lists no npm meta package %s", cfg.NPMMetaPackage())
+		return
+	}
+	c.metaPackage(*meta, m.Version, binaries)
+}
+
+// npmFiles reads an npm tarball's members, refusing unsafe ones, and returns
+// regular files by their path below package/.
+func (c *checker) npmFiles(a manifest.Artifact) map[string]member {
+	members, err := readArchive(filepath.Join(c.dir, a.Name), pack.TarGz)
+	if err != nil {
+		c.fail(a.Name, "%v", err)
+		return nil
+	}
+	files := map[string]member{}
+	for _, mb := range members {
+		if reason := unsafeName(mb.name); reason != "" {
+			c.fail(a.Name, "member %q %s", mb.name, reason)
+			continue
+		}
+		rel, ok := cutPackage(mb.name)
+		switch {
+		case !ok:
+			c.fail(a.Name, "member %s is not under package/, as npm lays packages out", mb.name)
+		case mb.isLink || mb.other:
+			c.fail(a.Name, "member %s is not a regular file", mb.name)
+		case !mb.dir:
+			files[rel] = mb
+		}
+	}
+	return files
+}
+
+func cutPackage(name string) (string, bool) {
+	const prefix = "package/"
+	if len(name) <= len(prefix) || name[:len(prefix)] != prefix {
+		return "", false
+	}
+	return name[len(prefix):], true
+}
+
+func (c *checker) readPackageJSON(a manifest.Artifact, files map[string]member) (packageJSON, bool) {
+	var p packageJSON
+	raw, ok := files["package.json"]
+	if !ok {
+		c.fail(a.Name, "has no package/package.json")
+		return p, false
+	}
+	if err := json.Unmarshal(raw.data, &p); err != nil {
+		c.fail(a.Name, "package.json: %v", err)
+		return p, false
+	}
+	return p, true
+}
+
+func (c *checker) platformPackage(a manifest.Artifact, t config.Target, version, archiveBinary string) {
+	cfg := c.opts.Config
+	files := c.npmFiles(a)
+	if files == nil {
+		return
+	}
+	p, ok := c.readPackageJSON(a, files)
+	if !ok {
+		return
+	}
+	if want := cfg.NPMPlatformPackage(t); p.Name != want {
+		c.fail(a.Name, "package.json names %q, want %q", p.Name, want)
+	}
+	if p.Version != version {
+		c.fail(a.Name, "package.json version %s, the release is %s", p.Version, version)
+	}
+	if !slices.Equal(p.OS, []string{t.NPMOS}) || !slices.Equal(p.CPU, []string{t.NPMCPU}) {
+		c.fail(a.Name, "package.json says os %v cpu %v, %s needs [%s] [%s]", p.OS, p.CPU, t.Name, t.NPMOS, t.NPMCPU)
+	}
+	if !p.PreferUnplugged {
+		c.fail(a.Name, "package.json lacks preferUnplugged: true (Yarn would run the binary from a zip)")
+	}
+	bin, ok := files[path.Join("bin", cfg.BinaryName(t))]
+	switch {
+	case !ok:
+		c.fail(a.Name, "has no package/bin/%s", cfg.BinaryName(t))
+	case digest(bin.data) != archiveBinary:
+		c.fail(a.Name, "its binary (sha256 %s) is not byte-identical to the %s archive's (%s)", digest(bin.data), t.Name, archiveBinary)
+	}
+}
+
+func (c *checker) metaPackage(a manifest.Artifact, version string, binaries map[string]string) {
+	cfg := c.opts.Config
+	files := c.npmFiles(a)
+	if files == nil {
+		return
+	}
+	p, ok := c.readPackageJSON(a, files)
+	if !ok {
+		return
+	}
+	if p.Name != cfg.NPMMetaPackage() || p.Version != version {
+		c.fail(a.Name, "package.json is %s@%s, want %s@%s", p.Name, p.Version, cfg.NPMMetaPackage(), version)
+	}
+	var table map[string]npm.PlatformEntry
+	if raw, ok := files["lib/platforms.json"]; !ok {
+		c.fail(a.Name, "has no lib/platforms.json, the launcher's platform table")
+	} else if err := json.Unmarshal(raw.data, &table); err != nil {
+		c.fail(a.Name, "lib/platforms.json: %v", err)
+	}
+	for _, t := range cfg.Targets {
+		name := cfg.NPMPlatformPackage(t)
+		if pin := p.OptionalDependencies[name]; pin != version {
+			c.fail(a.Name, "pins %s at %q, want exactly %s", name, pin, version)
+		}
+		entry, ok := table[npm.PlatformKey(t)]
+		switch {
+		case !ok:
+			c.fail(a.Name, "lib/platforms.json has no entry for %s", npm.PlatformKey(t))
+		case entry.Package != name:
+			c.fail(a.Name, "lib/platforms.json maps %s to %s, want %s", npm.PlatformKey(t), entry.Package, name)
+		case entry.SHA256 != binaries[t.Name]:
+			c.fail(a.Name, "lib/platforms.json records sha256 %s for %s, the archive's binary is %s", entry.SHA256, t.Name, binaries[t.Name])
+		}
+	}
+	if len(p.OptionalDependencies) != len(cfg.Targets) {
+		c.fail(a.Name, "has %d optionalDependencies, want one per target (%d)", len(p.OptionalDependencies), len(cfg.Targets))
+	}
+}
