@@ -20,6 +20,11 @@ COSIGN_VERSION     := v3.1.3
 GORELEASER         := $(TOOLS)/goreleaser-$(GORELEASER_VERSION)/goreleaser
 COSIGN             := $(TOOLS)/cosign-$(COSIGN_VERSION)/cosign
 PACKAGER           := $(DIST)/tools/packager
+# verdaccio and pnpm, pinned by tools/npm/package-lock.json, installed per
+# lockfile digest so a change of pins installs afresh.
+NPM_TOOLS          := $(TOOLS)/npm-$(shell sha256sum tools/npm/package-lock.json | cut -c1-12)
+VERDACCIO          := $(NPM_TOOLS)/node_modules/.bin/verdaccio
+PNPM               := $(NPM_TOOLS)/node_modules/.bin/pnpm
 
 # Debian packages: what the helpers' recipes build with (third_party/*/
 # manifest.yaml lists the same per target), and what the tests drive for real.
@@ -33,6 +38,7 @@ help:
 	@echo "make snapshot      build, stage, pack, checksum, sign and verify a release into dist/release"
 	@echo "make test          lint and run every test (installs tools and packages it needs)"
 	@echo "make tools         build GoReleaser $(GORELEASER_VERSION) and cosign $(COSIGN_VERSION) into $(TOOLS)"
+	@echo "make npm-tools     install verdaccio and pnpm (tools/npm) into $(TOOLS)"
 	@echo "make reproducible  cut the release from two clones at different paths and compare"
 	@echo "make bench         print start-up, size, packaging and hashing figures"
 	@echo "make clean         remove dist/"
@@ -41,6 +47,15 @@ help:
 
 .PHONY: tools
 tools: $(GORELEASER) $(COSIGN)
+
+.PHONY: npm-tools
+npm-tools: $(VERDACCIO)
+
+$(VERDACCIO): tools/npm/package.json tools/npm/package-lock.json
+	mkdir -p $(NPM_TOOLS)
+	cp tools/npm/package.json tools/npm/package-lock.json $(NPM_TOOLS)/
+	cd $(NPM_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # Built outside the workspace (GOWORK=off) so our go.work never steers them.
 $(GORELEASER):
@@ -99,8 +114,9 @@ reproducible: tools helpers-deps helpers-source
 # --- tests -----------------------------------------------------------------
 
 .PHONY: test
-test: test-deps tools lint
-	COSIGN=$(COSIGN) TERN_TEST_REQUIRE_TOOLS=1 $(GO) test -count=1 ./agent/... ./packager/...
+test: test-deps tools npm-tools helpers-deps lint
+	COSIGN=$(COSIGN) VERDACCIO=$(VERDACCIO) PNPM=$(PNPM) TERN_TEST_REQUIRE_TOOLS=1 \
+		$(GO) test -count=1 ./agent/... ./packager/...
 	$(MAKE) --no-print-directory snapshot
 	scripts/smoke-release.sh "$(DIST)"
 	$(MAKE) --no-print-directory reproducible

@@ -44,11 +44,30 @@ function get(url, redirects = 5) {
   });
 }
 
+// registryFor is the registry npm would use for name: the scope's registry,
+// else the default one, from the environment or, since npm does not export
+// every setting to scripts, from `npm config get`.
 function registryFor(name) {
   const scope = name.startsWith('@') ? name.split('/')[0] : '';
-  const configured = (scope && process.env[`npm_config_${scope}:registry`]) || process.env.npm_config_registry;
-  const base = configured || 'https://registry.npmjs.org/';
+  const keys = scope ? [`${scope}:registry`, 'registry'] : ['registry'];
+  let base = '';
+  for (const k of keys) {
+    base = process.env[`npm_config_${k}`] || process.env[`NPM_CONFIG_${k.toUpperCase()}`] || npmConfig(k);
+    if (base) break;
+  }
+  base = base || 'https://registry.npmjs.org/';
   return base.endsWith('/') ? base : base + '/';
+}
+
+function npmConfig(key) {
+  const npm = process.env.npm_execpath;
+  if (!npm) return '';
+  try {
+    const out = execFileSync(process.execPath, [npm, 'config', 'get', key], { encoding: 'utf8', timeout: 20000 }).trim();
+    return out === 'undefined' ? '' : out;
+  } catch (_) {
+    return '';
+  }
 }
 
 // untar reads a package tarball and returns its regular files under

