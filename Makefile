@@ -140,6 +140,7 @@ bench: snapshot
 	scripts/ensure-debs.sh $(BENCH_DEBS)
 	GOWORK=off $(GO) run ./bench/startup.go -tern $(DIST)/stage/$(HOST_TARGET)/bin/tern
 	GOWORK=off $(GO) run ./bench/packaging.go -root $(CURDIR) -goreleaser $(GORELEASER) -packager $(PACKAGER)
+	GOWORK=off $(GO) run ./bench/npm.go -release $(DIST)/release
 
 .PHONY: clean
 clean:

@@ -9,7 +9,6 @@
 
 const fs = require('fs');
 const path = require('path');
-const crypto = require('crypto');
 
 const meta = require('../package.json');
 const table = require('./platforms.json');
@@ -120,8 +119,10 @@ function missing(entry) {
       'or delete package-lock.json and node_modules and install again.');
 }
 
+// crypto is loaded here, not at the top: the launcher never needs it, and
+// loading it costs every start a few milliseconds.
 function sha256File(file) {
-  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  return require('crypto').createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
 module.exports = { Diagnosis, locate, key, table, meta, vendorDir, sha256File, supported, installedPackageDir };
