@@ -51,7 +51,9 @@ tools: $(GORELEASER) $(COSIGN)
 .PHONY: npm-tools
 npm-tools: $(VERDACCIO)
 
-$(VERDACCIO): tools/npm/package.json tools/npm/package-lock.json
+# No file prerequisites: the directory is named after the lockfile digest,
+# and a fresh clone's newer mtimes must not reinstall.
+$(VERDACCIO):
 	mkdir -p $(NPM_TOOLS)
 	cp tools/npm/package.json tools/npm/package-lock.json $(NPM_TOOLS)/
 	cd $(NPM_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
