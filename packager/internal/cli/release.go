@@ -46,7 +46,9 @@ func runPipeline(cmd *cobra.Command, g *globalOptions, o *releaseOptions, until 
 	return err
 }
 
-func newRelease(g *globalOptions) *cobra.Command {
+// newRelease returns `release`, the whole pipeline, and the commands for its
+// single steps (stage, pack, npm, sign).
+func newRelease(g *globalOptions) []*cobra.Command {
 	var o releaseOptions
 	rel := &cobra.Command{
 		Use:   "release",
@@ -63,6 +65,7 @@ Signing: COSIGN_KEY (a path or the PEM) and COSIGN_PASSWORD for a cosign key;
 		},
 	}
 	o.flags(rel, true)
+	cmds := []*cobra.Command{rel}
 
 	// The single steps reuse the last build and run the cheap, deterministic
 	// steps before them again.
@@ -72,7 +75,8 @@ Signing: COSIGN_KEY (a path or the PEM) and COSIGN_PASSWORD for a cosign key;
 	}{
 		{"stage", "Stage one tree per target into dist/stage", release.Stage},
 		{"pack", "Stage, then write the archives into dist/release", release.Pack},
-		{"sign", "Stage, pack, write manifest.json and SHA256SUMS, and sign them", release.Sign},
+		{"npm", "Stage and pack, then write the npm packages into dist/release", release.NPM},
+		{"sign", "Stage, pack, write the npm packages, manifest.json and SHA256SUMS, and sign them", release.Sign},
 	} {
 		var so releaseOptions
 		cmd := &cobra.Command{
@@ -84,9 +88,9 @@ Signing: COSIGN_KEY (a path or the PEM) and COSIGN_PASSWORD for a cosign key;
 			},
 		}
 		so.flags(cmd, false)
-		rel.AddCommand(cmd)
+		cmds = append(cmds, cmd)
 	}
-	return rel
+	return cmds
 }
 
 func newVersion(g *globalOptions) *cobra.Command {

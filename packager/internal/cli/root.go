@@ -23,7 +23,8 @@ func Execute(args []string) int {
 	var g globalOptions
 	root.PersistentFlags().StringVar(&g.root, "root", "", "the repository root (default: the git top level of the current directory)")
 	root.PersistentFlags().StringVar(&g.config, "config", "", "the release config (default: <root>/release.yaml)")
-	root.AddCommand(newVersion(&g), newRelease(&g), newVerify(&g), newSums(), newHelpers(&g), newPublish(&g))
+	root.AddCommand(newRelease(&g)...)
+	root.AddCommand(newVersion(&g), newVerify(&g), newSums(), newHelpers(&g), newPublish(&g))
 	root.SetArgs(args)
 	if err := root.ExecuteContext(context.Background()); err != nil {
 		fmt.Fprintf(os.Stderr, "packager: %v\n", err)

@@ -35,6 +35,7 @@ type Step int
 const (
 	Stage Step = iota
 	Pack
+	NPM
 	Sign
 	Verify
 )
@@ -104,7 +105,10 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 		stage.Pipe{Notices: &notices.Writer{}},
 	}
 	if o.Until >= Pack {
-		pipes = append(pipes, pack.Pipe{}, npm.Pipe{})
+		pipes = append(pipes, pack.Pipe{})
+	}
+	if o.Until >= NPM {
+		pipes = append(pipes, npm.Pipe{})
 	}
 	if o.Until >= Sign {
 		pipes = append(pipes, manifest.Pipe{}, checksum.Pipe{}, signer)
