@@ -8,8 +8,11 @@ package npm
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -166,18 +169,32 @@ func metaPackage(ctx *pipeline.Context, platforms map[string]PlatformEntry, opti
 	return write(ctx, TarballName(c.NPMMetaPackage(), version), "", files)
 }
 
-// write packs files under package/, sorted, as npm does.
+// cacheFormat changes whenever the tarballs' bytes change for the same input.
+const cacheFormat = "npm-v1"
+
+// write packs files under package/, sorted, as npm does, through the pack
+// cache keyed by every file's name, mode and digest.
 func write(ctx *pipeline.Context, name, target string, files []pack.File) error {
 	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+	key := sha256.New()
+	fmt.Fprintf(key, "%s\x00%s\x00", cacheFormat, name)
 	for i := range files {
 		files[i].Name = "package/" + files[i].Name
-	}
-	var buf bytes.Buffer
-	if err := pack.WriteTarGz(&buf, files, npmMtime); err != nil {
-		return err
+		sum := sha256.Sum256(files[i].Data)
+		digest := hex.EncodeToString(sum[:])
+		if files[i].Src != "" {
+			var err error
+			if digest, _, err = artifact.SHA256File(files[i].Src); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(key, "%s\x00%o\x00%s\x00", files[i].Name, files[i].Mode, digest)
 	}
 	out := filepath.Join(ctx.Release, name)
-	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+	err := pack.Cached(ctx.Dist, hex.EncodeToString(key.Sum(nil)), out, func(w io.Writer) error {
+		return pack.WriteTarGz(w, files, npmMtime)
+	})
+	if err != nil {
 		return err
 	}
 	ctx.Artifacts.Add(artifact.Artifact{Name: name, Path: out, Kind: artifact.NPM, Target: target})

@@ -90,22 +90,14 @@ func packOne(ctx *pipeline.Context, tree artifact.Artifact) error {
 		return err
 	}
 
-	// Archives are cached by the digest of everything that goes into them:
-	// a re-run with nothing changed reuses them instead of recompressing.
-	cached := filepath.Join(ctx.Dist, "cache", "pack", key+"."+string(FormatFor(t)))
-	if _, err := os.Stat(cached); err != nil {
-		if err := writeAtomically(cached, func(w io.Writer) error {
-			if FormatFor(t) == Zip {
-				return writeZip(w, list, ctx.Version.Time)
-			}
-			return writeTarGz(w, list, ctx.Version.Time)
-		}); err != nil {
-			return err
-		}
-	}
 	out := filepath.Join(ctx.Release, name)
-	// A copy, not a hard link: editing a release file must never reach the cache.
-	if err := copyFile(cached, out); err != nil {
+	err = Cached(ctx.Dist, key, out, func(w io.Writer) error {
+		if FormatFor(t) == Zip {
+			return writeZip(w, list, ctx.Version.Time)
+		}
+		return writeTarGz(w, list, ctx.Version.Time)
+	})
+	if err != nil {
 		return err
 	}
 
@@ -157,6 +149,20 @@ func digestEntries(list []entry, tree, name string, mtime int64) ([]artifact.Fil
 		fmt.Fprintf(key, "%s\x00%o\x00%d\x00%s\x00", e.name, e.mode, e.size, sum)
 	}
 	return files, hex.EncodeToString(key.Sum(nil)), nil
+}
+
+// Cached writes out through a cache keyed by the digest of everything that
+// goes into it (key): a re-run with nothing changed copies the cached bytes
+// instead of compressing again. It copies rather than links, so that editing
+// a release file can never reach the cache.
+func Cached(dist, key, out string, write func(io.Writer) error) error {
+	cached := filepath.Join(dist, "cache", "pack", key+filepath.Ext(out))
+	if _, err := os.Stat(cached); err != nil {
+		if err := writeAtomically(cached, write); err != nil {
+			return err
+		}
+	}
+	return copyFile(cached, out)
 }
 
 // writeAtomically writes path through a temporary file, so that a crash
