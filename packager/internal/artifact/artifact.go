@@ -27,6 +27,7 @@ const (
 	Manifest  Kind = "manifest"  // manifest.json
 	Signature Kind = "signature" // SHA256SUMS.sigstore.json
 	NPM       Kind = "npm"       // an npm package tarball: a platform's, or the meta package
+	Installer Kind = "installer" // install.sh, install.ps1
 )
 
 // Artifact is one thing a step made or read.
@@ -169,7 +170,7 @@ func Or(fs ...Filter) Filter {
 func Not(f Filter) Filter { return func(a Artifact) bool { return !f(a) } }
 
 // ReleaseFiles accepts the files that are published in the release dir.
-var ReleaseFiles = ByKind(Archive, NPM, Checksums, Manifest, Signature)
+var ReleaseFiles = ByKind(Archive, NPM, Installer, Checksums, Manifest, Signature)
 
 // SHA256File returns the hex sha256 of a file.
 func SHA256File(path string) (string, int64, error) {

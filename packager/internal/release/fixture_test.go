@@ -50,6 +50,7 @@ const fixtureProgram = `package main
 import (
 	"os"
 	"strconv"
+	"strings"
 )
 
 var stamp string
@@ -59,7 +60,10 @@ func main() {
 		n, _ := strconv.Atoi(os.Args[2])
 		os.Exit(n)
 	}
-	os.Stdout.WriteString(stamp + "\n")
+	// Like tern: "tern <version> (...)", the stamp in the brackets. (The
+	// marker and the key stay apart: the binary must hold one stamp only.)
+	version, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(stamp, "@(#)"), "version="), ";")
+	os.Stdout.WriteString("tern " + version + " (" + stamp + ")\n")
 }
 `
 
@@ -129,9 +133,10 @@ targets:
 		"third_party/fake/lock.yaml": fmt.Sprintf("linux-x64: %s\nlinux-arm64: %s\n",
 			sha256Hex([]byte(fakeHelperPatched)), sha256Hex([]byte(fakeHelperPatched))),
 	}
-	// The npm templates are the repository's own: the launcher under test.
+	// The npm templates and installers are the repository's own: the
+	// launcher and scripts under test.
 	tmplRoot := filepath.Dir(realConfig)
-	err = filepath.WalkDir(filepath.Join(tmplRoot, "npm-template"), func(p string, d os.DirEntry, err error) error {
+	err = walkFiles(tmplRoot, []string{"npm-template", "installers"}, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -168,6 +173,15 @@ targets:
 		}
 	}
 	return dir, nil
+}
+
+func walkFiles(root string, dirs []string, fn func(string, os.DirEntry, error) error) error {
+	for _, d := range dirs {
+		if err := filepath.WalkDir(filepath.Join(root, d), fn); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // primeFakeHelper makes the fake helper's source tarball and primes the

@@ -17,6 +17,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/checksum"
 	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/helperbuild"
+	"github.com/tern-agent/tern/packager/internal/installers"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/notices"
 	"github.com/tern-agent/tern/packager/internal/npm"
@@ -108,7 +109,7 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 		pipes = append(pipes, pack.Pipe{})
 	}
 	if o.Until >= NPM {
-		pipes = append(pipes, npm.Pipe{})
+		pipes = append(pipes, npm.Pipe{}, installers.Pipe{})
 	}
 	if o.Until >= Sign {
 		pipes = append(pipes, manifest.Pipe{}, checksum.Pipe{}, signer)

