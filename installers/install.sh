@@ -73,10 +73,15 @@ version=${version#v}
 # unprofile removes the lines this script added to a shell profile.
 unprofile() {
 	[ -f "$1" ] && grep -qF "$PROFILE_MARK" "$1" || return 0
-	grep -vF "$PROFILE_MARK" "$1" >"$1.tern-tmp" && cat "$1.tern-tmp" >"$1" && rm -f "$1.tern-tmp"
+	grep -vF "$PROFILE_MARK" "$1" >"$1.tern-tmp" || true # no line left is fine
+	cat "$1.tern-tmp" >"$1"
+	rm -f "$1.tern-tmp"
 	say "removed the PATH line from $1"
 }
 
+# The receipt lists what an install created beyond the data directory:
+# "profile:<file>" for a PATH line, "created:<file>" for a profile it
+# created, "dir:<dir>" for a directory it made.
 if [ "$uninstall" = yes ]; then
 	link=$install_dir/$PRODUCT
 	if [ -L "$link" ]; then
@@ -85,10 +90,17 @@ if [ "$uninstall" = yes ]; then
 		*) say "left $link alone: it does not point into $data_dir" ;;
 		esac
 	fi
-	if [ -f "$data_dir/receipt" ]; then
-		while IFS= read -r profile; do unprofile "$profile"; done <"$data_dir/receipt"
-	fi
+	receipt=$(cat "$data_dir/receipt" 2>/dev/null || true)
+	printf '%s\n' "$receipt" | sed -n 's/^profile://p' | while IFS= read -r profile; do unprofile "$profile"; done
+	# Profiles it created, if nothing but its line was ever in them.
+	printf '%s\n' "$receipt" | sed -n 's/^created://p' | while IFS= read -r profile; do
+		if [ -f "$profile" ] && [ ! -s "$profile" ]; then rm -f "$profile" && say "removed $profile"; fi
+	done
 	rm -rf "$data_dir" && say "removed $data_dir"
+	# Directories it made, deepest first, and only if nothing else moved in.
+	printf '%s\n' "$receipt" | sed -n 's/^dir://p' | sort -r | while IFS= read -r dir; do
+		if rmdir "$dir" 2>/dev/null; then say "removed $dir"; fi
+	done
 	exit 0
 fi
 
@@ -122,9 +134,17 @@ detect_target() {
 # body cut short.
 fetch() {
 	if command -v curl >/dev/null 2>&1; then
-		curl -fsSL --retry 2 --connect-timeout 20 -o "$2" "$1" || die "download failed: $1"
+		curl -fsSL --retry 2 --retry-delay 1 --connect-timeout 20 -o "$2" "$1" || die "download failed: $1"
 	elif command -v wget >/dev/null 2>&1; then
-		wget -q -T 20 -O "$2" "$1" || die "download failed: $1"
+		url=$1
+		out=$2
+		# GNU wget retries 20 times by default; busybox wget knows no -t.
+		if wget --version 2>/dev/null | grep -q GNU; then
+			set -- -t 3 --waitretry=1
+		else
+			set --
+		fi
+		wget -q -T 20 "$@" -O "$out" "$url" || die "download failed: $url"
 	else
 		die "neither curl nor wget is installed; install one of them"
 	fi
@@ -235,9 +255,29 @@ tree=$tmp/unpacked/$PRODUCT-$version-$target
 reported=$("$tree/bin/$PRODUCT" --version 2>/dev/null | head -n 1 | cut -d' ' -f2) || true
 [ "$reported" = "$version" ] || die "the unpacked binary says it is version '$reported', not $version; not installing"
 
+# mkdirs DIR creates DIR and its missing parents, and notes each it made in
+# the receipt, so that --uninstall removes exactly those.
+mkdirs() {
+	missing=
+	d=$1
+	while [ ! -d "$d" ]; do
+		missing="$d $missing"
+		d=$(dirname "$d")
+	done
+	mkdir -p "$1"
+	for d in $missing; do
+		[ "$d" = "$data_dir" ] || case $d in "$data_dir"/*) ;; *) echo "dir:$d" >>"$receipt" ;; esac
+	done
+}
+
 # Into place: the versioned tree by rename, then the link by rename.
 trap 'rm -rf "$tmp" "$data_dir/versions/.partial-$version-$$"' EXIT
-mkdir -p "$data_dir/versions" "$install_dir"
+receipt=$tmp/receipt-new
+: >"$receipt"
+mkdirs "$data_dir/versions"
+mkdirs "$install_dir"
+cat "$receipt" >>"$data_dir/receipt"
+receipt=$data_dir/receipt
 mv "$tree" "$data_dir/versions/.partial-$version-$$"
 if [ -d "$dest" ]; then
 	# An earlier copy of this version: replace it with the one just verified.
@@ -266,8 +306,9 @@ case ":$PATH:" in
 			*/.zshrc) [ -f "$profile" ] || [ "${SHELL##*/}" = zsh ] || continue ;;
 			esac
 			grep -qF "$PROFILE_MARK" "$profile" 2>/dev/null && continue
-			printf '\n%s\n' "$line" >>"$profile"
-			echo "$profile" >>"$data_dir/receipt"
+			[ -e "$profile" ] || echo "created:$profile" >>"$receipt"
+			printf '%s\n' "$line" >>"$profile"
+			echo "profile:$profile" >>"$receipt"
 			say "added $install_dir to PATH in $profile"
 		done
 		say "open a new shell, or run: export PATH=\"$install_dir:\$PATH\""
