@@ -17,8 +17,10 @@ HOST_TARGET := $(shell $(GO) env GOOS)-$(subst amd64,x64,$(shell $(GO) env GOARC
 TOOLS              ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tern/tools
 GORELEASER_VERSION := v2.15.0
 COSIGN_VERSION     := v3.1.3
+ACTIONLINT_VERSION := v1.7.12
 GORELEASER         := $(TOOLS)/goreleaser-$(GORELEASER_VERSION)/goreleaser
 COSIGN             := $(TOOLS)/cosign-$(COSIGN_VERSION)/cosign
+ACTIONLINT         := $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)/actionlint
 PACKAGER           := $(DIST)/tools/packager
 # verdaccio and pnpm, pinned by tools/npm/package-lock.json, installed per
 # lockfile digest so a change of pins installs afresh.
@@ -46,7 +48,7 @@ help:
 # --- tools -----------------------------------------------------------------
 
 .PHONY: tools
-tools: $(GORELEASER) $(COSIGN)
+tools: $(GORELEASER) $(COSIGN) $(ACTIONLINT)
 
 .PHONY: npm-tools
 npm-tools: $(VERDACCIO)
@@ -65,6 +67,9 @@ $(GORELEASER):
 
 $(COSIGN):
 	GOBIN=$(@D) GOWORK=off GOFLAGS= CGO_ENABLED=0 $(GO) install github.com/sigstore/cosign/v3/cmd/cosign@$(COSIGN_VERSION)
+
+$(ACTIONLINT):
+	GOBIN=$(@D) GOWORK=off GOFLAGS= CGO_ENABLED=0 $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 # The packager is ours: rebuilt on every call, which costs a second when
 # nothing changed.
@@ -130,7 +135,8 @@ test-deps:
 # gofmt, and go vet for every operating system we ship, so that a darwin or
 # windows file that does not compile fails here and not in a release.
 .PHONY: lint
-lint:
+lint: $(ACTIONLINT)
+	$(ACTIONLINT) .github/workflows/*.yml
 	@unformatted=$$(gofmt -l agent packager bench); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted (run gofmt -w)"; exit 1; fi
 	for os in linux darwin windows; do GOOS=$$os $(GO) vet ./agent/... ./packager/...; done
@@ -143,6 +149,7 @@ bench: snapshot
 	GOWORK=off $(GO) run ./bench/startup.go -tern $(DIST)/stage/$(HOST_TARGET)/bin/tern
 	GOWORK=off $(GO) run ./bench/packaging.go -root $(CURDIR) -goreleaser $(GORELEASER) -packager $(PACKAGER)
 	GOWORK=off $(GO) run ./bench/npm.go -release $(DIST)/release
+	GOWORK=off $(GO) run ./bench/installer.go -release $(DIST)/release
 
 .PHONY: clean
 clean:

@@ -107,8 +107,10 @@ fi
 # --- where we are ----------------------------------------------------------
 
 detect_target() {
-	os=$(uname -s)
-	arch=$(uname -m)
+	# shellcheck disable=SC2046 # two words, on purpose
+	set -- $(uname -sm)
+	os=$1
+	arch=$2
 	case $os in
 	Linux) os=linux ;;
 	Darwin) os=darwin ;;
@@ -154,14 +156,16 @@ fetch() {
 # existing is an error: the archive is never installed unchecked.
 sha256() {
 	if command -v sha256sum >/dev/null 2>&1; then
-		sha256sum "$1" | cut -d' ' -f1
+		set -- "$(sha256sum "$1")"
 	elif command -v shasum >/dev/null 2>&1; then
-		shasum -a 256 "$1" | cut -d' ' -f1
+		set -- "$(shasum -a 256 "$1")"
 	elif command -v openssl >/dev/null 2>&1; then
-		openssl dgst -sha256 "$1" | sed 's/.*= *//'
+		set -- "$(openssl dgst -sha256 "$1")"
+		set -- "${1##*= }"
 	else
 		die "no sha256sum, shasum or openssl to check the download with; install one (coreutils, perl or openssl) and run again"
 	fi
+	echo "${1%% *}"
 }
 
 verify_signature() {
@@ -183,16 +187,16 @@ verify_signature() {
 	say "signature verified"
 }
 
-# check_entries refuses an archive with absolute paths, .. or links before a
+# check_entries refuses a tar with absolute paths, .. or links before a
 # single byte of it is unpacked.
 check_entries() {
-	tar -tzf "$1" >"$tmp/entries" 2>/dev/null || die "$2 is not a valid tar.gz"
+	tar -tf "$1" >"$tmp/entries" 2>/dev/null || die "$2 is not a valid tar.gz"
 	while IFS= read -r entry; do
 		case "/$entry/" in
 		//* | */../*) die "$2 holds an unsafe entry: $entry" ;;
 		esac
 	done <"$tmp/entries"
-	tar -tvzf "$1" >"$tmp/listing" 2>/dev/null || die "$2 is not a valid tar.gz"
+	tar -tvf "$1" >"$tmp/listing" 2>/dev/null || die "$2 is not a valid tar.gz"
 	while IFS= read -r line; do
 		case $line in
 		-* | d*) ;;
@@ -245,14 +249,19 @@ if [ "$require_signature" = 1 ] || command -v cosign >/dev/null 2>&1; then
 	verify_signature "$tmp/SHA256SUMS" "$tmp/SHA256SUMS.sigstore.json"
 fi
 
-check_entries "$tmp/$archive" "$archive"
+# Decompressed once, then listed, checked and unpacked from the plain tar.
+gzip -dc "$tmp/$archive" >"$tmp/archive.tar" 2>/dev/null || die "$archive is not a valid tar.gz"
+check_entries "$tmp/archive.tar" "$archive"
 mkdir "$tmp/unpacked"
-tar -xzf "$tmp/$archive" -C "$tmp/unpacked" || die "could not unpack $archive"
+tar -xf "$tmp/archive.tar" -C "$tmp/unpacked" || die "could not unpack $archive"
 tree=$tmp/unpacked/$PRODUCT-$version-$target
 [ -f "$tree/bin/$PRODUCT" ] || die "$archive has no bin/$PRODUCT"
 
 # The binary is verified now; ask it what it is.
-reported=$("$tree/bin/$PRODUCT" --version 2>/dev/null | head -n 1 | cut -d' ' -f2) || true
+reported=$("$tree/bin/$PRODUCT" --version 2>/dev/null) || true
+reported=${reported#"$PRODUCT "}
+reported=${reported%%[ (
+]*}
 [ "$reported" = "$version" ] || die "the unpacked binary says it is version '$reported', not $version; not installing"
 
 # mkdirs DIR creates DIR and its missing parents, and notes each it made in

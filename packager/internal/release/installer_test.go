@@ -430,3 +430,25 @@ func TestInstallShMatchesTheReleaseConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestInstallPs1MatchesTheReleaseConfig(t *testing.T) {
+	c := cfg(t)
+	script := readFile(t, filepath.Join(filepath.Dir(realConfig), "installers", "install.ps1"))
+	var windows []string
+	for _, tg := range c.Targets {
+		if tg.GOOS == "windows" {
+			windows = append(windows, tg.Name)
+		}
+	}
+	for _, want := range []string{
+		"$Product = '" + c.Product + "'",
+		"$DefaultDownloadUrl = '" + c.Repository + "/releases'",
+		"$SupportedTargets = '" + strings.Join(windows, " ") + "'",
+		"$CertIdentityRegexp = '" + c.Signing.CertificateIdentityRegexp + "'",
+		"$CertOidcIssuer = '" + c.Signing.CertificateOIDCIssuer + "'",
+	} {
+		if !strings.Contains(script, want) {
+			t.Errorf("install.ps1 lacks %q from release.yaml", want)
+		}
+	}
+}
