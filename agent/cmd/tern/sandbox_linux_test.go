@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,7 +51,7 @@ func pathWithout(t *testing.T, missing ...string) string {
 	t.Helper()
 	dir := outsideDir(t)
 	for _, tool := range []string{"sh", "bash", "touch", "cat", "sleep", "ls", "echo"} {
-		if contains(missing, tool) {
+		if slices.Contains(missing, tool) {
 			continue
 		}
 		p, err := exec.LookPath(tool)
@@ -62,15 +63,6 @@ func pathWithout(t *testing.T, missing ...string) string {
 		}
 	}
 	return dir
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // outsideDir is a directory outside the workspace and outside /tmp (which

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -91,7 +92,7 @@ func newHelpersBuild(g *globalOptions) *cobra.Command {
 			b := helperbuild.Builder{Cache: cache, Out: release.HelpersDir(root), Log: cmd.ErrOrStderr(), UpdateLock: updateLock}
 			for _, m := range ms {
 				for target := range m.Targets {
-					if len(targets) > 0 && !contains(targets, target) {
+					if len(targets) > 0 && !slices.Contains(targets, target) {
 						continue
 					}
 					sum, err := b.Build(cmd.Context(), m, target)
@@ -108,13 +109,4 @@ func newHelpersBuild(g *globalOptions) *cobra.Command {
 	cmd.Flags().StringArrayVar(&targets, "target", nil, "build only for this target (repeatable)")
 	cmd.Flags().BoolVar(&updateLock, "update-lock", false, "write the digests built into each lock.yaml instead of checking them")
 	return cmd
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -210,7 +211,7 @@ func toolDir(t *testing.T, downloader string, without ...string) string {
 	tools := []string{downloader, "uname", "mktemp", "tar", "gzip", "rm", "mv", "ln", "mkdir", "rmdir", "cat",
 		"grep", "sed", "awk", "head", "cut", "readlink", "dirname", "sort", "sha256sum", "cosign"}
 	for _, tool := range tools {
-		if contains(without, tool) {
+		if slices.Contains(without, tool) {
 			continue
 		}
 		p := ""
@@ -228,15 +229,6 @@ func toolDir(t *testing.T, downloader string, without ...string) string {
 		os.Symlink(p, filepath.Join(dir, tool))
 	}
 	return dir
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 type shell struct{ name, bin string }
@@ -374,7 +366,7 @@ func TestInstallSh(t *testing.T) {
 						f.srv.setFault(tc.fault)
 						defer f.srv.setFault("")
 						args := tc.args
-						if !contains(args, "--version") {
+						if !slices.Contains(args, "--version") {
 							args = append(args, "--version", f.b)
 						}
 						r := f.install(t, sh, home, tc.path, append(args, "--no-modify-path")...)

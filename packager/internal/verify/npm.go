@@ -99,27 +99,28 @@ func cutPackage(name string) (string, bool) {
 	return name[len(prefix):], true
 }
 
-func (c *checker) readPackageJSON(a manifest.Artifact, files map[string]member) (packageJSON, bool) {
+// npmPackage reads an npm tarball's files and its package.json.
+func (c *checker) npmPackage(a manifest.Artifact) (map[string]member, packageJSON, bool) {
 	var p packageJSON
+	files := c.npmFiles(a)
+	if files == nil {
+		return nil, p, false
+	}
 	raw, ok := files["package.json"]
 	if !ok {
 		c.fail(a.Name, "has no package/package.json")
-		return p, false
+		return nil, p, false
 	}
 	if err := json.Unmarshal(raw.data, &p); err != nil {
 		c.fail(a.Name, "package.json: %v", err)
-		return p, false
+		return nil, p, false
 	}
-	return p, true
+	return files, p, true
 }
 
 func (c *checker) platformPackage(a manifest.Artifact, t config.Target, version, archiveBinary string) {
 	cfg := c.opts.Config
-	files := c.npmFiles(a)
-	if files == nil {
-		return
-	}
-	p, ok := c.readPackageJSON(a, files)
+	files, p, ok := c.npmPackage(a)
 	if !ok {
 		return
 	}
@@ -146,11 +147,7 @@ func (c *checker) platformPackage(a manifest.Artifact, t config.Target, version,
 
 func (c *checker) metaPackage(a manifest.Artifact, version string, binaries map[string]string) {
 	cfg := c.opts.Config
-	files := c.npmFiles(a)
-	if files == nil {
-		return
-	}
-	p, ok := c.readPackageJSON(a, files)
+	files, p, ok := c.npmPackage(a)
 	if !ok {
 		return
 	}
