@@ -1,0 +1,193 @@
+// Package image builds the release's container image from the same staged
+// trees as the archives: scratch, plus the tree at /, plus CA certificates,
+// with tern as the entrypoint, for linux/amd64 and linux/arm64. It needs no
+// Docker daemon. Determinism is built in: every layer is written with fixed
+// modes, owners and times, and the configs carry the commit time, so the
+// same release always gives the same index digest.
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/crypto/x509roots/fallback/bundle"
+
+	"github.com/tern-agent/tern/packager/internal/config"
+)
+
+// CABundlePath is where the image keeps its CA certificates, where Go and
+// most TLS stacks look on Linux.
+const CABundlePath = "etc/ssl/certs/ca-certificates.crt"
+
+// Build makes the multi-arch index for every linux target with a staged tree
+// under stageDir.
+func Build(cfg *config.Config, stageDir, version string, created time.Time) (v1.ImageIndex, error) {
+	certs, err := caBundle()
+	if err != nil {
+		return nil, err
+	}
+	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	var added int
+	for _, t := range cfg.Targets {
+		if t.GOOS != "linux" {
+			continue
+		}
+		img, err := platformImage(cfg, t, filepath.Join(stageDir, t.Name), version, created, certs)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t.Name, err)
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{
+			Add:        img,
+			Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: t.GOARCH}},
+		})
+		added++
+	}
+	if added == 0 {
+		return nil, fmt.Errorf("release.yaml has no linux target to build an image from")
+	}
+	return idx, nil
+}
+
+func platformImage(cfg *config.Config, t config.Target, tree, version string, created time.Time, certs []byte) (v1.Image, error) {
+	layerBytes, err := treeLayer(tree, created, certs)
+	if err != nil {
+		return nil, err
+	}
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(layerBytes)), nil
+	}, tarball.WithMediaType(types.OCILayer))
+	if err != nil {
+		return nil, err
+	}
+	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
+	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
+	img, err = mutate.Append(img, mutate.Addendum{Layer: layer, History: v1.History{
+		Created: v1.Time{Time: created}, CreatedBy: "packager image: the " + t.Name + " staged tree",
+	}})
+	if err != nil {
+		return nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", t.GOARCH
+	cf.Created = v1.Time{Time: created}
+	cf.Config.Entrypoint = []string{"/bin/" + cfg.Binary}
+	cf.Config.Env = []string{"PATH=/bin", "SSL_CERT_FILE=/" + CABundlePath}
+	cf.Config.WorkingDir = "/work"
+	cf.Config.Labels = map[string]string{
+		"org.opencontainers.image.title":   cfg.Product,
+		"org.opencontainers.image.version": version,
+		"org.opencontainers.image.source":  cfg.Repository,
+	}
+	return mutate.ConfigFile(img, cf)
+}
+
+// treeLayer writes the layer: the staged tree at /, the CA bundle, and the
+// directories a sandboxing agent needs (/tmp, /work). Fixed modes, uid and
+// gid 0, one mtime, sorted entries.
+func treeLayer(tree string, mtime time.Time, certs []byte) ([]byte, error) {
+	type entry struct {
+		name string
+		mode int64
+		data []byte
+		dir  bool
+	}
+	entries := []entry{
+		{name: "etc/", mode: 0o755, dir: true},
+		{name: "etc/ssl/", mode: 0o755, dir: true},
+		{name: "etc/ssl/certs/", mode: 0o755, dir: true},
+		{name: CABundlePath, mode: 0o644, data: certs},
+		{name: "tmp/", mode: 0o1777, dir: true},
+		{name: "work/", mode: 0o755, dir: true},
+	}
+	err := filepath.WalkDir(tree, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(tree, p)
+		if err != nil || rel == "." {
+			return err
+		}
+		name := filepath.ToSlash(rel)
+		if d.IsDir() {
+			entries = append(entries, entry{name: name + "/", mode: 0o755, dir: true})
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if !info.Mode().IsRegular() {
+			return fmt.Errorf("%s is not a regular file", p)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		mode := int64(0o644)
+		if info.Mode()&0o111 != 0 {
+			mode = 0o755
+		}
+		entries = append(entries, entry{name: name, mode: mode, data: data})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for _, e := range entries {
+		hdr := &tar.Header{Name: e.name, Mode: e.mode, ModTime: mtime.UTC().Truncate(time.Second), Format: tar.FormatUSTAR}
+		if e.dir {
+			hdr.Typeflag = tar.TypeDir
+		} else {
+			hdr.Typeflag, hdr.Size = tar.TypeReg, int64(len(e.data))
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(e.data); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// caBundle is the Mozilla root store as golang.org/x/crypto/x509roots
+// ships it, pinned by go.sum, so the image's certificates do not depend on
+// the build machine. Roots with constraints PEM cannot express are left out.
+func caBundle() ([]byte, error) {
+	var b bytes.Buffer
+	for root := range bundle.Roots() {
+		if root.Constraint != nil {
+			continue
+		}
+		if err := pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: root.Certificate}); err != nil {
+			return nil, err
+		}
+	}
+	if b.Len() == 0 {
+		return nil, fmt.Errorf("the CA bundle is empty")
+	}
+	return b.Bytes(), nil
+}

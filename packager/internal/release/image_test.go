@@ -1,0 +1,157 @@
+//go:build unix
+
+package release
+
+import (
+	"archive/tar"
+	"context"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/tern-agent/tern/packager/internal/image"
+	"github.com/tern-agent/tern/packager/internal/manifest"
+	"github.com/tern-agent/tern/packager/internal/sign"
+)
+
+// localRegistry is go-containerregistry's registry on 127.0.0.1.
+func localRegistry(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))}}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+func TestImage(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the test runs the amd64 image's binary")
+	}
+	repo := newRepo(t)
+	dir := mustRelease(t, repo, Options{Snapshot: true})
+	m, err := manifest.Read(filepath.Join(dir, manifest.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage := filepath.Join(repo, "dist", "stage")
+
+	idx, err := image.Build(cfg(t), stage, m.Version, m.Time)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := image.Build(cfg(t), stage, m.Version, m.Time)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d1, _ := idx.Digest()
+	d2, _ := again.Digest()
+	if d1 != d2 {
+		t.Fatalf("two builds gave index digests %s and %s", d1, d2)
+	}
+	im, _ := idx.IndexManifest()
+	if im.MediaType != "application/vnd.oci.image.index.v1+json" || len(im.Manifests) != 2 {
+		t.Fatalf("want an OCI index of two images, got %s with %d", im.MediaType, len(im.Manifests))
+	}
+
+	reg := localRegistry(t)
+	ref, err := image.Push(context.Background(), idx, reg+"/tern-agent/tern", m.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref.DigestStr() != d1.String() {
+		t.Fatalf("pushed %s, built %s", ref.DigestStr(), d1)
+	}
+
+	// Pull the amd64 image back, take bin/tern out of its layer and run it.
+	pulled, err := remote.Index(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, _ := pulled.IndexManifest()
+	var amd64 v1.Hash
+	for _, d := range pm.Manifests {
+		if d.Platform != nil && d.Platform.Architecture == "amd64" {
+			amd64 = d.Digest
+		}
+	}
+	img, err := pulled.Image(amd64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := img.ConfigFile()
+	if strings.Join(cf.Config.Entrypoint, " ") != "/bin/tern" || !cf.Created.Time.Equal(m.Time) {
+		t.Fatalf("config: entrypoint %v, created %v", cf.Config.Entrypoint, cf.Created)
+	}
+	layers, _ := img.Layers()
+	rc, err := layers[0].Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	bin := filepath.Join(t.TempDir(), "tern")
+	found := map[string]bool{}
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		found[hdr.Name] = true
+		if hdr.Name == "bin/tern" {
+			if hdr.Mode != 0o755 || hdr.Uid != 0 {
+				t.Fatalf("bin/tern has mode %o uid %d", hdr.Mode, hdr.Uid)
+			}
+			f, _ := os.OpenFile(bin, os.O_CREATE|os.O_WRONLY, 0o755)
+			io.Copy(f, tr)
+			f.Close()
+		}
+	}
+	for _, want := range []string{"bin/tern", "libexec/tern/bwrap", "LICENSE", "THIRD_PARTY_NOTICES.md", image.CABundlePath, "tmp/"} {
+		if !found[want] {
+			t.Errorf("the image lacks %s", want)
+		}
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil || !strings.Contains(string(out), m.Version) {
+		t.Fatalf("the image's tern --version: %v %q", err, out)
+	}
+
+	// Sign with a cosign key through the CLI, and verify with it.
+	cosign := cosignCLI(t)
+	privPEM, pubPEM, err := sign.GenerateCosignKey([]byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := t.TempDir()
+	writeFile(t, filepath.Join(keys, "cosign.key"), string(privPEM))
+	writeFile(t, filepath.Join(keys, "cosign.pub"), string(pubPEM))
+	t.Setenv("COSIGN_PASSWORD", "pw")
+	var log strings.Builder
+	if err := image.Sign(context.Background(), ref, image.SignOptions{Cosign: cosign, Key: filepath.Join(keys, "cosign.key"), Offline: true}, &log); err != nil {
+		t.Fatal(err)
+	}
+	r := runEnv(t, keys, []string{"COSIGN_PASSWORD=pw"}, cosign, "verify", "--key", filepath.Join(keys, "cosign.pub"),
+		"--insecure-ignore-tlog=true", "--allow-http-registry", ref.String())
+	if r.code != 0 {
+		t.Fatalf("cosign verify refused the image: %s", r.out)
+	}
+}
