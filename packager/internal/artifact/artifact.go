@@ -28,6 +28,8 @@ const (
 	Signature Kind = "signature" // SHA256SUMS.sigstore.json
 	NPM       Kind = "npm"       // an npm package tarball: a platform's, or the meta package
 	Installer Kind = "installer" // install.sh, install.ps1
+	SBOM      Kind = "sbom"      // a CycloneDX SBOM per archive
+	DotSlash  Kind = "dotslash"  // the DotSlash file
 )
 
 // Artifact is one thing a step made or read.
@@ -170,7 +172,7 @@ func Or(fs ...Filter) Filter {
 func Not(f Filter) Filter { return func(a Artifact) bool { return !f(a) } }
 
 // ReleaseFiles accepts the files that are published in the release dir.
-var ReleaseFiles = ByKind(Archive, NPM, Installer, Checksums, Manifest, Signature)
+var ReleaseFiles = ByKind(Archive, NPM, Installer, SBOM, DotSlash, Checksums, Manifest, Signature)
 
 // SHA256File returns the hex sha256 of a file.
 func SHA256File(path string) (string, int64, error) {

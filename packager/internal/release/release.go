@@ -1,5 +1,6 @@
 // Package release runs the release pipeline: helpers → build → stage →
-// pack → npm → manifest → checksum → sign → verify. It writes into a fresh directory and
+// pack → npm, installers, SBOMs, DotSlash → manifest → checksum → sign →
+// verify. It writes into a fresh directory and
 // moves it to dist/release only when every step has succeeded, so a failed
 // run leaves the previous release as it was and never a half-made one.
 package release
@@ -16,6 +17,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/build"
 	"github.com/tern-agent/tern/packager/internal/checksum"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/dotslash"
 	"github.com/tern-agent/tern/packager/internal/helperbuild"
 	"github.com/tern-agent/tern/packager/internal/installers"
 	"github.com/tern-agent/tern/packager/internal/manifest"
@@ -23,6 +25,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/npm"
 	"github.com/tern-agent/tern/packager/internal/pack"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
+	"github.com/tern-agent/tern/packager/internal/sbom"
 	"github.com/tern-agent/tern/packager/internal/sign"
 	"github.com/tern-agent/tern/packager/internal/stage"
 	"github.com/tern-agent/tern/packager/internal/thirdparty"
@@ -109,7 +112,7 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 		pipes = append(pipes, pack.Pipe{})
 	}
 	if o.Until >= NPM {
-		pipes = append(pipes, npm.Pipe{}, installers.Pipe{})
+		pipes = append(pipes, npm.Pipe{}, installers.Pipe{}, sbom.Pipe{}, dotslash.Pipe{})
 	}
 	if o.Until >= Sign {
 		pipes = append(pipes, manifest.Pipe{}, checksum.Pipe{}, signer)

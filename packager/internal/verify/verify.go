@@ -13,7 +13,9 @@
 //     version is the release's, and its digest is the manifest's;
 //   - every target has an npm platform package holding its archive's binary
 //     byte for byte, with the right os and cpu, and the meta package pins
-//     them all at the release version with their binaries' digests.
+//     them all at the release version with their binaries' digests;
+//   - every archive has a CycloneDX SBOM naming its binary, and the DotSlash
+//     file points at every archive with its size and digest.
 //
 // It never executes anything it reads.
 package verify
@@ -103,6 +105,8 @@ func (c *checker) run() {
 	c.agree(m, sums)
 	c.archives(m)
 	c.npmPackages(m)
+	c.sboms(m)
+	c.dotslashFile(m)
 }
 
 // signature checks the bundle over SHA256SUMS.

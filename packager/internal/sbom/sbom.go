@@ -1,0 +1,140 @@
+// Package sbom writes one CycloneDX SBOM per archive, with cyclonedx-go:
+// the binary (its digest), every Go module linked into it (read from its
+// own build info, with the go.sum hash), the Go standard library, and each
+// shipped helper (version, licence, source and digests). The timestamp is
+// the commit time and the serial number derives from the content, so the
+// same release gives the same bytes.
+package sbom
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"debug/buildinfo"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	cdx "github.com/CycloneDX/cyclonedx-go"
+
+	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/pipeline"
+)
+
+// Suffix follows the archive's name without its extension.
+const Suffix = ".cdx.json"
+
+// NameFor is the SBOM's file name for an archive.
+func NameFor(archive string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(archive, ".zip"), ".tar.gz") + Suffix
+}
+
+// Pipe writes an SBOM for every archive.
+type Pipe struct{}
+
+func (Pipe) String() string { return "write SBOMs" }
+
+func (Pipe) Run(ctx *pipeline.Context) error {
+	for _, a := range ctx.Artifacts.Filter(artifact.ByKind(artifact.Archive)) {
+		tree, err := ctx.Artifacts.One(artifact.And(artifact.ByKind(artifact.Tree), artifact.ByTarget(a.Target)), "staged tree for "+a.Target)
+		if err != nil {
+			return err
+		}
+		t, _ := ctx.Config.Target(a.Target)
+		bin := filepath.Join(tree.Path, "bin", ctx.Config.BinaryName(t))
+		helpers := ctx.Artifacts.Filter(artifact.And(artifact.ByKind(artifact.Helper), artifact.ByTarget(a.Target)))
+		raw, err := Document(ctx.Config.Product, ctx.Version.String(), ctx.Version.Time.UTC().Format("2006-01-02T15:04:05Z"), a, bin, helpers)
+		if err != nil {
+			return fmt.Errorf("%s: %w", a.Name, err)
+		}
+		out := filepath.Join(ctx.Release, NameFor(a.Name))
+		if err := os.WriteFile(out, raw, 0o644); err != nil {
+			return err
+		}
+		ctx.Artifacts.Add(artifact.Artifact{Name: NameFor(a.Name), Path: out, Kind: artifact.SBOM, Target: a.Target})
+	}
+	return nil
+}
+
+// Document is the SBOM of archive a, whose binary is at bin.
+func Document(product, version, timestamp string, a artifact.Artifact, bin string, helpers []artifact.Artifact) ([]byte, error) {
+	info, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		return nil, fmt.Errorf("reading the build info of %s: %w", bin, err)
+	}
+	main := cdx.Component{
+		BOMRef:  "pkg:generic/" + product + "@" + version + "?target=" + a.Target,
+		Type:    cdx.ComponentTypeApplication,
+		Name:    product,
+		Version: version,
+		Hashes:  &[]cdx.Hash{{Algorithm: cdx.HashAlgoSHA256, Value: a.Binary.SHA256}},
+		Properties: &[]cdx.Property{
+			{Name: "archive", Value: a.Name},
+			{Name: "target", Value: a.Target},
+			{Name: "go.main", Value: info.Main.Path},
+		},
+	}
+	components := []cdx.Component{{
+		BOMRef:     "pkg:golang/stdlib@" + info.GoVersion,
+		Type:       cdx.ComponentTypeLibrary,
+		Name:       "stdlib",
+		Version:    info.GoVersion,
+		PackageURL: "pkg:golang/stdlib@" + info.GoVersion,
+		Licenses:   &cdx.Licenses{{License: &cdx.License{ID: "BSD-3-Clause"}}},
+	}}
+	for _, d := range info.Deps {
+		if d.Replace != nil {
+			d = d.Replace
+		}
+		c := cdx.Component{
+			BOMRef:     "pkg:golang/" + d.Path + "@" + d.Version,
+			Type:       cdx.ComponentTypeLibrary,
+			Name:       d.Path,
+			Version:    d.Version,
+			PackageURL: "pkg:golang/" + d.Path + "@" + d.Version,
+		}
+		if d.Sum != "" {
+			c.Properties = &[]cdx.Property{{Name: "go.sum", Value: d.Sum}}
+		}
+		components = append(components, c)
+	}
+	for _, h := range helpers {
+		c := cdx.Component{
+			BOMRef:     "helper:" + h.Name,
+			Type:       cdx.ComponentTypeApplication,
+			Name:       h.Name,
+			Version:    h.Version,
+			Properties: &[]cdx.Property{{Name: "path", Value: path.Join("libexec", product, h.Name)}},
+		}
+		for _, f := range a.Helpers {
+			if f.Name == h.Name {
+				c.Hashes = &[]cdx.Hash{{Algorithm: cdx.HashAlgoSHA256, Value: f.SHA256}}
+			}
+		}
+		if h.Source != nil {
+			c.Licenses = &cdx.Licenses{{Expression: h.Source.License}}
+			c.ExternalReferences = &[]cdx.ExternalReference{{
+				URL: h.Source.URL, Type: cdx.ERTypeDistribution, Comment: "the source it was built from",
+				Hashes: &[]cdx.Hash{{Algorithm: cdx.HashAlgoSHA256, Value: h.Source.SHA256}},
+			}}
+		}
+		components = append(components, c)
+	}
+
+	bom := cdx.NewBOM()
+	// A serial number from the content: the same release, the same SBOM.
+	seed := sha256.Sum256([]byte(a.Name + "\x00" + a.Binary.SHA256))
+	seed[6] = 0x50 | seed[6]&0x0f // version 5: name-based
+	seed[8] = 0x80 | seed[8]&0x3f // the RFC 4122 variant
+	bom.SerialNumber = fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", seed[0:4], seed[4:6], seed[6:8], seed[8:10], seed[10:16])
+	bom.Metadata = &cdx.Metadata{Timestamp: timestamp, Component: &main}
+	bom.Components = &components
+	var b bytes.Buffer
+	enc := cdx.NewBOMEncoder(&b, cdx.BOMFileFormatJSON)
+	enc.SetPretty(true)
+	if err := enc.Encode(bom); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}

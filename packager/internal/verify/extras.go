@@ -1,0 +1,104 @@
+package verify
+
+import (
+	"encoding/json"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/dotslash"
+	"github.com/tern-agent/tern/packager/internal/manifest"
+	"github.com/tern-agent/tern/packager/internal/pack"
+	"github.com/tern-agent/tern/packager/internal/sbom"
+)
+
+// sboms checks that every archive has its SBOM, and that the SBOM describes
+// this release's binary.
+func (c *checker) sboms(m *manifest.Manifest) {
+	listed := map[string]bool{}
+	for _, a := range m.Artifacts {
+		if a.Kind == artifact.SBOM {
+			listed[a.Name] = true
+		}
+	}
+	for _, a := range m.Artifacts {
+		if a.Kind != artifact.Archive || a.Binary == nil {
+			continue
+		}
+		name := sbom.NameFor(a.Name)
+		if !listed[name] {
+			c.fail(manifest.FileName, "lists no SBOM %s for %s", name, a.Name)
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join(c.dir, name))
+		if err != nil {
+			c.fail(name, "%v", err)
+			continue
+		}
+		var doc struct {
+			BOMFormat string `json:"bomFormat"`
+			Metadata  struct {
+				Component struct {
+					Name    string `json:"name"`
+					Version string `json:"version"`
+					Hashes  []struct {
+						Alg     string `json:"alg"`
+						Content string `json:"content"`
+					} `json:"hashes"`
+				} `json:"component"`
+			} `json:"metadata"`
+		}
+		if err := json.Unmarshal(raw, &doc); err != nil || doc.BOMFormat != "CycloneDX" {
+			c.fail(name, "is not a CycloneDX JSON document (%v)", err)
+			continue
+		}
+		comp := doc.Metadata.Component
+		if comp.Version != m.Version {
+			c.fail(name, "describes version %q, the release is %s", comp.Version, m.Version)
+		}
+		if len(comp.Hashes) == 0 || comp.Hashes[0].Alg != "SHA-256" || comp.Hashes[0].Content != a.Binary.SHA256 {
+			c.fail(name, "does not record the binary of %s (sha256 %s)", a.Name, a.Binary.SHA256)
+		}
+	}
+}
+
+// dotslashFile checks that the DotSlash file points at every archive with
+// its exact size, digest, format and binary path.
+func (c *checker) dotslashFile(m *manifest.Manifest) {
+	cfg := c.opts.Config
+	name := dotslash.FileName(cfg)
+	raw, err := os.ReadFile(filepath.Join(c.dir, name))
+	if err != nil {
+		c.fail(name, "the DotSlash file is missing (%v)", err)
+		return
+	}
+	body, ok := strings.CutPrefix(string(raw), dotslash.Shebang)
+	var f dotslash.File
+	if !ok || json.Unmarshal([]byte(body), &f) != nil {
+		c.fail(name, "is not a DotSlash file (%q then JSON)", dotslash.Shebang)
+		return
+	}
+	for _, a := range m.Artifacts {
+		if a.Kind != artifact.Archive {
+			continue
+		}
+		t, ok := cfg.Target(a.Target)
+		if !ok {
+			continue
+		}
+		p, ok := f.Platforms[dotslash.PlatformKey(t)]
+		want := path.Join(pack.Prefix(cfg, m.Version, t), "bin", cfg.BinaryName(t))
+		switch {
+		case !ok:
+			c.fail(name, "has no platform %s for %s", dotslash.PlatformKey(t), a.Name)
+		case p.Digest != a.SHA256 || p.Size != a.Size || p.Hash != "sha256":
+			c.fail(name, "gives %s size %d sha256 %s, the archive is %d bytes, sha256 %s", dotslash.PlatformKey(t), p.Size, p.Digest, a.Size, a.SHA256)
+		case p.Format != string(pack.FormatFor(t)) || p.Path != want:
+			c.fail(name, "gives %s format %q path %q, want %q %q", dotslash.PlatformKey(t), p.Format, p.Path, pack.FormatFor(t), want)
+		case len(p.Providers) == 0 || !strings.HasSuffix(p.Providers[0].URL, "/v"+m.Version+"/"+a.Name):
+			c.fail(name, "does not download %s from this release", a.Name)
+		}
+	}
+}
