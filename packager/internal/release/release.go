@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"text/tabwriter"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/build"
@@ -129,8 +130,37 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 		}
 		pc.Release = ReleaseDir(o.Root)
 		fmt.Fprintf(o.Log, "release written to %s\n", pc.Release)
+		if o.Until >= Verify {
+			summary(o.Log, pc)
+		}
 	}
 	return pc, nil
+}
+
+// summary prints every release file with its size, digest and what the gate
+// checked of it.
+func summary(w io.Writer, ctx *pipeline.Context) {
+	_ = checksum.Digest(ctx, artifact.ReleaseFiles)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nartifact\ttarget\tsize\tsha256\tverified")
+	for _, a := range ctx.Artifacts.Filter(artifact.ReleaseFiles) {
+		target := a.Target
+		if target == "" {
+			target = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.12s\t%s\n", a.Name, target, humanSize(a.Size), a.SHA256, verify.Checks(a.Kind))
+	}
+	tw.Flush()
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 // swap replaces dst with src, keeping the old dst until src is in place.

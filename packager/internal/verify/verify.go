@@ -186,3 +186,26 @@ func (c *checker) agree(m *manifest.Manifest, sums map[string]string) {
 		}
 	}
 }
+
+// Checks says, for a kind of release file, what the gate checked of it; the
+// release summary prints it beside each file.
+func Checks(kind artifact.Kind) string {
+	switch kind {
+	case artifact.Archive:
+		return "checksum, exact tree, modes, binary format/arch/stamp, helper digests"
+	case artifact.NPM:
+		return "checksum, name, version pins, os/cpu, binary = archive's"
+	case artifact.SBOM:
+		return "checksum, CycloneDX, version, binary digest"
+	case artifact.DotSlash:
+		return "checksum, size/digest/path of every archive"
+	case artifact.Manifest:
+		return "checksum, agrees with SHA256SUMS"
+	case artifact.Checksums:
+		return "signature, every line, every file"
+	case artifact.Signature:
+		return "verifies over SHA256SUMS"
+	default:
+		return "checksum"
+	}
+}
