@@ -314,3 +314,11 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) (s
 	err := cmd.Run()
 	return out.String(), err
 }
+
+func readFile(t *testing.T, p string) string {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -328,13 +328,6 @@ func newProject(t *testing.T) string {
 	return project
 }
 
-func readFile(t *testing.T, p string) string {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
 
 // tamperTgz flips a byte of one member of a .tgz.
 func tamperTgz(t *testing.T, path, member string) {
