@@ -328,7 +328,6 @@ func newProject(t *testing.T) string {
 	return project
 }
 
-
 // tamperTgz flips a byte of one member of a .tgz.
 func tamperTgz(t *testing.T, path, member string) {
 	t.Helper()
