@@ -172,6 +172,7 @@ bench: snapshot
 	GOWORK=off $(GO) run ./bench/packaging.go -root $(CURDIR) -goreleaser $(GORELEASER) -packager $(PACKAGER)
 	GOWORK=off $(GO) run ./bench/npm.go -release $(DIST)/release
 	GOWORK=off $(GO) run ./bench/installer.go -release $(DIST)/release
+	GOWORK=off $(GO) run ./bench/exec.go -tern $(DIST)/stage/$(HOST_TARGET)/bin/tern
 
 # For the release workflow: where make keeps cosign.
 .PHONY: print-cosign

@@ -66,7 +66,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.Flags().BoolVar(&showVersion, "version", false, "print the version and exit")
 	root.Flags().BoolVar(&asJSON, "json", false, "with --version: print JSON")
-	root.AddCommand(newVersion(), newSandbox(), newDoctor())
+	root.AddCommand(newVersion(), newSandbox(), newDoctor(), newExec(), newMCP())
 	return root
 }
 

@@ -1,0 +1,234 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tern-agent/tern/agent/internal/model"
+	"github.com/tern-agent/tern/agent/internal/sandbox"
+	"github.com/tern-agent/tern/agent/internal/session"
+	"github.com/tern-agent/tern/agent/internal/tools"
+)
+
+// Exit codes of tern exec.
+const (
+	exitConfig      = 3 // bad configuration or credentials
+	exitModel       = 4 // the model API failed
+	exitInterrupted = 130
+)
+
+type execOptions struct {
+	model, baseURL, sandboxMode, approval, cd string
+	asJSON                                    bool
+}
+
+// fileConfig is the optional config file, $XDG_CONFIG_HOME/tern/config.json.
+type fileConfig struct {
+	Model    string `json:"model"`
+	BaseURL  string `json:"base_url"`
+	Sandbox  string `json:"sandbox"`
+	Approval string `json:"approval"`
+}
+
+func newExec() *cobra.Command {
+	var o execOptions
+	cmd := &cobra.Command{
+		Use:   "exec [flags] \"task\"",
+		Short: "Run the agent on a task, non-interactively",
+		Long: `Run a coding agent loop against an OpenAI-compatible Chat Completions API.
+The model may list and read files, apply patches and run commands, all in
+the sandbox (workspace-write by default).
+
+Configuration: --base-url or OPENAI_BASE_URL, OPENAI_API_KEY, and an
+optional config file, $XDG_CONFIG_HOME/tern/config.json, with the keys model,
+base_url, sandbox and approval; flags override it.
+
+Exit codes: 0 done; 3 configuration or credentials; 4 the model API failed;
+130 interrupted (Ctrl-C; a second Ctrl-C exits at once).
+--json prints JSONL events; see docs/exec-events.md.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd, args[0])
+		},
+	}
+	cmd.Flags().StringVar(&o.model, "model", "", "the model (default from the config file, else gpt-4.1)")
+	cmd.Flags().StringVar(&o.baseURL, "base-url", "", "the API root (default OPENAI_BASE_URL, else https://api.openai.com/v1)")
+	cmd.Flags().StringVar(&o.sandboxMode, "sandbox", "", "read-only, workspace-write (default) or danger-full-access")
+	cmd.Flags().StringVar(&o.approval, "approval", "", "never (default) or on-request: ask on the terminal before running outside the sandbox")
+	cmd.Flags().StringVar(&o.cd, "cd", "", "the workspace (default: the current directory)")
+	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print JSONL events on stdout")
+	return cmd
+}
+
+func (o execOptions) run(cmd *cobra.Command, task string) error {
+	fc, err := loadConfig()
+	if err != nil {
+		return &exitError{code: exitConfig, err: err}
+	}
+	pick := func(flag, file, env, def string) string {
+		for _, v := range []string{flag, file, env, def} {
+			if v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	baseURL := pick(o.baseURL, fc.BaseURL, os.Getenv("OPENAI_BASE_URL"), "https://api.openai.com/v1")
+	modelName := pick(o.model, fc.Model, "", "gpt-4.1")
+	approval := pick(o.approval, fc.Approval, "", "never")
+	if approval != "never" && approval != "on-request" {
+		return &exitError{code: 2, err: fmt.Errorf("--approval %q: choose never or on-request", approval)}
+	}
+
+	explicit := pick(o.sandboxMode, fc.Sandbox, "", "")
+	mode, err := sandbox.ParseMode(pick(explicit, "", "", string(sandbox.DefaultMode)))
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	policy, err := sandbox.NewPolicy(mode, o.cd, nil, false)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	plan, err := sandbox.Probe().Plan(policy)
+	if err != nil {
+		if explicit == "" {
+			err = fmt.Errorf("%w\nThe default sandbox cannot run here: choose --sandbox read-only if that works, or --sandbox danger-full-access to run without one", err)
+		}
+		return &exitError{code: exitConfig, err: err}
+	}
+
+	set := &tools.Set{Workspace: policy.Workspace, Policy: policy, Plan: plan}
+	if approval == "on-request" {
+		set.Escalate = askOnTerminal(cmd.ErrOrStderr())
+	}
+	client := &model.Client{
+		BaseURL: baseURL, APIKey: os.Getenv("OPENAI_API_KEY"), Model: modelName,
+		MaxRetries: 4, Backoff: 500 * time.Millisecond,
+	}
+	if v := os.Getenv("TERN_RETRY_BACKOFF_MS"); v != "" { // tests shorten the waits
+		var ms int
+		fmt.Sscan(v, &ms)
+		client.Backoff = time.Duration(ms) * time.Millisecond
+	}
+
+	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	emit := textEvents(out, errOut)
+	if o.asJSON {
+		enc := json.NewEncoder(out)
+		emit = func(e session.Event) { enc.Encode(e) }
+	}
+	client.OnRetry = func(attempt int, wait time.Duration, reason string) {
+		if !o.asJSON {
+			fmt.Fprintf(errOut, "tern: %s; retry %d in %s\n", reason, attempt, wait.Round(time.Millisecond))
+		}
+	}
+
+	ctx, stop := interruptible(cmd.Context(), errOut)
+	defer stop()
+	_, err = session.Run(ctx, session.Options{Client: client, Tools: set, Task: task, Emit: emit})
+	var auth *model.AuthError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, session.ErrInterrupted):
+		return &exitError{code: exitInterrupted, err: errors.New("interrupted")}
+	case errors.As(err, &auth):
+		return &exitError{code: exitConfig, err: err}
+	default:
+		return &exitError{code: exitModel, err: err}
+	}
+}
+
+func loadConfig() (fileConfig, error) {
+	var fc fileConfig
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return fc, nil
+	}
+	p := filepath.Join(dir, "tern", "config.json")
+	raw, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return fc, nil
+	}
+	if err != nil {
+		return fc, err
+	}
+	if err := json.Unmarshal(raw, &fc); err != nil {
+		return fc, fmt.Errorf("%s: %w", p, err)
+	}
+	return fc, nil
+}
+
+// textEvents prints assistant text to stdout as it arrives and tool
+// activity to stderr.
+func textEvents(out, errOut io.Writer) func(session.Event) {
+	return func(e session.Event) {
+		switch e.Type {
+		case "message.delta":
+			fmt.Fprint(out, e.Text)
+		case "tool.call":
+			fmt.Fprintf(errOut, "\n» %s %s\n", e.Tool, e.Arguments)
+		case "tool.result":
+			lines := strings.Split(strings.TrimSpace(e.Output), "\n")
+			if len(lines) > 6 {
+				lines = append(lines[:6], fmt.Sprintf("… (%d more lines)", len(lines)-6))
+			}
+			for _, l := range lines {
+				fmt.Fprintf(errOut, "  %s\n", l)
+			}
+		case "turn.completed":
+			fmt.Fprintf(out, "\n")
+			if e.Usage != nil {
+				fmt.Fprintf(errOut, "tokens: %d in, %d out\n", e.Usage.PromptTokens, e.Usage.CompletionTokens)
+			}
+		}
+	}
+}
+
+// interruptible cancels the context on the first SIGINT or SIGTERM, which
+// stops the turn and kills running commands; a second one exits at once.
+func interruptible(parent context.Context, errOut io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		n := 0
+		for range sigs {
+			n++
+			if n == 1 {
+				fmt.Fprintln(errOut, "\ntern: interrupting; press Ctrl-C again to quit at once")
+				cancel()
+				continue
+			}
+			os.Exit(exitInterrupted)
+		}
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel() }
+}
+
+// askOnTerminal asks on /dev/tty before a command runs outside the sandbox.
+// Without a terminal it refuses, and the model is told why.
+func askOnTerminal(errOut io.Writer) func([]string, string) bool {
+	return func(argv []string, reason string) bool {
+		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		if err != nil {
+			return false
+		}
+		defer tty.Close()
+		fmt.Fprintf(tty, "tern wants to run outside the sandbox: %s\n  reason: %s\nAllow? [y/N] ", strings.Join(argv, " "), reason)
+		answer, _ := bufio.NewReader(tty).ReadString('\n')
+		return strings.EqualFold(strings.TrimSpace(answer), "y")
+	}
+}

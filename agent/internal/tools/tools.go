@@ -1,0 +1,250 @@
+// Package tools implements the tools tern offers a model, and, through
+// `tern mcp`, any other agent: shell (through the sandbox), read_file,
+// list_dir and apply_patch. Every path is confined to the workspace; every
+// command runs in the sandbox the session chose.
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tern-agent/tern/agent/internal/sandbox"
+)
+
+// Limits keep tool results small enough for a model's context.
+const (
+	MaxOutput      = 64 << 10 // bytes of shell output kept
+	MaxReadBytes   = 256 << 10
+	DefaultTimeout = 2 * time.Minute
+)
+
+// Set is the tools of one session.
+type Set struct {
+	Workspace string
+	Policy    sandbox.Policy
+	Plan      sandbox.Plan
+	// Escalate is asked before a command runs outside the sandbox; nil or
+	// false refuses.
+	Escalate func(cmd []string, reason string) bool
+}
+
+// Spec is a tool's description, in the JSON-schema shape models and MCP
+// clients take.
+type Spec struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Parameters  json.RawMessage `json:"parameters"`
+}
+
+// Specs describes every tool.
+func Specs() []Spec {
+	return []Spec{
+		{"shell", "Run a command in the workspace, inside the sandbox. Output is capped; long runs time out.",
+			json.RawMessage(`{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"},"description":"argv, e.g. [\"go\",\"test\",\"./...\"]"},"timeout_ms":{"type":"integer"},"with_escalated_permissions":{"type":"boolean","description":"run outside the sandbox; the user is asked"},"justification":{"type":"string"}},"required":["command"]}`)},
+		{"read_file", "Read a text file in the workspace, optionally a range of lines.",
+			json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"start_line":{"type":"integer"},"end_line":{"type":"integer"}},"required":["path"]}`)},
+		{"list_dir", "List a directory in the workspace.",
+			json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"}},"required":["path"]}`)},
+		{"apply_patch", "Create, update or delete files with a patch in the apply_patch format (*** Begin Patch … *** End Patch). It applies completely or not at all.",
+			json.RawMessage(`{"type":"object","properties":{"patch":{"type":"string"}},"required":["patch"]}`)},
+	}
+}
+
+// Call runs the named tool with JSON arguments. The result is always text
+// for the model; an error result is still a result, so that a bad call is
+// reported back, not fatal.
+func (s *Set) Call(ctx context.Context, name string, args json.RawMessage) (string, error) {
+	switch name {
+	case "shell":
+		var a struct {
+			Command   []string `json:"command"`
+			TimeoutMS int      `json:"timeout_ms"`
+			Escalate  bool     `json:"with_escalated_permissions"`
+			Reason    string   `json:"justification"`
+		}
+		if err := json.Unmarshal(args, &a); err != nil || len(a.Command) == 0 {
+			return "", fmt.Errorf("shell takes {\"command\": [argv...]}: %v", err)
+		}
+		return s.shell(ctx, a.Command, time.Duration(a.TimeoutMS)*time.Millisecond, a.Escalate, a.Reason)
+	case "read_file":
+		var a struct {
+			Path  string `json:"path"`
+			Start int    `json:"start_line"`
+			End   int    `json:"end_line"`
+		}
+		if err := json.Unmarshal(args, &a); err != nil || a.Path == "" {
+			return "", fmt.Errorf("read_file takes {\"path\": ...}: %v", err)
+		}
+		return s.readFile(a.Path, a.Start, a.End)
+	case "list_dir":
+		var a struct {
+			Path string `json:"path"`
+		}
+		if err := json.Unmarshal(args, &a); err != nil {
+			return "", fmt.Errorf("list_dir takes {\"path\": ...}: %v", err)
+		}
+		return s.listDir(a.Path)
+	case "apply_patch":
+		var a struct {
+			Patch string `json:"patch"`
+		}
+		if err := json.Unmarshal(args, &a); err != nil || a.Patch == "" {
+			return "", fmt.Errorf("apply_patch takes {\"patch\": ...}: %v", err)
+		}
+		if s.Policy.Mode == sandbox.ReadOnly {
+			return "", errors.New("the sandbox is read-only: apply_patch is refused")
+		}
+		return ApplyPatch(s.Workspace, a.Patch)
+	}
+	return "", fmt.Errorf("no tool named %q; the tools are shell, read_file, list_dir and apply_patch", name)
+}
+
+func (s *Set) shell(ctx context.Context, argv []string, timeout time.Duration, escalate bool, reason string) (string, error) {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	plan, policy := s.Plan, s.Policy
+	if escalate && s.Policy.Mode != sandbox.DangerFullAccess {
+		if s.Escalate == nil || !s.Escalate(argv, reason) {
+			return "", errors.New("running outside the sandbox was refused (no approval: --approval on-request asks on a terminal); run it sandboxed or explain to the user")
+		}
+		plan, policy.Mode = sandbox.Plan{Backend: sandbox.NoSandbox}, sandbox.DangerFullAccess
+	}
+	var out capped
+	code, err := plan.Run(ctx, policy, sandbox.Command{Argv: argv, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out})
+	result := out.String()
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Sprintf("%s\n[timed out after %s; the command was killed]", result, timeout), nil
+	}
+	if err != nil && ctx.Err() == nil {
+		return fmt.Sprintf("%s\n[exit code %d: %v]", result, code, err), nil
+	}
+	if ctx.Err() != nil {
+		return result, ctx.Err()
+	}
+	return fmt.Sprintf("%s\n[exit code %d]", result, code), nil
+}
+
+// capped keeps the first MaxOutput bytes and says how much it dropped.
+type capped struct {
+	bytes.Buffer
+	dropped int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	room := MaxOutput - c.Len()
+	if room <= 0 {
+		c.dropped += len(p)
+		return len(p), nil
+	}
+	if len(p) > room {
+		c.dropped += len(p) - room
+		c.Buffer.Write(p[:room])
+		return len(p), nil
+	}
+	return c.Buffer.Write(p)
+}
+
+func (c *capped) String() string {
+	if c.dropped == 0 {
+		return c.Buffer.String()
+	}
+	return fmt.Sprintf("%s\n[output truncated: %d more bytes]", c.Buffer.String(), c.dropped)
+}
+
+func (s *Set) readFile(p string, start, end int) (string, error) {
+	full, err := insidePath(s.Workspace, p)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.Open(full)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxReadBytes+1))
+	if err != nil {
+		return "", err
+	}
+	truncated := len(b) > MaxReadBytes
+	if truncated {
+		b = b[:MaxReadBytes]
+	}
+	lines := strings.Split(string(b), "\n")
+	if start <= 0 {
+		start = 1
+	}
+	if end <= 0 || end > len(lines) {
+		end = len(lines)
+	}
+	if start > end {
+		return "", fmt.Errorf("%s has %d lines; start_line %d is past the end", p, len(lines), start)
+	}
+	out := strings.Join(lines[start-1:end], "\n")
+	if truncated {
+		out += fmt.Sprintf("\n[file truncated at %d bytes; read a line range]", MaxReadBytes)
+	}
+	return out, nil
+}
+
+func (s *Set) listDir(p string) (string, error) {
+	full, err := insidePath(s.Workspace, p)
+	if err != nil {
+		return "", err
+	}
+	entries, err := os.ReadDir(full)
+	if err != nil {
+		return "", err
+	}
+	var names []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() {
+			n += "/"
+		}
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, "\n"), nil
+}
+
+// insidePath resolves p against root and refuses anything outside it,
+// through symlinks included.
+func insidePath(root, p string) (string, error) {
+	if p == "" {
+		p = "."
+	}
+	full := p
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(root, p)
+	}
+	full = filepath.Clean(full)
+	resolved := full
+	// Resolve the deepest existing ancestor, so a new file's path is checked too.
+	for probe := full; ; probe = filepath.Dir(probe) {
+		if r, err := filepath.EvalSymlinks(probe); err == nil {
+			rel, _ := filepath.Rel(probe, full)
+			resolved = filepath.Join(r, rel)
+			break
+		}
+		if probe == filepath.Dir(probe) {
+			break
+		}
+	}
+	rel, err := filepath.Rel(root, resolved)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("%s is outside the workspace %s", p, root)
+	}
+	return resolved, nil
+}
