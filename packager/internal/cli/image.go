@@ -28,15 +28,7 @@ tagged with the release version, and sign it with cosign: with COSIGN_KEY
 binaries must be the release's, byte for byte. No Docker daemon is used.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			root, err := g.repoRoot()
-			if err != nil {
-				return err
-			}
-			cfgPath := g.config
-			if cfgPath == "" {
-				cfgPath = filepath.Join(root, "release.yaml")
-			}
-			cfg, err := config.Load(cfgPath)
+			root, cfg, err := g.load()
 			if err != nil {
 				return err
 			}

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/publish"
 	"github.com/tern-agent/tern/packager/internal/release"
 )
@@ -26,15 +24,7 @@ not, so a run that failed halfway completes when run again. npm's own
 configuration (.npmrc, NODE_AUTH_TOKEN) authenticates.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			root, err := g.repoRoot()
-			if err != nil {
-				return err
-			}
-			cfgPath := g.config
-			if cfgPath == "" {
-				cfgPath = filepath.Join(root, "release.yaml")
-			}
-			cfg, err := config.Load(cfgPath)
+			root, cfg, err := g.load()
 			if err != nil {
 				return err
 			}

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tern-agent/tern/packager/internal/config"
 )
 
 // Execute runs the packager with args and returns its exit code.
@@ -35,6 +38,21 @@ func Execute(args []string) int {
 
 type globalOptions struct {
 	root, config string
+}
+
+// load returns the repository root and its release config (--config, or
+// <root>/release.yaml).
+func (g *globalOptions) load() (string, *config.Config, error) {
+	root, err := g.repoRoot()
+	if err != nil {
+		return "", nil, err
+	}
+	path := g.config
+	if path == "" {
+		path = filepath.Join(root, "release.yaml")
+	}
+	cfg, err := config.Load(path)
+	return root, cfg, err
 }
 
 // repoRoot is --root, or the top of the git checkout we are in.

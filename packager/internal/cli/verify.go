@@ -3,12 +3,10 @@ package cli
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/spf13/cobra"
 
-	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/verify"
 )
 
@@ -26,15 +24,7 @@ release workflow's identity (--certificate-identity-regexp and
 --certificate-oidc-issuer; they default to release.yaml's).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfgPath := g.config
-			if cfgPath == "" {
-				root, err := g.repoRoot()
-				if err != nil {
-					return err
-				}
-				cfgPath = filepath.Join(root, "release.yaml")
-			}
-			cfg, err := config.Load(cfgPath)
+			_, cfg, err := g.load()
 			if err != nil {
 				return err
 			}
