@@ -10,8 +10,11 @@
 const fs = require('fs');
 const path = require('path');
 
-const meta = require('../package.json');
-const table = require('./platforms.json');
+// Read, not require()d: the module loader's resolution of JSON files costs
+// the launcher more than parsing them.
+const readJSON = (name) => JSON.parse(fs.readFileSync(path.join(__dirname, name), 'utf8'));
+const meta = readJSON('../package.json');
+const table = readJSON('platforms.json');
 
 const key = `${process.platform}-${process.arch}`;
 const here = path.resolve(__dirname, '..');
