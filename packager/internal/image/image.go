@@ -7,13 +7,10 @@
 package image
 
 import (
-	"archive/tar"
 	"bytes"
 	"encoding/pem"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"time"
@@ -26,6 +23,7 @@ import (
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/pack"
 )
 
 // CABundlePath is where the image keeps its CA certificates, where Go and
@@ -99,75 +97,24 @@ func platformImage(cfg *config.Config, t config.Target, tree, version string, cr
 }
 
 // treeLayer writes the layer: the staged tree at /, the CA bundle, and the
-// directories a sandboxing agent needs (/tmp, /work). Fixed modes, uid and
-// gid 0, one mtime, sorted entries.
+// directories a sandboxing agent needs (/tmp, /work), with pack's
+// normalised writer: fixed modes, uid and gid 0, one mtime, sorted entries.
 func treeLayer(tree string, mtime time.Time, certs []byte) ([]byte, error) {
-	type entry struct {
-		name string
-		mode int64
-		data []byte
-		dir  bool
-	}
-	entries := []entry{
-		{name: "etc/", mode: 0o755, dir: true},
-		{name: "etc/ssl/", mode: 0o755, dir: true},
-		{name: "etc/ssl/certs/", mode: 0o755, dir: true},
-		{name: CABundlePath, mode: 0o644, data: certs},
-		{name: "tmp/", mode: 0o1777, dir: true},
-		{name: "work/", mode: 0o755, dir: true},
-	}
-	err := filepath.WalkDir(tree, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(tree, p)
-		if err != nil || rel == "." {
-			return err
-		}
-		name := filepath.ToSlash(rel)
-		if d.IsDir() {
-			entries = append(entries, entry{name: name + "/", mode: 0o755, dir: true})
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if !info.Mode().IsRegular() {
-			return fmt.Errorf("%s is not a regular file", p)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		mode := int64(0o644)
-		if info.Mode()&0o111 != 0 {
-			mode = 0o755
-		}
-		entries = append(entries, entry{name: name, mode: mode, data: data})
-		return nil
-	})
+	files, err := pack.Tree(tree)
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
+	files = append(files,
+		pack.File{Name: "etc/", Mode: 0o755},
+		pack.File{Name: "etc/ssl/", Mode: 0o755},
+		pack.File{Name: "etc/ssl/certs/", Mode: 0o755},
+		pack.File{Name: CABundlePath, Mode: 0o644, Data: certs},
+		pack.File{Name: "tmp/", Mode: 0o1777},
+		pack.File{Name: "work/", Mode: 0o755},
+	)
+	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 	var b bytes.Buffer
-	tw := tar.NewWriter(&b)
-	for _, e := range entries {
-		hdr := &tar.Header{Name: e.name, Mode: e.mode, ModTime: mtime.UTC().Truncate(time.Second), Format: tar.FormatUSTAR}
-		if e.dir {
-			hdr.Typeflag = tar.TypeDir
-		} else {
-			hdr.Typeflag, hdr.Size = tar.TypeReg, int64(len(e.data))
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return nil, err
-		}
-		if _, err := tw.Write(e.data); err != nil {
-			return nil, err
-		}
-	}
-	if err := tw.Close(); err != nil {
+	if err := pack.WriteTar(&b, files, mtime); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil

@@ -80,7 +80,7 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 	return metaPackage(ctx, platforms, optional)
 }
 
-func platformPackage(ctx *pipeline.Context, t config.Target, tree, name string) error {
+func platformPackage(ctx *pipeline.Context, t config.Target, treeDir, name string) error {
 	c, version := ctx.Config, ctx.Version.String()
 	tmpl, err := readJSON(filepath.Join(ctx.Root, Template, "platform", "package.json"))
 	if err != nil {
@@ -104,28 +104,16 @@ func platformPackage(ctx *pipeline.Context, t config.Target, tree, name string) 
 		return err
 	}
 	files := []pack.File{{Name: "package.json", Data: pkgJSON, Mode: 0o644}, {Name: "README.md", Data: readme, Mode: 0o644}}
-	// The staged tree, byte for byte: the same bytes as the archive's.
-	err = filepath.WalkDir(tree, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(tree, p)
-		if err != nil {
-			return err
-		}
-		st, err := d.Info()
-		if err != nil {
-			return err
-		}
-		mode := int64(0o644)
-		if st.Mode()&0o111 != 0 {
-			mode = 0o755
-		}
-		files = append(files, pack.File{Name: filepath.ToSlash(rel), Src: p, Mode: mode})
-		return nil
-	})
+	// The staged tree, byte for byte: the same bytes as the archive's. npm
+	// tarballs hold files only, no directory entries.
+	tree, err := pack.Tree(treeDir)
 	if err != nil {
 		return err
+	}
+	for _, f := range tree {
+		if !strings.HasSuffix(f.Name, "/") {
+			files = append(files, f)
+		}
 	}
 	return write(ctx, TarballName(name, version), t.Name, files)
 }

@@ -14,7 +14,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -24,46 +23,24 @@ import (
 // 0.6% of the download and costs three times the time (bench/packaging.go).
 const compressionLevel = flate.DefaultCompression
 
-// entry is one member of an archive.
-type entry struct {
-	name string // slash path inside the archive; directories end in "/"
-	src  string // file on disk; empty for directories and for data
-	data []byte // contents made in memory, when src is empty
-	mode int64  // 0755 or 0644
-	size int64
-}
-
-// File is a member given to WriteTarGz: from disk (Src) or memory (Data).
+// File is one member of an archive, from disk (Src) or memory (Data). A
+// name ending in "/" is a directory.
 type File struct {
-	Name string
-	Src  string
-	Data []byte
-	Mode int64
+	Name string // slash path inside the archive
+	Src  string // file on disk; empty for directories and for Data
+	Data []byte // contents made in memory, when Src is empty
+	Mode int64  // 0755 or 0644 (01777 for a sticky directory)
+	Size int64  // of Src; Tree fills it, WriteTar stats Src when it is 0
 }
 
-// WriteTarGz writes files, in the order given, as a normalised tar.gz with
-// every entry at mtime: the npm step uses it for npm's own layout.
-func WriteTarGz(w io.Writer, files []File, mtime time.Time) error {
-	list := make([]entry, 0, len(files))
-	for _, f := range files {
-		e := entry{name: f.Name, src: f.Src, data: f.Data, mode: f.Mode, size: int64(len(f.Data))}
-		if f.Src != "" {
-			st, err := os.Stat(f.Src)
-			if err != nil {
-				return err
-			}
-			e.size = st.Size()
-		}
-		list = append(list, e)
-	}
-	return writeTarGz(w, list, mtime)
-}
+func (f File) isDir() bool { return strings.HasSuffix(f.Name, "/") }
 
-// entries lists a tree under prefix, sorted, with normalised modes. Anything
-// but regular files and directories (links, devices) is refused: a staged
-// tree never holds them.
-func entries(tree, prefix string) ([]entry, error) {
-	list := []entry{{name: prefix + "/", mode: 0o755}}
+// Tree lists a staged tree, sorted, with normalised modes and names relative
+// to it: the one walk behind the archives, the npm packages and the image
+// layer. Anything but regular files and directories (links, devices) is
+// refused: a staged tree never holds them.
+func Tree(tree string) ([]File, error) {
+	var list []File
 	err := filepath.WalkDir(tree, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -72,20 +49,20 @@ func entries(tree, prefix string) ([]entry, error) {
 		if err != nil || rel == "." {
 			return err
 		}
-		name := path.Join(prefix, filepath.ToSlash(rel))
+		name := filepath.ToSlash(rel)
 		info, err := d.Info()
 		if err != nil {
 			return err
 		}
 		switch {
 		case d.IsDir():
-			list = append(list, entry{name: name + "/", mode: 0o755})
+			list = append(list, File{Name: name + "/", Mode: 0o755})
 		case info.Mode().IsRegular():
 			mode := int64(0o644)
 			if info.Mode()&0o111 != 0 {
 				mode = 0o755
 			}
-			list = append(list, entry{name: name, src: p, mode: mode, size: info.Size()})
+			list = append(list, File{Name: name, Src: p, Mode: mode, Size: info.Size()})
 		default:
 			return fmt.Errorf("%s is a %s; a staged tree holds only files and directories", p, info.Mode().Type())
 		}
@@ -95,61 +72,99 @@ func entries(tree, prefix string) ([]entry, error) {
 	return list, err
 }
 
-// writeTarGz writes the entries as a gzip-compressed ustar archive.
-func writeTarGz(w io.Writer, list []entry, mtime time.Time) error {
+// entries lists a tree under prefix/, the directory every archive entry
+// sits under.
+func entries(tree, prefix string) ([]File, error) {
+	files, err := Tree(tree)
+	if err != nil {
+		return nil, err
+	}
+	list := []File{{Name: prefix + "/", Mode: 0o755}}
+	for _, f := range files {
+		f.Name = prefix + "/" + f.Name // Tree's names are clean and relative
+		list = append(list, f)
+	}
+	return list, nil
+}
+
+// WriteTarGz writes files, in the order given, as a gzip-compressed
+// normalised tar: the header carries no name and no time, OS "unknown".
+func WriteTarGz(w io.Writer, files []File, mtime time.Time) error {
 	gz, err := gzip.NewWriterLevel(w, compressionLevel)
 	if err != nil {
 		return err
 	}
-	// gzip.Header stays zero: no file name, no time, OS "unknown".
-	tw := tar.NewWriter(gz)
-	for _, e := range list {
-		hdr := &tar.Header{
-			Name:    e.name,
-			Mode:    e.mode,
-			Size:    e.size,
-			ModTime: mtime.UTC().Truncate(time.Second),
-			Format:  tar.FormatUSTAR, // no PAX records, so no extra times
-		}
-		if strings.HasSuffix(e.name, "/") {
-			hdr.Typeflag = tar.TypeDir
-		} else {
-			hdr.Typeflag = tar.TypeReg
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return fmt.Errorf("%s: %w", e.name, err)
-		}
-		if err := copyFrom(tw, e); err != nil {
-			return err
-		}
-	}
-	if err := tw.Close(); err != nil {
+	if err := WriteTar(gz, files, mtime); err != nil {
 		return err
 	}
 	return gz.Close()
 }
 
+// WriteTar writes files, in the order given, as a ustar archive with every
+// entry at mtime, owned by uid and gid 0, and no PAX records, so no extra
+// times.
+func WriteTar(w io.Writer, files []File, mtime time.Time) error {
+	tw := tar.NewWriter(w)
+	for _, f := range files {
+		hdr := &tar.Header{
+			Name:     f.Name,
+			Mode:     f.Mode,
+			ModTime:  mtime.UTC().Truncate(time.Second),
+			Format:   tar.FormatUSTAR,
+			Typeflag: tar.TypeDir,
+		}
+		if !f.isDir() {
+			size, err := f.size()
+			if err != nil {
+				return err
+			}
+			hdr.Typeflag, hdr.Size = tar.TypeReg, size
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+		if err := copyFrom(tw, f); err != nil {
+			return err
+		}
+	}
+	return tw.Close()
+}
+
+func (f File) size() (int64, error) {
+	switch {
+	case f.Src == "":
+		return int64(len(f.Data)), nil
+	case f.Size > 0:
+		return f.Size, nil
+	}
+	st, err := os.Stat(f.Src)
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
 // writeZip writes the entries as a zip archive with Unix modes recorded.
-func writeZip(w io.Writer, list []entry, mtime time.Time) error {
+func writeZip(w io.Writer, list []File, mtime time.Time) error {
 	zw := zip.NewWriter(w)
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
 		return flate.NewWriter(out, compressionLevel)
 	})
 	for _, e := range list {
 		hdr := &zip.FileHeader{
-			Name:     e.name,
+			Name:     e.Name,
 			Method:   zip.Deflate,
 			Modified: mtime.UTC().Truncate(time.Second),
 		}
-		mode := fs.FileMode(e.mode)
-		if strings.HasSuffix(e.name, "/") {
+		mode := fs.FileMode(e.Mode)
+		if e.isDir() {
 			hdr.Method = zip.Store
 			mode |= fs.ModeDir
 		}
 		hdr.SetMode(mode)
 		fw, err := zw.CreateHeader(hdr)
 		if err != nil {
-			return fmt.Errorf("%s: %w", e.name, err)
+			return fmt.Errorf("%s: %w", e.Name, err)
 		}
 		if err := copyFrom(fw, e); err != nil {
 			return err
@@ -158,22 +173,26 @@ func writeZip(w io.Writer, list []entry, mtime time.Time) error {
 	return zw.Close()
 }
 
-func copyFrom(w io.Writer, e entry) error {
-	if e.src == "" {
-		_, err := w.Write(e.data)
+func copyFrom(w io.Writer, f File) error {
+	if f.Src == "" {
+		_, err := w.Write(f.Data)
 		return err
 	}
-	f, err := os.Open(e.src)
+	want, err := f.size()
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	n, err := io.Copy(w, f)
+	in, err := os.Open(f.Src)
 	if err != nil {
-		return fmt.Errorf("%s: %w", e.src, err)
+		return err
 	}
-	if n != e.size {
-		return fmt.Errorf("%s changed size while being archived", e.src)
+	defer in.Close()
+	n, err := io.Copy(w, in)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.Src, err)
+	}
+	if n != want {
+		return fmt.Errorf("%s changed size while being archived", f.Src)
 	}
 	return nil
 }

@@ -95,7 +95,7 @@ func packOne(ctx *pipeline.Context, tree artifact.Artifact) error {
 		if FormatFor(t) == Zip {
 			return writeZip(w, list, ctx.Version.Time)
 		}
-		return writeTarGz(w, list, ctx.Version.Time)
+		return WriteTarGz(w, list, ctx.Version.Time)
 	})
 	if err != nil {
 		return err
@@ -128,25 +128,25 @@ func packOne(ctx *pipeline.Context, tree artifact.Artifact) error {
 
 // digestEntries hashes every file of the tree, returning the files with their
 // digests (paths relative to the tree) and a cache key over the whole input.
-func digestEntries(list []entry, tree, name string, mtime int64) ([]artifact.File, string, error) {
+func digestEntries(list []File, tree, name string, mtime int64) ([]artifact.File, string, error) {
 	key := sha256.New()
 	fmt.Fprintf(key, "%s\x00%s\x00%d\x00", cacheFormat, name, mtime)
 	var files []artifact.File
 	for _, e := range list {
 		sum := ""
-		if e.src != "" {
-			s, _, err := artifact.SHA256File(e.src)
+		if e.Src != "" {
+			s, _, err := artifact.SHA256File(e.Src)
 			if err != nil {
 				return nil, "", err
 			}
 			sum = s
-			rel, err := filepath.Rel(tree, e.src)
+			rel, err := filepath.Rel(tree, e.Src)
 			if err != nil {
 				return nil, "", err
 			}
 			files = append(files, artifact.File{Name: filepath.ToSlash(rel), SHA256: sum})
 		}
-		fmt.Fprintf(key, "%s\x00%o\x00%d\x00%s\x00", e.name, e.mode, e.size, sum)
+		fmt.Fprintf(key, "%s\x00%o\x00%d\x00%s\x00", e.Name, e.Mode, e.Size, sum)
 	}
 	return files, hex.EncodeToString(key.Sum(nil)), nil
 }
