@@ -3,7 +3,6 @@
 package release
 
 import (
-	"archive/tar"
 	"context"
 	"io"
 	"log"
@@ -104,25 +103,17 @@ func TestImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rc.Close()
-	tr := tar.NewReader(rc)
 	bin := filepath.Join(t.TempDir(), "tern")
 	found := map[string]bool{}
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		found[hdr.Name] = true
-		if hdr.Name == "bin/tern" {
-			if hdr.Mode != 0o755 || hdr.Uid != 0 {
-				t.Fatalf("bin/tern has mode %o uid %d", hdr.Mode, hdr.Uid)
+	for _, m := range readTar(t, rc) {
+		found[m.hdr.Name] = true
+		if m.hdr.Name == "bin/tern" {
+			if m.hdr.Mode != 0o755 || m.hdr.Uid != 0 {
+				t.Fatalf("bin/tern has mode %o uid %d", m.hdr.Mode, m.hdr.Uid)
 			}
-			f, _ := os.OpenFile(bin, os.O_CREATE|os.O_WRONLY, 0o755)
-			io.Copy(f, tr)
-			f.Close()
+			if err := os.WriteFile(bin, m.data, 0o755); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	for _, want := range []string{"bin/tern", "libexec/tern/bwrap", "LICENSE", "THIRD_PARTY_NOTICES.md", image.CABundlePath, "tmp/"} {

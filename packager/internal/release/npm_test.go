@@ -3,13 +3,10 @@
 package release
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -331,28 +328,12 @@ func newProject(t *testing.T) string {
 // tamperTgz flips a byte of one member of a .tgz.
 func tamperTgz(t *testing.T, path, member string) {
 	t.Helper()
-	raw, _ := os.ReadFile(path)
-	gz, err := gzip.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	var out bytes.Buffer
-	gw := gzip.NewWriter(&out)
-	tw := tar.NewWriter(gw)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
+	editTarGz(t, path, func(ms []tarMember) []tarMember {
+		for i := range ms {
+			if ms[i].hdr.Name == member {
+				ms[i].data[len(ms[i].data)/2] ^= 0xff
+			}
 		}
-		data, _ := io.ReadAll(tr)
-		if hdr.Name == member {
-			data[len(data)/2] ^= 0xff
-		}
-		tw.WriteHeader(hdr)
-		tw.Write(data)
-	}
-	tw.Close()
-	gw.Close()
-	writeFile(t, path, out.String())
+		return ms
+	})
 }

@@ -181,16 +181,9 @@ func TestArchivesAreNormalised(t *testing.T) {
 	if gz.Header.Name != "" || !gz.Header.ModTime.IsZero() {
 		t.Errorf("gzip header carries name %q, time %v", gz.Header.Name, gz.Header.ModTime)
 	}
-	tr := tar.NewReader(gz)
 	var names []string
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range readTar(t, gz) {
+		hdr := m.hdr
 		names = append(names, hdr.Name)
 		if hdr.Uid != 0 || hdr.Gid != 0 || hdr.ModTime.UTC().Format("2006-01-02T15:04:05Z") != fixtureCommitDate || len(hdr.PAXRecords) != 0 {
 			t.Errorf("%s: uid %d gid %d mtime %v pax %v", hdr.Name, hdr.Uid, hdr.Gid, hdr.ModTime, hdr.PAXRecords)
@@ -254,6 +247,27 @@ type tarMember struct {
 	data []byte
 }
 
+// readTar reads every member of a tar stream.
+func readTar(t *testing.T, r io.Reader) []tarMember {
+	t.Helper()
+	tr := tar.NewReader(r)
+	var members []tarMember
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return members
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, tarMember{*hdr, data})
+	}
+}
+
 // editTarGz rewrites an archive through edit.
 func editTarGz(t *testing.T, path string, edit func([]tarMember) []tarMember) {
 	t.Helper()
@@ -265,19 +279,7 @@ func editTarGz(t *testing.T, path string, edit func([]tarMember) []tarMember) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := tar.NewReader(gz)
-	var members []tarMember
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, _ := io.ReadAll(tr)
-		members = append(members, tarMember{*hdr, data})
-	}
+	members := readTar(t, gz)
 	var out bytes.Buffer
 	gw := gzip.NewWriter(&out)
 	tw := tar.NewWriter(gw)
