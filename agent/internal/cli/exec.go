@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -172,16 +174,18 @@ func loadConfig() (fileConfig, error) {
 }
 
 // textEvents prints assistant text to stdout as it arrives and tool
-// activity to stderr.
+// activity to stderr. All of it comes from the model or its commands, so its
+// escapes are spelled out: on a terminal they could hide or redraw the
+// approval prompt.
 func textEvents(out, errOut io.Writer) func(session.Event) {
 	return func(e session.Event) {
 		switch e.Type {
 		case "message.delta":
-			fmt.Fprint(out, e.Text)
+			fmt.Fprint(out, terminalText(e.Text))
 		case "tool.call":
-			fmt.Fprintf(errOut, "\n» %s %s\n", e.Tool, e.Arguments)
+			fmt.Fprintf(errOut, "\n» %s %s\n", escapeControls(e.Tool), escapeControls(e.Arguments))
 		case "tool.result":
-			lines := strings.Split(strings.TrimSpace(e.Output), "\n")
+			lines := strings.Split(terminalText(strings.TrimSpace(e.Output)), "\n")
 			if len(lines) > 6 {
 				lines = append(lines[:6], fmt.Sprintf("… (%d more lines)", len(lines)-6))
 			}
@@ -227,8 +231,83 @@ func askOnTerminal(errOut io.Writer) func([]string, string) bool {
 			return false
 		}
 		defer tty.Close()
-		fmt.Fprintf(tty, "tern wants to run outside the sandbox: %s\n  reason: %s\nAllow? [y/N] ", strings.Join(argv, " "), reason)
+		// The argv and the reason come from the model: shown raw, their
+		// escapes could clear the screen and draw an innocent command.
+		fmt.Fprintf(tty, "tern wants to run outside the sandbox: %s\n  reason: %s\nAllow? [y/N] ", quoteArgv(argv), escapeControls(reason))
 		answer, _ := bufio.NewReader(tty).ReadString('\n')
 		return strings.EqualFold(strings.TrimSpace(answer), "y")
 	}
+}
+
+// quoteArgv writes argv as one shell command line a person can read and
+// paste: a word of only safe characters as it is, any other in single
+// quotes, and one holding a character escapeControls would escape in bash's
+// $'…' quotes, with that character spelled out. What it shows is what runs.
+func quoteArgv(argv []string) string {
+	words := make([]string, len(argv))
+	for i, a := range argv {
+		words[i] = quoteWord(a)
+	}
+	return strings.Join(words, " ")
+}
+
+func quoteWord(s string) string {
+	if s == "" {
+		return "''"
+	}
+	if strings.IndexFunc(s, func(r rune) bool { return !isShellSafe(r) }) < 0 {
+		return s
+	}
+	if escapeControls(s) == s {
+		return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
+	}
+	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+	return "$'" + escapeControls(r.Replace(s)) + "'"
+}
+
+func isShellSafe(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./-_", r)
+}
+
+// escapeControls spells out every character that could change what a
+// terminal shows rather than show itself: C0 controls, DEL, C1 controls
+// (U+009B is a CSI on its own), format characters, among them the bidi
+// overrides and isolates (U+202A–U+202E, U+2066–U+2069) that reorder text,
+// line and paragraph separators, and bytes that are not UTF-8. The escapes
+// are the ones bash's $'…' reads: \n, \t, \r, \xHH, \uHHHH, \UHHHHHHHH.
+func escapeControls(s string) string { return escapeExcept(s, "") }
+
+// terminalText is escapeControls for text meant to flow on a terminal, which
+// keeps its newlines and tabs.
+func terminalText(s string) string { return escapeExcept(s, "\n\t") }
+
+func escapeExcept(s, keep string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case strings.ContainsRune(keep, r):
+			b.WriteRune(r)
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x80 && unicode.IsControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029':
+			if r > 0xffff {
+				fmt.Fprintf(&b, `\U%08x`, r)
+			} else {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			}
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
