@@ -39,12 +39,16 @@ func TarballName(pkg, version string) string {
 }
 
 // PlatformEntry is one line of the meta package's lib/platforms.json: how the
-// launcher finds and checks a target's binary.
+// launcher finds and checks a target's binary. Files is every file of the
+// platform package (path below package/ → sha256): postinstall, when it must
+// fetch the package itself, unpacks exactly these and nothing else, so a
+// hostile tarball can swap neither the binary nor a helper it runs.
 type PlatformEntry struct {
-	Package string `json:"package"`
-	Binary  string `json:"binary"`
-	SHA256  string `json:"sha256"`
-	Target  string `json:"target"`
+	Package string            `json:"package"`
+	Binary  string            `json:"binary"`
+	SHA256  string            `json:"sha256"`
+	Target  string            `json:"target"`
+	Files   map[string]string `json:"files"`
 }
 
 // PlatformKey is Node's name for a target: process.platform-process.arch.
@@ -70,21 +74,27 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 			return err
 		}
 		name := c.NPMPlatformPackage(t)
-		if err := platformPackage(ctx, t, tree.Path, name); err != nil {
+		files, err := platformPackage(ctx, t, tree.Path, name)
+		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		binary := path.Join("bin", c.BinaryName(t))
-		platforms[PlatformKey(t)] = PlatformEntry{Package: name, Binary: binary, SHA256: archive.Binary.SHA256, Target: t.Name}
+		if files[binary] != archive.Binary.SHA256 {
+			return fmt.Errorf("%s: its %s has sha256 %s, the %s archive's binary %s", name, binary, files[binary], t.Name, archive.Binary.SHA256)
+		}
+		platforms[PlatformKey(t)] = PlatformEntry{Package: name, Binary: binary, SHA256: archive.Binary.SHA256, Target: t.Name, Files: files}
 		optional[name] = version
 	}
 	return metaPackage(ctx, platforms, optional)
 }
 
-func platformPackage(ctx *pipeline.Context, t config.Target, treeDir, name string) error {
+// platformPackage writes a target's platform package and returns its files'
+// digests.
+func platformPackage(ctx *pipeline.Context, t config.Target, treeDir, name string) (map[string]string, error) {
 	c, version := ctx.Config, ctx.Version.String()
 	tmpl, err := readJSON(filepath.Join(ctx.Root, Template, "platform", "package.json"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tmpl["name"], tmpl["version"] = name, version
 	tmpl["description"] = strings.ReplaceAll(fmt.Sprint(tmpl["description"]), "PLATFORM", t.Name)
@@ -95,20 +105,20 @@ func platformPackage(ctx *pipeline.Context, t config.Target, treeDir, name strin
 	}
 	readme, err := os.ReadFile(filepath.Join(ctx.Root, Template, "platform", "README.md"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	readme = []byte(strings.NewReplacer("{{package}}", name, "{{target}}", t.Name, "{{meta}}", c.NPMMetaPackage()).Replace(string(readme)))
 
 	pkgJSON, err := marshal(tmpl)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	files := []pack.File{{Name: "package.json", Data: pkgJSON, Mode: 0o644}, {Name: "README.md", Data: readme, Mode: 0o644}}
 	// The staged tree, byte for byte: the same bytes as the archive's. npm
 	// tarballs hold files only, no directory entries.
 	tree, err := pack.Tree(treeDir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, f := range tree {
 		if !strings.HasSuffix(f.Name, "/") {
@@ -154,28 +164,32 @@ func metaPackage(ctx *pipeline.Context, platforms map[string]PlatformEntry, opti
 		}
 		files = append(files, pack.File{Name: name, Src: filepath.Join(dir, filepath.FromSlash(name)), Mode: mode})
 	}
-	return write(ctx, TarballName(c.NPMMetaPackage(), version), "", files)
+	_, err = write(ctx, TarballName(c.NPMMetaPackage(), version), "", files)
+	return err
 }
 
 // cacheFormat changes whenever the tarballs' bytes change for the same input.
 const cacheFormat = "npm-v1"
 
 // write packs files under package/, sorted, as npm does, through the pack
-// cache keyed by every file's name, mode and digest.
-func write(ctx *pipeline.Context, name, target string, files []pack.File) error {
+// cache keyed by every file's name, mode and digest. It returns the digests,
+// by path below package/.
+func write(ctx *pipeline.Context, name, target string, files []pack.File) (map[string]string, error) {
 	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 	key := sha256.New()
 	fmt.Fprintf(key, "%s\x00%s\x00", cacheFormat, name)
+	digests := map[string]string{}
 	for i := range files {
-		files[i].Name = "package/" + files[i].Name
 		sum := sha256.Sum256(files[i].Data)
 		digest := hex.EncodeToString(sum[:])
 		if files[i].Src != "" {
 			var err error
 			if digest, _, err = artifact.SHA256File(files[i].Src); err != nil {
-				return err
+				return nil, err
 			}
 		}
+		digests[files[i].Name] = digest
+		files[i].Name = "package/" + files[i].Name
 		fmt.Fprintf(key, "%s\x00%o\x00%s\x00", files[i].Name, files[i].Mode, digest)
 	}
 	out := filepath.Join(ctx.Release, name)
@@ -183,10 +197,10 @@ func write(ctx *pipeline.Context, name, target string, files []pack.File) error 
 		return pack.WriteTarGz(w, files, npmMtime)
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ctx.Artifacts.Add(artifact.Artifact{Name: name, Path: out, Kind: artifact.NPM, Target: target})
-	return nil
+	return digests, nil
 }
 
 func readJSON(p string) (map[string]any, error) {
