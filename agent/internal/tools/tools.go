@@ -5,7 +5,6 @@
 package tools
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tern-agent/tern/agent/internal/sandbox"
@@ -136,31 +136,58 @@ func (s *Set) shell(ctx context.Context, argv []string, timeout time.Duration, e
 	return fmt.Sprintf("%s\n[exit code %d]", result, code), nil
 }
 
-// capped keeps the first MaxOutput bytes and says how much it dropped.
+// capped keeps the first and the last MaxOutput/2 bytes of a command's
+// output and counts what it drops between them, so a command that prints
+// without end costs a fixed 64 KiB. It has only Write: io.Copy, which the
+// command's pipe is copied with, would call a ReadFrom or WriteString
+// instead, and a cap that lives in Write would not apply.
 type capped struct {
-	bytes.Buffer
-	dropped int
+	mu    sync.Mutex // stdout and stderr may be copied by two goroutines
+	head  []byte
+	tail  []byte // a ring of MaxOutput/2 bytes once full
+	next  int    // where the ring's next byte goes
+	total int64
 }
 
 func (c *capped) Write(p []byte) (int, error) {
-	room := MaxOutput - c.Len()
-	if room <= 0 {
-		c.dropped += len(p)
-		return len(p), nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := len(p)
+	c.total += int64(n)
+	const half = MaxOutput / 2
+	if room := half - len(c.head); room > 0 {
+		k := min(room, len(p))
+		c.head = append(c.head, p[:k]...)
+		p = p[k:]
 	}
-	if len(p) > room {
-		c.dropped += len(p) - room
-		c.Buffer.Write(p[:room])
-		return len(p), nil
+	if len(p) >= half { // only the last half survives
+		p = p[len(p)-half:]
+		c.tail = append(c.tail[:0], p...)
+		c.next = 0
+		return n, nil
 	}
-	return c.Buffer.Write(p)
+	if room := half - len(c.tail); room > 0 { // the ring is still filling
+		k := min(room, len(p))
+		c.tail = append(c.tail, p[:k]...)
+		p = p[k:]
+	}
+	for len(p) > 0 {
+		k := copy(c.tail[c.next:], p)
+		p = p[k:]
+		c.next = (c.next + k) % half
+	}
+	return n, nil
 }
 
 func (c *capped) String() string {
-	if c.dropped == 0 {
-		return c.Buffer.String()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tail := append(append([]byte{}, c.tail[c.next:]...), c.tail[:c.next]...)
+	dropped := c.total - int64(len(c.head)) - int64(len(tail))
+	if dropped == 0 {
+		return string(c.head) + string(tail)
 	}
-	return fmt.Sprintf("%s\n[output truncated: %d more bytes]", c.Buffer.String(), c.dropped)
+	return fmt.Sprintf("%s\n[%d bytes of output dropped here]\n%s", c.head, dropped, tail)
 }
 
 func (s *Set) readFile(p string, start, end int) (string, error) {
