@@ -35,6 +35,10 @@ type Set struct {
 	// Escalate is asked before a command runs outside the sandbox; nil or
 	// false refuses.
 	Escalate func(cmd []string, reason string) bool
+	// Env is the environment of the shell tool's commands, as KEY=value
+	// entries; nil means tern's own environment. The session's policy
+	// decides what goes in it.
+	Env []string
 }
 
 // Spec is a tool's description, in the JSON-schema shape models and MCP
@@ -122,7 +126,7 @@ func (s *Set) shell(ctx context.Context, argv []string, timeout time.Duration, e
 		plan, policy.Mode = sandbox.Plan{Backend: sandbox.NoSandbox}, sandbox.DangerFullAccess
 	}
 	var out capped
-	code, err := plan.Run(ctx, policy, sandbox.Command{Argv: argv, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out})
+	code, err := plan.Run(ctx, policy, sandbox.Command{Argv: argv, Env: s.Env, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out})
 	result := out.String()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Sprintf("%s\n[timed out after %s; the command was killed]", result, timeout), nil
