@@ -3,6 +3,8 @@ package tools
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,9 +25,9 @@ import (
 //	*** End Patch
 //
 // A hunk's context and removed lines must appear in the file exactly once
-// (the first match after the previous hunk is used). Every operation is
-// worked out in memory first; files are written only when all apply, so a
-// patch applies completely or not at all.
+// (the first match after the previous hunk is used). Every operation is worked out in memory first;
+// files are written only when all apply, and put back if a write fails
+// part way (see commit), so a patch applies completely or not at all.
 
 type patchOp struct {
 	kind  string // add, delete, update
@@ -89,95 +91,258 @@ func parsePatch(text string) ([]patchOp, error) {
 	return ops, nil
 }
 
-// ApplyPatch applies a patch inside root, all or nothing, and returns a
-// summary of what changed.
-func ApplyPatch(root, text string) (string, error) {
+// A change is what a patch does to one file, worked out in memory.
+type change struct {
+	name    string // as the patch names it, relative to the workspace
+	target  string // the file written: name, or the file a symlink at name points to
+	existed bool
+	mode    fs.FileMode // of the file that existed
+	content *string     // what the file becomes; nil: deleted (or never there)
+
+	// Set while committing.
+	tmp    string // the new content, beside target
+	backup string // the old file, beside target, until the patch is complete
+	linked bool   // backup is a hard link made before any rename
+	moved  bool   // target was renamed to backup
+	placed bool   // tmp was renamed to target
+}
+
+// ApplyPatch applies a patch inside the workspace, all or nothing, and
+// returns a summary of what changed.
+func ApplyPatch(workspace, text string) (string, error) {
 	ops, err := parsePatch(text)
 	if err != nil {
 		return "", err
 	}
-	type result struct {
-		path    string
-		content *string // nil: delete
+	root, err := openWorkspace(workspace)
+	if err != nil {
+		return "", err
 	}
-	var results []result
-	pending := map[string]*string{} // what earlier operations in this patch left
-	read := func(p string) (string, bool, error) {
-		if c, ok := pending[p]; ok {
-			if c == nil {
-				return "", false, nil
-			}
-			return *c, true, nil
-		}
-		b, err := os.ReadFile(p)
-		if errors.Is(err, os.ErrNotExist) {
-			return "", false, nil
-		}
-		return string(b), err == nil, err
+	defer root.Close()
+	changes, err := planChanges(root, workspace, ops)
+	if err != nil {
+		return "", err
 	}
-	for _, op := range ops {
-		p, err := insidePath(root, op.path)
-		if err != nil {
-			return "", err
-		}
-		content, exists, err := read(p)
-		if err != nil {
-			return "", err
-		}
-		switch op.kind {
-		case "add":
-			if exists {
-				return "", fmt.Errorf("%s already exists; use *** Update File", op.path)
-			}
-			c := strings.Join(op.lines, "\n") + "\n"
-			results, pending[p] = append(results, result{p, &c}), &c
-		case "delete":
-			if !exists {
-				return "", fmt.Errorf("%s does not exist", op.path)
-			}
-			results, pending[p] = append(results, result{p, nil}), nil
-		case "update":
-			if !exists {
-				return "", fmt.Errorf("%s does not exist; use *** Add File", op.path)
-			}
-			c, err := applyHunks(content, op.hunks)
-			if err != nil {
-				return "", fmt.Errorf("%s: %w", op.path, err)
-			}
-			results, pending[p] = append(results, result{p, &c}), &c
-		}
+	if err := commit(root, workspace, changes); err != nil {
+		return "", err
 	}
-	// Everything applies: now write, each file through a rename.
 	var summary []string
-	for _, r := range results {
-		rel, _ := filepath.Rel(root, r.path)
-		if r.content == nil {
-			if err := os.Remove(r.path); err != nil {
-				return "", err
-			}
-			summary = append(summary, "D "+rel)
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(r.path), 0o755); err != nil {
-			return "", err
-		}
-		tmp := r.path + ".tern-patch"
-		mode := os.FileMode(0o644)
-		if st, err := os.Stat(r.path); err == nil {
-			mode = st.Mode().Perm()
-			summary = append(summary, "M "+rel)
-		} else {
-			summary = append(summary, "A "+rel)
-		}
-		if err := os.WriteFile(tmp, []byte(*r.content), mode); err != nil {
-			return "", err
-		}
-		if err := os.Rename(tmp, r.path); err != nil {
-			os.Remove(tmp)
-			return "", err
+	for _, c := range changes {
+		switch {
+		case c.existed && c.content == nil:
+			summary = append(summary, "D "+c.name)
+		case c.existed:
+			summary = append(summary, "M "+c.name)
+		case c.content != nil:
+			summary = append(summary, "A "+c.name)
 		}
 	}
 	return strings.Join(summary, "\n"), nil
+}
+
+// planChanges works every operation out in memory, reading each file
+// once; operations on the same file apply in turn.
+func planChanges(root *os.Root, workspace string, ops []patchOp) ([]*change, error) {
+	var changes []*change
+	byTarget := map[string]*change{}
+	for _, op := range ops {
+		name, err := localName(workspace, op.path)
+		if err != nil {
+			return nil, err
+		}
+		if name == "." {
+			return nil, fmt.Errorf("%q names the workspace itself, not a file", op.path)
+		}
+		target := name
+		if op.kind != "delete" { // a delete removes the link, not what it names
+			if target, err = resolveLinks(root, workspace, name); err != nil {
+				return nil, err
+			}
+		}
+		c := byTarget[target]
+		if c == nil {
+			c = &change{name: name, target: target}
+			if err := c.load(root, workspace, op.kind == "delete"); err != nil {
+				return nil, err
+			}
+			byTarget[target] = c
+			changes = append(changes, c)
+		}
+		exists := c.content != nil
+		switch op.kind {
+		case "add":
+			if exists {
+				return nil, fmt.Errorf("%s already exists; use *** Update File", op.path)
+			}
+			content := strings.Join(op.lines, "\n") + "\n"
+			c.content = &content
+		case "delete":
+			if !exists {
+				return nil, fmt.Errorf("%s does not exist", op.path)
+			}
+			c.content = nil
+		case "update":
+			if !exists {
+				return nil, fmt.Errorf("%s does not exist; use *** Add File", op.path)
+			}
+			content, err := applyHunks(*c.content, op.hunks)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", op.path, err)
+			}
+			c.content = &content
+		}
+	}
+	return changes, nil
+}
+
+// load reads what is at c.target now. A file only deleted is not read.
+func (c *change) load(root *os.Root, workspace string, deleting bool) error {
+	st, err := root.Lstat(c.target)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return explain(workspace, c.name, err)
+	case st.IsDir():
+		return fmt.Errorf("%s is a directory; a patch changes files", c.name)
+	case deleting && (st.Mode().IsRegular() || st.Mode()&fs.ModeSymlink != 0):
+		c.existed, c.content = true, new(string)
+		return nil
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file (%s); a patch changes regular files", c.name, st.Mode().Type())
+	}
+	f, err := openRegular(root, workspace, c.target)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", c.name, err)
+	}
+	content := string(b)
+	c.existed, c.mode, c.content = true, st.Mode().Perm(), &content
+	return nil
+}
+
+// beforeRename is a test seam: it can fail a commit's rename on purpose.
+var beforeRename = func(target string) error { return nil }
+
+// commit writes the changes so that the patch applies completely or not
+// at all. First everything that can fail slowly is staged beside each
+// file: new directories, each new content in a temporary, a hard link
+// keeping each old file. Then only renames are left, one per file; if one
+// fails, the files already renamed are put back from their backups.
+func commit(root *os.Root, workspace string, changes []*change) (err error) {
+	var dirs []string // made by this patch, removed again if it fails
+	defer func() {
+		if err != nil {
+			err = rollback(root, changes, dirs, err)
+		}
+	}()
+	for _, c := range changes {
+		if c.content == nil && !c.existed {
+			continue
+		}
+		if c.content != nil {
+			made, err := mkdirs(root, filepath.Dir(c.target))
+			dirs = append(dirs, made...)
+			if err != nil {
+				return explain(workspace, c.name, err)
+			}
+			mode, exact := c.mode, c.existed
+			if !c.existed {
+				mode = 0o644
+			}
+			if c.tmp, err = writeNew(root, c.target, "tern-patch", *c.content, mode, exact); err != nil {
+				return fmt.Errorf("writing %s: %w", c.name, explain(workspace, c.name, err))
+			}
+		}
+		if c.existed {
+			c.backup = filepath.Join(filepath.Dir(c.target), "."+filepath.Base(c.target)+".tern-backup-"+randomHex())
+			// A link keeps the target in place until the rename replaces
+			// it. Not for a delete: renaming a file onto another link of
+			// itself does nothing.
+			c.linked = c.content != nil && root.Link(c.target, c.backup) == nil
+		}
+	}
+	for _, c := range changes {
+		if c.content == nil && !c.existed {
+			continue
+		}
+		if err := beforeRename(c.target); err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		if c.existed && !c.linked {
+			if err := root.Rename(c.target, c.backup); err != nil {
+				return fmt.Errorf("%s: %w", c.name, explain(workspace, c.name, err))
+			}
+			c.moved = true
+		}
+		if c.content != nil {
+			if err := root.Rename(c.tmp, c.target); err != nil {
+				return fmt.Errorf("%s: %w", c.name, explain(workspace, c.name, err))
+			}
+			c.placed = true
+		}
+	}
+	for _, c := range changes {
+		if c.backup != "" {
+			root.Remove(c.backup) // the old file: a leftover is harmless
+		}
+	}
+	return nil
+}
+
+// rollback puts every file back as it was and removes what the patch
+// made. It reports any file it could not restore: then the workspace is
+// not as it was, and the person must know.
+func rollback(root *os.Root, changes []*change, dirs []string, cause error) error {
+	var stuck []string
+	for i := len(changes) - 1; i >= 0; i-- {
+		c := changes[i]
+		switch {
+		case c.existed && (c.placed || c.moved):
+			if err := root.Rename(c.backup, c.target); err != nil {
+				stuck = append(stuck, fmt.Sprintf("%s (its old content is in %s)", c.name, c.backup))
+			}
+		case c.placed:
+			if err := root.Remove(c.target); err != nil {
+				stuck = append(stuck, c.name+" (added)")
+			}
+		case c.linked:
+			root.Remove(c.backup)
+		}
+		if c.tmp != "" && !c.placed {
+			root.Remove(c.tmp)
+		}
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		root.Remove(dirs[i])
+	}
+	if len(stuck) > 0 {
+		return fmt.Errorf("the patch failed (%w) and these files could not be restored: %s", cause, strings.Join(stuck, ", "))
+	}
+	return fmt.Errorf("the patch failed and nothing was changed: %w", cause)
+}
+
+// mkdirs makes dir and its missing parents, and returns the ones it made.
+func mkdirs(root *os.Root, dir string) ([]string, error) {
+	if dir == "." {
+		return nil, nil
+	}
+	made, err := mkdirs(root, filepath.Dir(dir))
+	if err != nil {
+		return made, err
+	}
+	switch err := root.Mkdir(dir, 0o755); {
+	case err == nil:
+		return append(made, dir), nil
+	case errors.Is(err, fs.ErrExist):
+		return made, nil
+	default:
+		return made, err
+	}
 }
 
 func applyHunks(content string, hunks []hunk) (string, error) {

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,15 +52,62 @@ func TestApplyPatchIsAllOrNothing(t *testing.T) {
 	}
 }
 
-func TestInsidePath(t *testing.T) {
+// TestOutsidePaths: the paths insidePath refused are still refused, now by
+// localName's syntax or by the kernel through os.Root.
+func TestOutsidePaths(t *testing.T) {
 	root := t.TempDir()
 	os.Symlink("/etc", filepath.Join(root, "etc-link"))
 	for _, p := range []string{"../x", "/etc/passwd", "etc-link/passwd"} {
-		if _, err := insidePath(root, p); err == nil || !strings.Contains(err.Error(), "outside the workspace") {
+		if _, err := (&Set{Workspace: root}).readFile(p, 0, 0); err == nil || !strings.Contains(err.Error(), "outside the workspace") {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
-	if _, err := insidePath(root, "new/dir/file.go"); err != nil {
-		t.Errorf("a new path inside: %v", err)
+	for p, want := range map[string]string{"new/dir/file.go": "new/dir/file.go", ".": ".", "": ".", root + "/a/../b": "b", "a/./b/": "a/b"} {
+		if got, err := localName(root, p); err != nil || got != filepath.FromSlash(want) {
+			t.Errorf("localName(%q) = %q, %v; want %q", p, got, err, want)
+		}
+	}
+}
+
+// TestApplyPatchRollsBack fails the second file's rename, after the first
+// was already in place: the first must be put back as it was.
+func TestApplyPatchRollsBack(t *testing.T) {
+	for _, tc := range []struct{ name, patch, fail string }{
+		{"update then update", "*** Begin Patch\n*** Update File: a.txt\n-one\n+1\n*** Update File: b.txt\n-two\n+2\n*** End Patch", "b.txt"},
+		{"add then update", "*** Begin Patch\n*** Add File: new/c.txt\n+c\n*** Update File: b.txt\n-two\n+2\n*** End Patch", "b.txt"},
+		{"delete then add", "*** Begin Patch\n*** Delete File: a.txt\n*** Add File: d.txt\n+d\n*** End Patch", "d.txt"},
+		{"update then delete", "*** Begin Patch\n*** Update File: a.txt\n-one\n+1\n*** Delete File: b.txt\n*** End Patch", "b.txt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			os.WriteFile(filepath.Join(root, "a.txt"), []byte("one\n"), 0o600)
+			os.WriteFile(filepath.Join(root, "b.txt"), []byte("two\n"), 0o644)
+			beforeRename = func(target string) error {
+				if filepath.Base(target) == tc.fail {
+					return errors.New("injected failure")
+				}
+				return nil
+			}
+			defer func() { beforeRename = func(string) error { return nil } }()
+			if _, err := ApplyPatch(root, tc.patch); err == nil || !strings.Contains(err.Error(), "injected failure") {
+				t.Fatalf("want the injected failure, got %v", err)
+			}
+			var names []string
+			entries, _ := os.ReadDir(root)
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			if strings.Join(names, " ") != "a.txt b.txt" {
+				t.Errorf("the workspace holds %v after a failed patch, want only a.txt and b.txt", names)
+			}
+			for name, want := range map[string]string{"a.txt": "one\n", "b.txt": "two\n"} {
+				if b, _ := os.ReadFile(filepath.Join(root, name)); string(b) != want {
+					t.Errorf("%s = %q after a failed patch, want %q", name, b, want)
+				}
+			}
+			if st, _ := os.Stat(filepath.Join(root, "a.txt")); st == nil || st.Mode().Perm() != 0o600 {
+				t.Errorf("a.txt lost its mode: %v", st)
+			}
+		})
 	}
 }

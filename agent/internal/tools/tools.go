@@ -1,7 +1,10 @@
 // Package tools implements the tools tern offers a model, and, through
 // `tern mcp`, any other agent: shell (through the sandbox), read_file,
-// list_dir and apply_patch. Every path is confined to the workspace; every
-// command runs in the sandbox the session chose.
+// list_dir and apply_patch. Every command runs in the sandbox the session
+// chose. The file tools run in tern itself, outside the sandbox, so they
+// must never reach outside the workspace, by a path or by a symlink a
+// command planted: the kernel confines them (see workspace.go), not a
+// check of the path.
 package tools
 
 import (
@@ -10,8 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -195,11 +196,16 @@ func (c *capped) String() string {
 }
 
 func (s *Set) readFile(p string, start, end int) (string, error) {
-	full, err := insidePath(s.Workspace, p)
+	name, err := localName(s.Workspace, p)
 	if err != nil {
 		return "", err
 	}
-	f, err := os.Open(full)
+	root, err := openWorkspace(s.Workspace)
+	if err != nil {
+		return "", err
+	}
+	defer root.Close()
+	f, err := openRegular(root, s.Workspace, name)
 	if err != nil {
 		return "", err
 	}
@@ -230,13 +236,23 @@ func (s *Set) readFile(p string, start, end int) (string, error) {
 }
 
 func (s *Set) listDir(p string) (string, error) {
-	full, err := insidePath(s.Workspace, p)
+	name, err := localName(s.Workspace, p)
 	if err != nil {
 		return "", err
 	}
-	entries, err := os.ReadDir(full)
+	root, err := openWorkspace(s.Workspace)
 	if err != nil {
 		return "", err
+	}
+	defer root.Close()
+	f, err := root.Open(name)
+	if err != nil {
+		return "", explain(s.Workspace, p, err)
+	}
+	defer f.Close()
+	entries, err := f.ReadDir(-1)
+	if err != nil {
+		return "", fmt.Errorf("listing %s: %w", p, err)
 	}
 	var names []string
 	for _, e := range entries {
@@ -248,34 +264,4 @@ func (s *Set) listDir(p string) (string, error) {
 	}
 	sort.Strings(names)
 	return strings.Join(names, "\n"), nil
-}
-
-// insidePath resolves p against root and refuses anything outside it,
-// through symlinks included.
-func insidePath(root, p string) (string, error) {
-	if p == "" {
-		p = "."
-	}
-	full := p
-	if !filepath.IsAbs(full) {
-		full = filepath.Join(root, p)
-	}
-	full = filepath.Clean(full)
-	resolved := full
-	// Resolve the deepest existing ancestor, so a new file's path is checked too.
-	for probe := full; ; probe = filepath.Dir(probe) {
-		if r, err := filepath.EvalSymlinks(probe); err == nil {
-			rel, _ := filepath.Rel(probe, full)
-			resolved = filepath.Join(r, rel)
-			break
-		}
-		if probe == filepath.Dir(probe) {
-			break
-		}
-	}
-	rel, err := filepath.Rel(root, resolved)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("%s is outside the workspace %s", p, root)
-	}
-	return resolved, nil
 }
