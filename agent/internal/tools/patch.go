@@ -24,8 +24,10 @@ import (
 //	+a line to add
 //	*** End Patch
 //
-// A hunk's context and removed lines must appear in the file exactly once
-// (the first match after the previous hunk is used). Every operation is worked out in memory first;
+// A hunk's context and removed lines must appear exactly once in the file
+// after the previous hunk; a hunk that matches in more places is refused,
+// and the model is asked for more context lines. Text after "@@" is not
+// used to place a hunk. Every operation is worked out in memory first;
 // files are written only when all apply, and put back if a write fails
 // part way (see commit), so a patch applies completely or not at all.
 
@@ -353,6 +355,17 @@ func applyHunks(content string, hunks []hunk) (string, error) {
 		at := find(lines, h.old, from)
 		if at < 0 {
 			return "", fmt.Errorf("hunk %d does not apply: its context and removed lines are not in the file (from line %d on)", n+1, from+1)
+		}
+		if len(h.old) > 0 {
+			places := []string{fmt.Sprint(at + 1)}
+			for again := find(lines, h.old, at+1); again >= 0; again = find(lines, h.old, again+1) {
+				places = append(places, fmt.Sprint(again+1))
+			}
+			if len(places) > 1 {
+				last := len(places) - 1
+				return "", fmt.Errorf("hunk %d matches %d places (lines %s and %s); add context lines around the change until it matches only one",
+					n+1, len(places), strings.Join(places[:last], ", "), places[last])
+			}
 		}
 		lines = append(lines[:at], append(append([]string{}, h.new...), lines[at+len(h.old):]...)...)
 		from = at + len(h.new)

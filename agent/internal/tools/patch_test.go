@@ -111,3 +111,24 @@ func TestApplyPatchRollsBack(t *testing.T) {
 		})
 	}
 }
+
+func TestApplyPatchRefusesAnAmbiguousHunk(t *testing.T) {
+	root := t.TempDir()
+	orig := "func a() {\n\treturn nil\n}\n\nfunc b() {\n\treturn nil\n}\n"
+	os.WriteFile(filepath.Join(root, "x.go"), []byte(orig), 0o644)
+	_, err := ApplyPatch(root, "*** Begin Patch\n*** Update File: x.go\n@@\n-\treturn nil\n+\treturn err\n*** End Patch")
+	if err == nil || !strings.Contains(err.Error(), "hunk 1 matches 2 places (lines 2 and 6)") || !strings.Contains(err.Error(), "add context lines") {
+		t.Fatalf("want an ambiguous hunk refused with advice, got %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "x.go")); string(b) != orig {
+		t.Fatalf("x.go changed: %q", b)
+	}
+	// The same change with a context line applies; so does a second hunk
+	// that is unique after the first.
+	if _, err := ApplyPatch(root, "*** Begin Patch\n*** Update File: x.go\n@@\n func b() {\n-\treturn nil\n+\treturn err\n*** End Patch"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ApplyPatch(root, "*** Begin Patch\n*** Update File: x.go\n@@\n func a() {\n-\treturn nil\n+\treturn 1\n@@\n-}\n+} // a\n*** End Patch"); err == nil || !strings.Contains(err.Error(), "hunk 2 matches 2 places (lines 3 and 7)") {
+		t.Fatalf("want the second hunk refused as ambiguous after the first, got %v", err)
+	}
+}
