@@ -5,8 +5,9 @@
 //
 // 1. If npm left out this machine's platform package (optional dependencies
 //    omitted, a lockfile from another platform), fetch exactly that package
-//    from the configured registry into vendor/, after checking the binary's
-//    sha256 against the one this package was published with.
+//    from the configured registry into vendor/: exactly the files
+//    lib/platforms.json lists, each with the sha256 this package was
+//    published with, or nothing (lib/tarball.js).
 // 2. Where safe (npm, not Windows, not Yarn PnP), replace bin/tern.js with a
 //    symlink to the verified binary, so `tern` starts no Node at all. A
 //    symlink, not a hard link: the binary finds its helpers in libexec/
@@ -14,9 +15,9 @@
 
 const fs = require('fs');
 const path = require('path');
-const zlib = require('zlib');
 const { execFileSync } = require('child_process');
-const { Diagnosis, locate, key, table, meta, vendorDir, sha256File } = require('./lib/platform.js');
+const { Diagnosis, locate, verify, key, table, meta, vendorDir } = require('./lib/platform.js');
+const { Refusal, unpack } = require('./lib/tarball.js');
 
 function note(msg) {
   process.stderr.write(`${meta.name} postinstall: ${msg}\n`);
@@ -70,70 +71,32 @@ function npmConfig(key) {
   }
 }
 
-// untar reads a package tarball and returns its regular files under
-// "package/", refusing anything else that could escape or surprise.
-function untar(buf) {
-  const files = [];
-  for (let off = 0; off + 512 <= buf.length; ) {
-    const header = buf.subarray(off, off + 512);
-    if (header.every((b) => b === 0)) break;
-    const field = (start, len) => header.subarray(start, start + len).toString('utf8').replace(/\0.*$/s, '');
-    const size = parseInt(field(124, 12).trim() || '0', 8);
-    const type = field(156, 1) || '0';
-    const prefix = field(345, 155);
-    const name = prefix ? `${prefix}/${field(0, 100)}` : field(0, 100);
-    const mode = parseInt(field(100, 8).trim() || '644', 8);
-    const body = buf.subarray(off + 512, off + 512 + size);
-    off += 512 + Math.ceil(size / 512) * 512;
-    if (type === '5' || type === 'x' || type === 'g') continue; // directories, PAX metadata
-    if (type !== '0') throw new Error(`refusing tarball member ${name}: type ${type}`);
-    if (!name.startsWith('package/') || name.split('/').includes('..') || path.isAbsolute(name)) {
-      throw new Error(`refusing tarball member ${name}: outside package/`);
-    }
-    files.push({ name: name.slice('package/'.length), mode, body });
-  }
-  return files;
-}
-
 async function fetchPlatformPackage(entry) {
   const registry = registryFor(entry.package);
   const packument = JSON.parse(await get(registry + entry.package.replace('/', '%2f')));
   const version = packument.versions && packument.versions[meta.version];
   if (!version) throw new Error(`${registry} has no ${entry.package}@${meta.version}`);
-  const tarball = zlib.gunzipSync(await get(version.dist.tarball));
-  const files = untar(tarball);
-  const bin = files.find((f) => f.name === entry.binary);
-  if (!bin) throw new Error(`${entry.package}@${meta.version} holds no ${entry.binary}`);
-  const got = require('crypto').createHash('sha256').update(bin.body).digest('hex');
-  if (got !== entry.sha256) {
-    throw new Error(
-      `refusing ${entry.package}@${meta.version} from ${registry}: its ${entry.binary} has sha256 ${got}, ` +
-        `but ${meta.name}@${meta.version} was published with ${entry.sha256}`);
+  const tgz = await get(version.dist.tarball);
+  try {
+    unpack(tgz, {
+      files: entry.files,
+      pkg: entry.package,
+      publisher: `${meta.name}@${meta.version}`,
+      dest: path.join(vendorDir, entry.package),
+    });
+  } catch (err) {
+    if (!(err instanceof Refusal)) throw err;
+    throw new Error(`refusing ${entry.package}@${meta.version} from ${registry}: ${err.message}. Nothing was installed.`);
   }
-  // Unpack beside, then move into place, so a failure leaves no half package.
-  const dest = path.join(vendorDir, entry.package);
-  const tmp = `${dest}.partial-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  for (const f of files) {
-    const out = path.join(tmp, f.name);
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, f.body, { mode: f.mode & 0o111 ? 0o755 : 0o644 });
-  }
-  fs.rmSync(dest, { recursive: true, force: true });
-  fs.mkdirSync(path.dirname(dest), { recursive: true });
-  fs.renameSync(tmp, dest);
-  note(`installed ${entry.package}@${meta.version} from ${registry} (binary sha256 verified)`);
+  note(`installed ${entry.package}@${meta.version} from ${registry} (every file's sha256 verified)`);
 }
 
-function optimise(bin, entry) {
+// optimise links the bin to bin, which main has just verified.
+function optimise(bin) {
   if (process.platform === 'win32') return;
   if (process.versions.pnp) return; // Yarn PnP
   const agent = process.env.npm_config_user_agent || '';
   if (!agent.startsWith('npm/')) return; // other managers own their bin links
-  if (sha256File(bin) !== entry.sha256) {
-    note(`not linking ${bin}: its sha256 is not the one ${meta.name}@${meta.version} was published with`);
-    return;
-  }
   const shim = path.join(__dirname, 'bin', 'tern.js');
   const tmp = `${shim}.link-${process.pid}`;
   fs.rmSync(tmp, { force: true });
@@ -158,9 +121,12 @@ async function main() {
     await fetchPlatformPackage(entry);
     found = locate();
   }
-  optimise(found.path, entry);
+  // Hash now, whatever the stamp says: the link below must only ever point
+  // at a verified binary, and a refusal here is said at install time.
+  verify(found, { fresh: true });
+  optimise(found.path);
 }
 
 main().catch((err) => {
-  note(`${err.message}\n(harmless: \`tern\` runs through its JS launcher, which will say if anything is missing)`);
+  note(`${err.message}\n(\`tern\` runs through its JS launcher, which checks the binary and says what is missing or wrong)`);
 });

@@ -3,14 +3,17 @@
 // The npm launcher: find the native binary and run it, nothing more. Where
 // postinstall could, it replaced this file with a link to the binary, so that
 // a run starts no Node at all; this file is the fallback that always works.
+// It runs only the binary the package was published with (verify, in
+// lib/platform.js, says what that defends against); TERN_BINARY_PATH is the
+// user's own choice and is run as given.
 
 const { spawn } = require('child_process');
-const { Diagnosis, locate } = require('../lib/platform.js');
+const { Diagnosis, locate, verify } = require('../lib/platform.js');
 
 function binary() {
   if (process.env.TERN_BINARY_PATH) return process.env.TERN_BINARY_PATH;
   try {
-    return locate().path;
+    return verify(locate());
   } catch (err) {
     if (!(err instanceof Diagnosis)) throw err;
     process.stderr.write(`tern: ${err.message}\n`);

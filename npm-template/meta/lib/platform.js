@@ -122,10 +122,74 @@ function missing(entry) {
       'or delete package-lock.json and node_modules and install again.');
 }
 
-// crypto is loaded here, not at the top: the launcher never needs it, and
-// loading it costs every start a few milliseconds.
-function sha256File(file) {
-  return require('crypto').createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+// verify returns found.path if that file is the binary this meta package
+// was published with (the sha256 in platforms.json), and throws a Diagnosis
+// naming both digests and the reinstall command if it is not.
+//
+// What it defends against: a binary that is not the published one, from a
+// registry, mirror or cache that served a different platform package (npm
+// checks a tarball against an integrity from the same registry, so it does
+// not catch this), or from a package manager that mixed packages up. What it
+// does not: a local user who can write node_modules can rewrite this file,
+// platforms.json and the stamp as well; nothing in node_modules can stop them.
+//
+// Hashing the binary costs every start tens of milliseconds, so the first
+// verification records the file's identity (device, inode, size, mtime and
+// ctime, to the nanosecond) in a stamp beside it, and later starts only stat.
+// Any rewrite of the file moves its ctime, which no user can set, and a
+// replacement is another inode. Where the stamp cannot be written (a
+// read-only install), every start hashes. fresh: hash even if stamped.
+function verify(found, { fresh = false } = {}) {
+  const { path: bin, entry } = found;
+  const stamp = `${bin}.verified`;
+  if (!fresh) {
+    try {
+      if (fs.readFileSync(stamp, 'utf8') === stampLine(entry, fs.statSync(bin, { bigint: true }))) return bin;
+    } catch (_) {
+      // No stamp yet, or none readable: hash.
+    }
+  }
+  const { sha256, stat } = hashFile(bin);
+  if (sha256 !== entry.sha256) {
+    throw new Diagnosis(
+      `refusing to run ${bin}: it has sha256 ${sha256}, but ${meta.name}@${meta.version} was published with sha256 ${entry.sha256} for ${key}.\n` +
+        'It is not the binary this package shipped: it was changed after install, or a registry, mirror or cache served a different ' +
+        `${entry.package}.\nReinstall: ${reinstall(entry)}\n` +
+        'If this comes back after a clean reinstall, the registry serves a binary that was never published: do not run it, and report it.');
+  }
+  const tmp = `${stamp}.${process.pid}`;
+  try {
+    fs.writeFileSync(tmp, stampLine(entry, stat));
+    fs.renameSync(tmp, stamp);
+  } catch (_) {
+    try { fs.rmSync(tmp, { force: true }); } catch (_) { /* read-only: nothing was written */ }
+  }
+  return bin;
 }
 
-module.exports = { Diagnosis, locate, key, table, meta, vendorDir, sha256File, supported, installedPackageDir };
+function stampLine(entry, st) {
+  return `${entry.sha256} ${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}\n`;
+}
+
+// hashFile hashes file through one descriptor and returns the digest with
+// that descriptor's stat, so the identity a stamp records is the identity of
+// the bytes hashed. crypto is loaded here, not at the top: a stamped start
+// never needs it, and loading it costs a few milliseconds.
+function hashFile(file) {
+  const hash = require('crypto').createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const before = fs.fstatSync(fd, { bigint: true });
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+    const after = fs.fstatSync(fd, { bigint: true });
+    if (after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) {
+      throw new Diagnosis(`${file} changed while it was being checked; run the command again`);
+    }
+    return { sha256: hash.digest('hex'), stat: before };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+module.exports = { Diagnosis, locate, verify, key, table, meta, vendorDir, supported, installedPackageDir };

@@ -1,0 +1,142 @@
+//go:build unix
+
+package release
+
+import (
+	"archive/tar"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// hostileBinary is a stand-in for a swapped tern: it answers --version like
+// the real one, and leaves a marker behind, so a test can tell that it ran.
+func hostileBinary(marker string) []byte {
+	return []byte("#!/bin/sh\ntouch '" + marker + "'\necho \"tern " + fixtureVersion + " (version=" + fixtureVersion + ")\"\n")
+}
+
+// platformRegistry serves one platform package, as a registry would: its
+// packument and, at the address the packument names, tarball.
+func platformRegistry(t *testing.T, pkg, version string, tarball []byte) string {
+	t.Helper()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/" + pkg:
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"name":"` + pkg + `","versions":{"` + version + `":{"dist":{"tarball":"` + srv.URL + `/platform.tgz"}}}}`))
+		case "/platform.tgz":
+			w.Write(tarball)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/"
+}
+
+// TestPostinstallRefusesAHostilePlatformTarball runs postinstall's fetch
+// path (the platform package was omitted, so install.js fetches it from the
+// registry) against crafted tarballs. Each must be refused with a message
+// that names what is wrong, and leave nothing installed or linked; and the
+// launcher afterwards must say the package is missing, never run what the
+// tarball held.
+func TestPostinstallRefusesAHostilePlatformTarball(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	release := mustRelease(t, newRepo(t), Options{Snapshot: true})
+	const pkg = "@tern-agent/cli-linux-x64"
+	original := filepath.Join(release, "tern-agent-cli-linux-x64-"+fixtureVersion+".tgz")
+
+	member := func(name string, mode int64, data []byte) tarMember {
+		return tarMember{tar.Header{Name: name, Mode: mode, Size: int64(len(data)), Typeflag: tar.TypeReg, Format: tar.FormatUSTAR}, data}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(marker string, ms []tarMember) []tarMember
+		want []string
+	}{
+		{"two bin/tern entries, the first the published binary", func(marker string, ms []tarMember) []tarMember {
+			return append(ms, member("package/bin/tern", 0o755, hostileBinary(marker)))
+		}, []string{"package/bin/tern appears twice"}},
+		{"an entry the package does not have", func(marker string, ms []tarMember) []tarMember {
+			return append(ms, member("package/bin/tern-helper", 0o755, hostileBinary(marker)))
+		}, []string{"package/bin/tern-helper is not a file of " + pkg}},
+		{"a .. entry", func(marker string, ms []tarMember) []tarMember {
+			return append(ms, member("package/../tern", 0o755, hostileBinary(marker)))
+		}, []string{`package/../tern: a path with "..", "." or an empty part`}},
+		{"a symlink entry", func(marker string, ms []tarMember) []tarMember {
+			return append(ms, tarMember{tar.Header{Name: "package/bin/sh", Linkname: "/bin/sh", Mode: 0o777, Typeflag: tar.TypeSymlink, Format: tar.FormatUSTAR}, nil})
+		}, []string{"package/bin/sh is a symbolic link"}},
+		{"an absolute entry", func(marker string, ms []tarMember) []tarMember {
+			return append(ms, member("/tmp/tern", 0o755, hostileBinary(marker)))
+		}, []string{"/tmp/tern: an absolute path"}},
+		{"a swapped helper beside the published binary", func(marker string, ms []tarMember) []tarMember {
+			for i := range ms {
+				if ms[i].hdr.Name == "package/libexec/tern/bwrap" {
+					ms[i].data = hostileBinary(marker)
+				}
+			}
+			return ms
+		}, []string{"package/libexec/tern/bwrap has sha256", "was published with"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			project, launcher := layout(t, release)
+			marker := filepath.Join(project, "hostile-ran")
+			tgz := filepath.Join(t.TempDir(), "platform.tgz")
+			copyFile(t, original, tgz)
+			editTarGz(t, tgz, func(ms []tarMember) []tarMember { return tc.edit(marker, ms) })
+			body, err := os.ReadFile(tgz)
+			if err != nil {
+				t.Fatal(err)
+			}
+			meta := filepath.Dir(filepath.Dir(launcher))
+			env := []string{"npm_config_registry=" + platformRegistry(t, pkg, fixtureVersion, body), "npm_config_user_agent=npm/11.0.0 node/v20.0.0", "npm_execpath="}
+
+			r := runEnv(t, meta, env, "node", "install.js")
+			for _, w := range append([]string{"refusing " + pkg + "@" + fixtureVersion}, tc.want...) {
+				if !strings.Contains(r.out, w) {
+					t.Errorf("postinstall's refusal lacks %q (exit %d):\n%s", w, r.code, r.out)
+				}
+			}
+			if left, _ := filepath.Glob(filepath.Join(meta, "vendor", "@tern-agent", "*")); len(left) != 0 {
+				t.Errorf("a refused tarball left %v behind", left)
+			}
+			if st, err := os.Lstat(launcher); err != nil || st.Mode()&os.ModeSymlink != 0 {
+				t.Errorf("a refused tarball must leave the JS launcher in place, not a link: %v", err)
+			}
+			v := launch(t, project, launcher, nil, "--version")
+			if v.code != 1 || !strings.Contains(v.out, pkg+" is not installed") {
+				t.Errorf("after the refusal the launcher must say the package is missing: exit %d\n%s", v.code, v.out)
+			}
+			if _, err := os.Stat(marker); err == nil {
+				t.Errorf("the hostile binary ran")
+			}
+		})
+	}
+
+	// The same path with the published tarball installs, and links on npm.
+	t.Run("the published tarball", func(t *testing.T) {
+		project, launcher := layout(t, release)
+		body, err := os.ReadFile(original)
+		if err != nil {
+			t.Fatal(err)
+		}
+		meta := filepath.Dir(filepath.Dir(launcher))
+		env := []string{"npm_config_registry=" + platformRegistry(t, pkg, fixtureVersion, body), "npm_config_user_agent=npm/11.0.0 node/v20.0.0", "npm_execpath="}
+		if r := runEnv(t, meta, env, "node", "install.js"); !strings.Contains(r.out, "installed "+pkg+"@"+fixtureVersion) {
+			t.Fatalf("postinstall did not install the published tarball (exit %d):\n%s", r.code, r.out)
+		}
+		if st, err := os.Lstat(launcher); err != nil || st.Mode()&os.ModeSymlink == 0 {
+			t.Fatalf("postinstall did not link the verified binary: %v", err)
+		}
+		if v := runEnv(t, project, nil, launcher, "--version"); v.code != 0 || !strings.Contains(v.out, "version="+fixtureVersion) {
+			t.Fatalf("the linked binary: exit %d\n%s", v.code, v.out)
+		}
+	})
+}
