@@ -156,7 +156,10 @@ func planChanges(root *os.Root, workspace string, ops []patchOp) ([]*change, err
 			return nil, fmt.Errorf("%q names the workspace itself, not a file", op.path)
 		}
 		target := name
-		if op.kind != "delete" { // a delete removes the link, not what it names
+		// A delete removes a link, not what it names. Once an earlier
+		// operation of this patch holds the name itself (a deleted link),
+		// the name means that file, not what is on disk.
+		if _, held := byTarget[name]; op.kind != "delete" && !held {
 			if target, err = resolveLinks(root, workspace, name); err != nil {
 				return nil, err
 			}
@@ -207,8 +210,11 @@ func (c *change) load(root *os.Root, workspace string, deleting bool) error {
 		return explain(workspace, c.name, err)
 	case st.IsDir():
 		return fmt.Errorf("%s is a directory; a patch changes files", c.name)
-	case deleting && (st.Mode().IsRegular() || st.Mode()&fs.ModeSymlink != 0):
-		c.existed, c.content = true, new(string)
+	case deleting && st.Mode()&fs.ModeSymlink != 0:
+		c.existed, c.mode, c.content = true, 0o644, new(string) // the mode, should an Add follow
+		return nil
+	case deleting && st.Mode().IsRegular():
+		c.existed, c.mode, c.content = true, st.Mode().Perm(), new(string)
 		return nil
 	case !st.Mode().IsRegular():
 		return fmt.Errorf("%s is not a regular file (%s); a patch changes regular files", c.name, st.Mode().Type())

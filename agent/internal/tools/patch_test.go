@@ -132,3 +132,21 @@ func TestApplyPatchRefusesAnAmbiguousHunk(t *testing.T) {
 		t.Fatalf("want the second hunk refused as ambiguous after the first, got %v", err)
 	}
 }
+
+// TestDeleteThenAdd replaces a file in one patch; it keeps its mode, as an
+// update would.
+func TestDeleteThenAdd(t *testing.T) {
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, "run.sh"), []byte("old\n"), 0o750)
+	os.Symlink("run.sh", filepath.Join(root, "link"))
+	summary, err := ApplyPatch(root, "*** Begin Patch\n*** Delete File: run.sh\n*** Add File: run.sh\n+new\n*** Delete File: link\n*** Add File: link\n+was a link\n*** End Patch")
+	if err != nil || summary != "M run.sh\nM link" {
+		t.Fatalf("summary %q, %v", summary, err)
+	}
+	if st, _ := os.Stat(filepath.Join(root, "run.sh")); st == nil || st.Mode().Perm() != 0o750 {
+		t.Errorf("run.sh lost its mode: %v", st)
+	}
+	if st, _ := os.Lstat(filepath.Join(root, "link")); st == nil || !st.Mode().IsRegular() || st.Mode().Perm() != 0o644 {
+		t.Errorf("link is not a new regular file: %v", st)
+	}
+}
