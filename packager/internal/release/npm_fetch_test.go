@@ -140,3 +140,70 @@ func TestPostinstallRefusesAHostilePlatformTarball(t *testing.T) {
 		}
 	})
 }
+
+// TestNPMRefusesAPlatformTarballWithTwoBinaries serves, from verdaccio, a
+// platform package whose tarball holds the published binary and then a
+// hostile one under the same name. npm itself unpacks it when optional
+// dependencies are installed (the last entry wins), so the launcher must
+// refuse it; when they are omitted, postinstall's fetch must refuse the
+// tarball. The hostile binary never runs.
+func TestNPMRefusesAPlatformTarballWithTwoBinaries(t *testing.T) {
+	verdaccio, _ := npmTools(t)
+	reg := startVerdaccio(t, verdaccio)
+	dir := copyDir(t, mustRelease(t, newRepo(t), Options{Snapshot: true}))
+	const pkg = "@tern-agent/cli-linux-x64"
+	marker := filepath.Join(t.TempDir(), "hostile-ran")
+	editTarGz(t, filepath.Join(dir, "tern-agent-cli-linux-x64-"+fixtureVersion+".tgz"), func(ms []tarMember) []tarMember {
+		hostile := hostileBinary(marker)
+		return append(ms, tarMember{tar.Header{Name: "package/bin/tern", Mode: 0o755, Size: int64(len(hostile)), Typeflag: tar.TypeReg, Format: tar.FormatUSTAR}, hostile})
+	})
+	tgzs, _ := filepath.Glob(filepath.Join(dir, "tern-agent-cli-*.tgz"))
+	for _, tgz := range tgzs {
+		if r := runEnv(t, dir, reg.env(t), "npm", "publish", tgz, "--registry", reg.url, "--tag", "snapshot"); r.code != 0 {
+			t.Fatalf("npm publish %s: %s", tgz, r.out)
+		}
+	}
+	meta := "@tern-agent/cli@" + fixtureVersion
+
+	t.Run("installed by npm", func(t *testing.T) {
+		project := newProject(t)
+		r := runEnv(t, project, reg.env(t), "npm", "install", "--foreground-scripts", meta)
+		if r.code != 0 || !strings.Contains(r.out, "refusing to run") {
+			t.Errorf("postinstall must refuse the hostile binary npm unpacked (exit %d):\n%s", r.code, r.out)
+		}
+		shim := filepath.Join(project, "node_modules", "@tern-agent", "cli", "bin", "tern.js")
+		if st, err := os.Lstat(shim); err != nil || st.Mode()&os.ModeSymlink != 0 {
+			t.Errorf("postinstall linked an unverified binary: %v", err)
+		}
+		v := runEnv(t, project, nil, filepath.Join(project, "node_modules", ".bin", "tern"), "--version")
+		for _, w := range []string{"refusing to run", "node_modules/@tern-agent/cli-linux-x64/bin/tern", "sha256 " + sha256Hex(hostileBinary(marker)), "npm install " + meta} {
+			if !strings.Contains(v.out, w) {
+				t.Errorf("the launcher's refusal lacks %q:\n%s", w, v.out)
+			}
+		}
+		if v.code != 1 {
+			t.Errorf("the launcher exited %d, want 1", v.code)
+		}
+	})
+
+	t.Run("fetched by postinstall", func(t *testing.T) {
+		project := newProject(t)
+		r := runEnv(t, project, reg.env(t), "npm", "install", "--omit=optional", "--foreground-scripts", meta)
+		for _, w := range []string{"refusing " + pkg + "@" + fixtureVersion, "package/bin/tern appears twice", "Nothing was installed"} {
+			if !strings.Contains(r.out, w) {
+				t.Errorf("postinstall's refusal lacks %q (exit %d):\n%s", w, r.code, r.out)
+			}
+		}
+		if left, _ := filepath.Glob(filepath.Join(project, "node_modules", "@tern-agent", "cli", "vendor", "@tern-agent", "*")); len(left) != 0 {
+			t.Errorf("a refused tarball left %v behind", left)
+		}
+		v := runEnv(t, project, nil, filepath.Join(project, "node_modules", ".bin", "tern"), "--version")
+		if v.code != 1 || !strings.Contains(v.out, pkg+" is not installed") {
+			t.Errorf("after the refusal tern must say the binary is missing: exit %d\n%s", v.code, v.out)
+		}
+	})
+
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the hostile binary ran")
+	}
+}
