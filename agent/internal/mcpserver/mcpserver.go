@@ -19,15 +19,25 @@
 //
 // A tool that fails answers with isError true and the reason as text; only
 // malformed requests and unknown methods are JSON-RPC errors.
+//
+// Tool calls run concurrently, so the server keeps reading while a command
+// runs: notifications/cancelled {requestId} cancels that call's context,
+// which kills its command, and, as the 2025-06-18 revision asks, the
+// cancelled request gets no answer. A line longer than MaxMessage is
+// answered with an Invalid Request error and skipped without being held in
+// memory; the next line is served as usual.
 package mcpserver
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 
 	"github.com/tern-agent/tern/agent/internal/buildinfo"
 	"github.com/tern-agent/tern/agent/internal/tools"
@@ -55,37 +65,210 @@ type rpcError struct {
 	Message string `json:"message"`
 }
 
-// Serve speaks MCP on in and out until in ends or ctx is done.
+// MaxMessage is the longest line, in bytes, the server reads as a message.
+const MaxMessage = 16 << 20
+
+// maxConcurrentCalls bounds the tool calls that run at once; later ones wait
+// for a slot, still cancellable.
+const maxConcurrentCalls = 8
+
+// Serve speaks MCP on in and out until in ends or ctx is done. At the end of
+// in it waits for the tool calls still running and answers them; when ctx is
+// done it cancels them.
 func Serve(ctx context.Context, set *tools.Set, in io.Reader, out io.Writer) error {
-	enc := json.NewEncoder(out)
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for sc.Scan() {
+	ctx, cancelAll := context.WithCancel(ctx)
+	defer cancelAll()
+	s := &server{set: set, enc: json.NewEncoder(out), inFlight: map[string]*call{}, slots: make(chan struct{}, maxConcurrentCalls)}
+	defer s.calls.Wait()
+	lines := newLineReader(in, MaxMessage)
+	for {
+		line, tooLong, err := lines.next()
+		if err == io.EOF {
+			s.calls.Wait()
+			return s.writeErr()
+		}
+		if err != nil {
+			return err
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		line := sc.Bytes()
-		if len(line) == 0 {
-			continue
+		if werr := s.writeErr(); werr != nil {
+			return werr
 		}
-		var req request
-		if err := json.Unmarshal(line, &req); err != nil {
-			enc.Encode(response{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: &rpcError{-32700, "parse error: " + err.Error()}})
-			continue
-		}
-		result, rerr := handle(ctx, set, req)
-		if req.ID == nil {
-			continue // a notification: no answer
-		}
-		resp := response{JSONRPC: "2.0", ID: req.ID, Result: result, Error: rerr}
-		if rerr == nil && result == nil {
-			resp.Result = struct{}{}
-		}
-		if err := enc.Encode(resp); err != nil {
-			return err
+		switch {
+		case tooLong:
+			s.reply(json.RawMessage("null"), nil, &rpcError{-32600, fmt.Sprintf("the message is longer than the %d MiB limit: discarded", MaxMessage>>20)})
+		case len(bytes.TrimSpace(line)) > 0:
+			s.dispatch(ctx, line)
 		}
 	}
-	return sc.Err()
+}
+
+// server is the state of one Serve: the calls in flight, by request id, and
+// the one encoder every answer goes through.
+type server struct {
+	set   *tools.Set
+	calls sync.WaitGroup
+	slots chan struct{}
+
+	mu       sync.Mutex // guards enc, err and inFlight
+	enc      *json.Encoder
+	err      error // the first failed write; Serve returns it
+	inFlight map[string]*call
+}
+
+type call struct {
+	cancel    context.CancelFunc
+	cancelled bool
+}
+
+func (s *server) dispatch(ctx context.Context, line []byte) {
+	var req request
+	if err := json.Unmarshal(line, &req); err != nil {
+		s.reply(json.RawMessage("null"), nil, &rpcError{-32700, "parse error: " + err.Error()})
+		return
+	}
+	switch {
+	case req.Method == "notifications/cancelled":
+		s.cancel(req.Params)
+	case req.Method == "tools/call" && req.ID != nil:
+		s.startCall(ctx, req)
+	default:
+		result, rerr := handle(ctx, s.set, req)
+		if req.ID != nil { // a notification gets no answer
+			s.reply(req.ID, result, rerr)
+		}
+	}
+}
+
+// startCall runs a tools/call in its own goroutine, registered under its id
+// so that a cancellation can find it.
+func (s *server) startCall(ctx context.Context, req request) {
+	key := idKey(req.ID)
+	ctx, cancel := context.WithCancel(ctx)
+	c := &call{cancel: cancel}
+	s.mu.Lock()
+	_, dup := s.inFlight[key]
+	if !dup {
+		s.inFlight[key] = c
+	}
+	s.mu.Unlock()
+	if dup {
+		cancel()
+		s.reply(req.ID, nil, &rpcError{-32600, "request id " + key + " is already in use by a call in flight"})
+		return
+	}
+	s.calls.Add(1)
+	go func() {
+		defer s.calls.Done()
+		defer cancel()
+		var result any
+		var rerr *rpcError
+		select {
+		case s.slots <- struct{}{}:
+			result, rerr = handle(ctx, s.set, req)
+			<-s.slots
+		case <-ctx.Done():
+		}
+		s.mu.Lock()
+		delete(s.inFlight, key)
+		cancelled := c.cancelled
+		s.mu.Unlock()
+		if !cancelled {
+			s.reply(req.ID, result, rerr)
+		}
+	}()
+}
+
+// cancel handles notifications/cancelled. An unknown or finished request is
+// ignored, as the protocol allows.
+func (s *server) cancel(params json.RawMessage) {
+	var p struct {
+		RequestID json.RawMessage `json:"requestId"`
+	}
+	if json.Unmarshal(params, &p) != nil || p.RequestID == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.inFlight[idKey(p.RequestID)]; ok {
+		c.cancelled = true
+		c.cancel()
+	}
+}
+
+// reply writes one answer; answers from concurrent calls never interleave.
+func (s *server) reply(id json.RawMessage, result any, rerr *rpcError) {
+	resp := response{JSONRPC: "2.0", ID: id, Result: result, Error: rerr}
+	if rerr == nil && result == nil {
+		resp.Result = struct{}{}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = s.enc.Encode(resp)
+	}
+}
+
+func (s *server) writeErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// idKey is a request id in one canonical spelling: 7 and "7" stay distinct,
+// as JSON-RPC has them.
+func idKey(id json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Compact(&b, id) != nil {
+		return string(id)
+	}
+	return b.String()
+}
+
+// lineReader reads newline-terminated lines of at most max bytes. A longer
+// line is reported as too long and skipped: its bytes are read and dropped
+// as they come, never held.
+type lineReader struct {
+	r   *bufio.Reader
+	max int
+	buf []byte
+}
+
+func newLineReader(r io.Reader, max int) *lineReader {
+	return &lineReader{r: bufio.NewReaderSize(r, 64<<10), max: max}
+}
+
+// next returns the next line without its newline, or tooLong for one over
+// the limit; io.EOF once the input ends. A last line without a newline
+// counts.
+func (l *lineReader) next() (line []byte, tooLong bool, err error) {
+	l.buf = l.buf[:0]
+	for {
+		chunk, err := l.r.ReadSlice('\n')
+		complete := err == nil
+		if complete {
+			chunk = chunk[:len(chunk)-1]
+		}
+		if !tooLong {
+			if len(l.buf)+len(chunk) > l.max {
+				tooLong, l.buf = true, l.buf[:0]
+			} else {
+				l.buf = append(l.buf, chunk...)
+			}
+		}
+		switch {
+		case complete:
+			return l.buf, tooLong, nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case err == io.EOF && (len(chunk) > 0 || len(l.buf) > 0 || tooLong):
+			return l.buf, tooLong, nil
+		default:
+			return nil, false, err
+		}
+	}
 }
 
 func handle(ctx context.Context, set *tools.Set, req request) (any, *rpcError) {
@@ -104,7 +287,7 @@ func handle(ctx context.Context, set *tools.Set, req request) (any, *rpcError) {
 			"capabilities":    map[string]any{"tools": map[string]any{}},
 			"serverInfo":      map[string]string{"name": "tern", "version": buildinfo.Get().Version},
 		}, nil
-	case "notifications/initialized", "notifications/cancelled":
+	case "notifications/initialized":
 		return nil, nil
 	case "ping":
 		return struct{}{}, nil
