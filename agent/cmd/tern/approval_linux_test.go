@@ -100,7 +100,7 @@ func TestApprovalPromptCannotBeSpoofed(t *testing.T) {
 	cmd.Env = append(os.Environ(), "OPENAI_BASE_URL="+f.URL, "OPENAI_API_KEY=k", "XDG_CONFIG_HOME="+t.TempDir())
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr // only /dev/tty is the terminal
-	cmd.ExtraFiles = []*os.File{slave}       // fd 3 in tern
+	cmd.ExtraFiles = []*os.File{slave}        // fd 3 in tern
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 3}
 	scr := readScreen(master)
 	if err := cmd.Start(); err != nil {
