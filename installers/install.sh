@@ -412,7 +412,7 @@ verify_with_openssl() {
 		die "$bad: its certificate does not parse; not installing"
 	if [ -n "${TERN_INSECURE_FULCIO_ROOTS:-}" ]; then
 		say "WARNING: TERN_INSECURE_FULCIO_ROOTS=$TERN_INSECURE_FULCIO_ROOTS replaces sigstore's Fulcio CA: a signature is only as good as that file. Tests only."
-		cp "$TERN_INSECURE_FULCIO_ROOTS" "$tmp/fulcio.pem" 2>/dev/null || cat "$TERN_INSECURE_FULCIO_ROOTS" >"$tmp/fulcio.pem"
+		cat "$TERN_INSECURE_FULCIO_ROOTS" >"$tmp/fulcio.pem" || die "cannot read TERN_INSECURE_FULCIO_ROOTS=$TERN_INSECURE_FULCIO_ROOTS"
 	else
 		fulcio_roots >"$tmp/fulcio.pem"
 	fi

@@ -34,6 +34,8 @@ type releaseServer struct {
 
 	mu    sync.Mutex
 	fault string // see serve
+	// redirectTo is where the "redirect" fault sends archive requests.
+	redirectTo string
 }
 
 func (s *releaseServer) setFault(f string) {
@@ -89,6 +91,21 @@ func (s *releaseServer) serve(w http.ResponseWriter, r *http.Request) {
 		body = dropLines(body, "-linux-")
 	case fault == "bundle" && file == sign.BundleName:
 		body = bytes.Replace(body, []byte(`"signature":"M`), []byte(`"signature":"N`), 1)
+	case fault == "redirect" && archive:
+		s.mu.Lock()
+		to := s.redirectTo
+		s.mu.Unlock()
+		http.Redirect(w, r, to+r.URL.Path, http.StatusFound)
+		return
+	case fault == "swapped" && archive:
+		body = swappedArchive(strings.TrimSuffix(file, ".tar.gz"), ver)
+	case fault == "swapped" && file == checksum.FileName:
+		// A mirror that swaps the archive swaps SHA256SUMS to match; only the
+		// signature, over the original SHA256SUMS, can tell.
+		for _, t := range []string{"linux-x64", "linux-arm64"} {
+			name := fmt.Sprintf("tern-%s-%s", ver, t)
+			body = regexpReplaceSum(body, name+".tar.gz", sha256Hex(swappedArchive(name, ver)))
+		}
 	case fault == "hostile" && archive:
 		body = hostileArchive(strings.TrimSuffix(file, ".tar.gz"))
 	case fault == "hostile" && file == checksum.FileName:
@@ -252,14 +269,30 @@ func shells(t *testing.T) []shell {
 // output and exit code.
 func (f installerFixture) install(t *testing.T, sh shell, home, path string, args ...string) cmdResult {
 	t.Helper()
-	script := filepath.Join(filepath.Dir(realConfig), "installers", "install.sh")
-	argv := append([]string{script}, args...)
+	return f.installEnv(t, sh, home, path, nil, args...)
+}
+
+// installScript is the install.sh under test. TERN_TEST_INSTALL_SH points
+// the tests at another copy, e.g. an older one, to see a regression test
+// fail against it.
+func installScript() string {
+	if p := os.Getenv("TERN_TEST_INSTALL_SH"); p != "" {
+		return p
+	}
+	return filepath.Join(filepath.Dir(realConfig), "installers", "install.sh")
+}
+
+// installEnv is install with env added (and overriding) last.
+func (f installerFixture) installEnv(t *testing.T, sh shell, home, path string, env []string, args ...string) cmdResult {
+	t.Helper()
+	argv := append([]string{installScript()}, args...)
 	if sh.name == "busybox" {
 		argv = append([]string{"sh"}, argv...)
 	}
 	cmd := exec.Command(sh.bin, argv...)
 	cmd.Env = []string{"HOME=" + home, "PATH=" + path, "TMPDIR=" + filepath.Join(home, "tmp"),
 		"TERN_DOWNLOAD_URL=" + f.srv.URL, "TERN_COSIGN_KEY=" + f.pubKey, "SHELL=/bin/bash"}
+	cmd.Env = append(cmd.Env, env...)
 	os.MkdirAll(filepath.Join(home, "tmp"), 0o755)
 	out, _ := cmd.CombinedOutput()
 	return cmdResult{string(out), cmd.ProcessState.ExitCode()}
@@ -394,8 +427,7 @@ func TestInstallShPassesShellcheck(t *testing.T) {
 		}
 		t.Skip("shellcheck is not installed")
 	}
-	script := filepath.Join(filepath.Dir(realConfig), "installers", "install.sh")
-	if out, err := exec.Command(sc, "--shell=sh", script).CombinedOutput(); err != nil {
+	if out, err := exec.Command(sc, "--shell=sh", installScript()).CombinedOutput(); err != nil {
 		t.Fatalf("shellcheck: %v\n%s", err, out)
 	}
 }
