@@ -73,6 +73,16 @@ func TestPostinstallRefusesAHostilePlatformTarball(t *testing.T) {
 		{"a symlink entry", func(marker string, ms []tarMember) []tarMember {
 			return append(ms, tarMember{tar.Header{Name: "package/bin/sh", Linkname: "/bin/sh", Mode: 0o777, Typeflag: tar.TypeSymlink, Format: tar.FormatUSTAR}, nil})
 		}, []string{"package/bin/sh is a symbolic link"}},
+		{"a hard link entry", func(marker string, ms []tarMember) []tarMember {
+			return append(ms, tarMember{tar.Header{Name: "package/bin/tern2", Linkname: "package/bin/tern", Mode: 0o755, Typeflag: tar.TypeLink, Format: tar.FormatUSTAR}, nil})
+		}, []string{"package/bin/tern2 is a hard link"}},
+		{"a device entry", func(marker string, ms []tarMember) []tarMember {
+			return append(ms, tarMember{tar.Header{Name: "package/bin/null", Mode: 0o666, Typeflag: tar.TypeChar, Devmajor: 1, Devminor: 3, Format: tar.FormatUSTAR}, nil})
+		}, []string{"package/bin/null is a character device"}},
+		{"a PAX header (a name USTAR cannot hold)", func(marker string, ms []tarMember) []tarMember {
+			hostile := hostileBinary(marker)
+			return append(ms, tarMember{tar.Header{Name: "package/bin/t\u00e9rn", Mode: 0o755, Size: int64(len(hostile)), Typeflag: tar.TypeReg, Format: tar.FormatPAX}, hostile})
+		}, []string{"is a PAX header, not a regular file"}},
 		{"an absolute entry", func(marker string, ms []tarMember) []tarMember {
 			return append(ms, member("/tmp/tern", 0o755, hostileBinary(marker)))
 		}, []string{"/tmp/tern: an absolute path"}},
