@@ -50,7 +50,9 @@ func backends(t *testing.T) []backend {
 func pathWithout(t *testing.T, missing ...string) string {
 	t.Helper()
 	dir := outsideDir(t)
-	for _, tool := range []string{"sh", "bash", "touch", "cat", "sleep", "ls", "echo"} {
+	os.Chmod(dir, 0o755) // for the tests' unprivileged user too
+	for _, tool := range []string{"sh", "bash", "touch", "cat", "sleep", "ls", "echo",
+		"grep", "mount", "mknod", "dd", "git", "setsid", "rm", "mv", "true"} {
 		if slices.Contains(missing, tool) {
 			continue
 		}

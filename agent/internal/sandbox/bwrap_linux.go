@@ -26,18 +26,31 @@ func runBwrap(ctx context.Context, bwrap helpers.Helper, p Policy, c Command) (i
 	}
 	defer infoR.Close()
 
-	const infoFD = 3 // the first of ExtraFiles
+	filter, err := seccompFile(p.AllowNetwork)
+	if err != nil {
+		infoW.Close()
+		return ExitSandboxFailed, err
+	}
+	defer filter.Close()
+
+	// ExtraFiles start at descriptor 3.
+	setup := bwrapSetup{InfoFD: 3, SeccompFD: 4, Protected: protectedPaths(p.WritableRoots())}
 	// ExecPath is the verified open file of a shipped helper, when it is one.
-	cmd := exec.Command(bwrap.ExecPath(), bwrapArgs(p, infoFD, c.Argv)...)
+	cmd := exec.Command(bwrap.ExecPath(), bwrapArgs(p, setup, c.Argv)...)
 	cmd.Args[0] = "bwrap"
 	cmd.Env = c.Env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
-	cmd.ExtraFiles = []*os.File{infoW}
+	cmd.ExtraFiles = []*os.File{infoW, filter}
+	// When the command ends, bwrap's PID 1 ends and the kernel kills every
+	// process left in the sandbox's PID namespace, closing the pipes they
+	// held; WaitDelay bounds the wait should one stay open anyway.
+	cmd.WaitDelay = waitDelay
 	// Its own process group keeps a terminal's Ctrl-C from killing bwrap
 	// (and with it the command) before tern forwards the signal.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	err = cmd.Start()
 	infoW.Close()
+	filter.Close()
 	if err != nil {
 		return ExitSandboxFailed, fmt.Errorf("starting %s: %w", bwrap.Path, err)
 	}
@@ -59,5 +72,25 @@ func runBwrap(ctx context.Context, bwrap helpers.Helper, p Policy, c Command) (i
 		// --die-with-parent takes the sandbox with it.
 		return cmd.Process.Pid
 	}
-	return supervise(ctx, cmd, c, group)
+	return supervise(ctx, cmd, c, group, nil)
+}
+
+// seccompFile is the seccomp filter on a pipe that bwrap reads to its end.
+// The program is a few hundred bytes, well within a pipe's buffer.
+func seccompFile(allowNetwork bool) (*os.File, error) {
+	prog, err := seccompBytes(allowNetwork)
+	if err != nil {
+		return nil, err
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	_, err = w.Write(prog)
+	w.Close()
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("passing the seccomp filter to bwrap: %w", err)
+	}
+	return r, nil
 }

@@ -7,25 +7,48 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
+	"runtime"
 	"syscall"
+	"time"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	llsys "github.com/landlock-lsm/go-landlock/landlock/syscall"
+	"golang.org/x/sys/unix"
 )
 
 // Landlock restricts the process that asks for it, and what it executes
-// afterwards. So tern starts a copy of itself with the rules in an
-// environment variable; that copy restricts itself and then executes the
-// command (RunIfLandlockChild). The parent stays outside, to forward signals
-// and remove the private temporary directory.
+// afterwards, so the command is started through two copies of tern:
+//
+//	tern ──> supervisor ──> restricted child ──exec──> command
+//
+// The supervisor (role "supervise") stays outside the Landlock domain. It is
+// the child subreaper of everything the command starts, so a daemon that
+// double-forks or calls setsid still ends up its child; when the command
+// exits, or tern closes the lifeline pipe (a timeout, Ctrl-C, tern's own
+// death), it kills every process left and only then exits. bwrap gets the
+// same from its PID namespace. From Landlock ABI 6 the command cannot
+// signal the supervisor or tern, so it cannot kill its own reaper.
+//
+// The restricted child (role "restrict") drops every capability, sets
+// no_new_privs, applies the Landlock rules and the seccomp filter, and
+// executes the command in its place.
 const envLandlockSpec = "TERN_INTERNAL_LANDLOCK_SPEC"
 
 type landlockSpec struct {
+	Role         string   `json:"role"` // supervise or restrict
 	ABI          int      `json:"abi"`
 	ReadWrite    []string `json:"rw"`
+	Protected    []string `json:"protected,omitempty"`
 	AllowNetwork bool     `json:"allow_network"`
 	Argv         []string `json:"argv"`
 }
+
+const (
+	roleSupervise = "supervise"
+	roleRestrict  = "restrict"
+	lifelineFD    = 3 // the supervisor's end of the lifeline
+)
 
 // landlockConfigs holds one go-landlock config per ABI version, index ABI-1.
 var landlockConfigs = []landlock.Config{
@@ -52,76 +75,311 @@ func runLandlock(ctx context.Context, abi int, p Policy, c Command) (int, error)
 	defer os.RemoveAll(tmp)
 
 	spec, err := json.Marshal(landlockSpec{
+		Role:         roleSupervise,
 		ABI:          abi,
 		ReadWrite:    append(p.WritableRoots(), tmp),
+		Protected:    protectedPaths(p.WritableRoots()),
 		AllowNetwork: p.AllowNetwork,
 		Argv:         c.Argv,
 	})
 	if err != nil {
 		return ExitSandboxFailed, err
 	}
+	lifeR, lifeW, err := os.Pipe()
+	if err != nil {
+		return ExitSandboxFailed, err
+	}
+	defer lifeW.Close()
+
 	cmd := exec.Command("/proc/self/exe")
-	cmd.Args[0] = "tern-landlock"
+	cmd.Args[0] = "tern-sandbox"
 	cmd.Dir = p.Workspace
 	cmd.Env = withEnv(withEnv(c.Env, "TMPDIR", tmp), envLandlockSpec, string(spec))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
-	cmd.SysProcAttr = sessionAttr()
-	if err := cmd.Start(); err != nil {
+	cmd.ExtraFiles = []*os.File{lifeR}
+	cmd.WaitDelay = waitDelay
+	// A session of its own, and no death signal: when tern dies the
+	// lifeline closes and the supervisor cleans up before it exits.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	lifeR.Close()
+	if err != nil {
 		return ExitSandboxFailed, fmt.Errorf("starting the Landlock sandbox: %w", err)
 	}
-	return supervise(ctx, cmd, c, func() int { return cmd.Process.Pid })
+	stop := func() {
+		lifeW.Close()
+		// The supervisor normally exits within milliseconds; past this,
+		// end it and whatever it still holds by force.
+		go func() {
+			time.Sleep(waitDelay)
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}()
+	}
+	return supervise(ctx, cmd, c, func() int { return cmd.Process.Pid }, stop)
 }
 
 // RunIfLandlockChild must be the first thing main does. In a process that
-// runLandlock started, it applies the Landlock rules and executes the
-// command, never returning; anywhere else it returns at once.
+// runLandlock started, it plays its role and never returns; anywhere else it
+// returns at once.
 func RunIfLandlockChild() {
 	raw, ok := os.LookupEnv(envLandlockSpec)
 	if !ok {
 		return
 	}
 	os.Unsetenv(envLandlockSpec)
-	err := execLandlocked(raw)
+	var spec landlockSpec
+	err := json.Unmarshal([]byte(raw), &spec)
+	switch {
+	case err != nil:
+		err = fmt.Errorf("bad sandbox spec: %w", err)
+	case spec.ABI < 1 || len(spec.Argv) == 0:
+		err = errors.New("bad sandbox spec: no ABI or no command")
+	case spec.Role == roleSupervise:
+		os.Exit(superviseLandlocked(spec))
+	case spec.Role == roleRestrict:
+		err = execLandlocked(spec)
+	default:
+		err = fmt.Errorf("bad sandbox spec: unknown role %q", spec.Role)
+	}
 	fmt.Fprintf(os.Stderr, "tern: landlock sandbox: %v\n", err)
 	os.Exit(ExitSandboxFailed)
 }
 
-func execLandlocked(raw string) error {
-	var spec landlockSpec
-	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
-		return fmt.Errorf("bad sandbox spec: %w", err)
+// superviseLandlocked starts the restricted child, waits for it, then kills
+// every process the command left behind. It returns the command's exit
+// status in a shell's terms.
+func superviseLandlocked(spec landlockSpec) int {
+	unix.CloseOnExec(lifelineFD) // the command must not hold it
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		fmt.Fprintf(os.Stderr, "tern: landlock sandbox: becoming the subreaper: %v\n", err)
+		return ExitSandboxFailed
 	}
-	if spec.ABI < 1 || len(spec.Argv) == 0 {
-		return errors.New("bad sandbox spec: no ABI or no command")
+	// tern signals the whole process group, the command's and ours: the
+	// command acts on the signal, the supervisor outlives it to clean up.
+	// (Caught, not ignored: an ignored signal would stay ignored across the
+	// command's exec.)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		for range sigs {
+		}
+	}()
+
+	spec.Role = roleRestrict
+	raw, err := json.Marshal(spec)
+	if err != nil {
+		return ExitSandboxFailed
 	}
+	child := exec.Command("/proc/self/exe")
+	child.Args[0] = "tern-landlock"
+	child.Env = withEnv(os.Environ(), envLandlockSpec, string(raw))
+	child.Stdin, child.Stdout, child.Stderr = os.Stdin, os.Stdout, os.Stderr
+	child.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := child.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "tern: landlock sandbox: %v\n", err)
+		return ExitSandboxFailed
+	}
+
+	done := make(chan struct{})
+	go func() { _ = child.Wait(); close(done) }()
+	lifeline := make(chan struct{})
+	go func() {
+		var b [1]byte
+		os.NewFile(lifelineFD, "lifeline").Read(b[:]) // returns when tern closes it or dies
+		close(lifeline)
+	}()
+	code := 0
+	select {
+	case <-done:
+		code = exitCode(child.ProcessState)
+	case <-lifeline:
+		_ = child.Process.Kill()
+		<-done
+		code = 128 + int(syscall.SIGKILL)
+	}
+	killOrphans()
+	return code
+}
+
+// killOrphans kills and reaps every child this process has, over and over,
+// until none is left. As the subreaper it inherits each killed process's
+// children, so the loop ends with the whole tree gone.
+func killOrphans() {
+	self := os.Getpid()
+	for {
+		kids := childrenOf(self)
+		if len(kids) == 0 {
+			return
+		}
+		for _, pid := range kids {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		for _, pid := range kids {
+			var ws syscall.WaitStatus
+			_, _ = syscall.Wait4(pid, &ws, 0, nil)
+		}
+	}
+}
+
+// childrenOf lists the processes whose parent is pid, zombies included.
+func childrenOf(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var kids []int
+	for _, e := range entries {
+		var child int
+		if _, err := fmt.Sscan(e.Name(), &child); err != nil {
+			continue
+		}
+		if parentOf(child) == pid {
+			kids = append(kids, child)
+		}
+	}
+	return kids
+}
+
+// parentOf reads the parent PID from /proc/PID/stat, whose second field (the
+// command name, in parentheses) may itself hold spaces and parentheses.
+func parentOf(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := len(b) - 1
+	for i >= 0 && b[i] != ')' {
+		i--
+	}
+	var state string
+	var ppid int
+	if i < 0 {
+		return 0
+	}
+	if _, err := fmt.Sscan(string(b[i+1:]), &state, &ppid); err != nil {
+		return 0
+	}
+	return ppid
+}
+
+// execLandlocked restricts this process and executes the command. The order
+// matters: mounts need the capabilities that are dropped next; Landlock and
+// seccomp need no_new_privs; and everything is done on the one thread that
+// then calls execve, since capabilities and seccomp filters are per thread.
+func execLandlocked(spec landlockSpec) error {
 	path, err := exec.LookPath(spec.Argv[0])
 	if err != nil {
 		return err
 	}
-	cfg := landlockConfigs[min(spec.ABI, len(landlockConfigs))-1]
-	rules := landlockRules(spec)
-	if spec.AllowNetwork {
-		err = cfg.RestrictPaths(rules...)
-	} else {
-		// With no network rule, every TCP bind and connect is denied.
-		err = cfg.Restrict(rules...)
+	runtime.LockOSThread()
+	if os.Geteuid() == 0 && len(spec.Protected) > 0 {
+		if err := protectByMounts(spec.Protected); err != nil {
+			return err
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("applying Landlock rules: %w", err)
+	if err := restrictLandlock(spec); err != nil {
+		return err
+	}
+	if err := dropCapabilities(); err != nil {
+		return err
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("setting no_new_privs: %w", err)
+	}
+	if err := installSeccomp(spec.AllowNetwork); err != nil {
+		return err
 	}
 	return syscall.Exec(path, spec.Argv, os.Environ())
 }
 
-// landlockRules: read and execute everywhere, write only the writable roots
-// and the harmless character devices every program expects.
-func landlockRules(spec landlockSpec) []landlock.Rule {
+// restrictLandlock: read and execute everywhere; write only the writable
+// roots and the harmless character devices every program expects. Making
+// device nodes is denied even in writable roots: a block device made there
+// would reach a host disk.
+func restrictLandlock(spec landlockSpec) error {
+	cfg := landlockConfigs[min(spec.ABI, len(landlockConfigs))-1]
+	if spec.AllowNetwork {
+		cfg.HandledAccessNet = 0 // with no network rule, every TCP bind and connect is denied
+	}
 	rules := []landlock.Rule{
 		landlock.RODirs("/"),
 		landlock.RWFiles("/dev/null", "/dev/zero", "/dev/full", "/dev/tty",
 			"/dev/random", "/dev/urandom").IgnoreIfMissing(),
 	}
 	if len(spec.ReadWrite) > 0 {
-		rules = append(rules, landlock.RWDirs(spec.ReadWrite...))
+		noDevices := landlock.AccessFSSet(llsys.AccessFSMakeChar | llsys.AccessFSMakeBlock)
+		rw := cfg.HandledAccessFS &^ noDevices &^ landlock.AccessFSSet(llsys.AccessFSIoctlDev|llsys.AccessFSResolveUnix)
+		rules = append(rules, landlock.PathAccess(rw, spec.ReadWrite...))
 	}
-	return rules
+	if err := cfg.Restrict(rules...); err != nil {
+		return fmt.Errorf("applying Landlock rules: %w", err)
+	}
+	return nil
+}
+
+// protectByMounts makes each protected path read-only in a mount namespace
+// of this thread's own. Only root can: Landlock cannot take write access
+// away below a writable root, so without root the protection holds under
+// bwrap only (tern doctor says so).
+func protectByMounts(paths []string) error {
+	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+		return fmt.Errorf("protecting %v: a mount namespace: %w", paths, err)
+	}
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("protecting %v: %w", paths, err)
+	}
+	for _, p := range paths {
+		if err := unix.Mount(p, p, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("protecting %s: %w", p, err)
+		}
+		if err := unix.Mount("", p, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+			return fmt.Errorf("protecting %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// dropCapabilities leaves this thread, and what it executes, no capability:
+// the bounding set first (root regains every capability in it at execve),
+// then the ambient, effective, permitted and inheritable sets. Without
+// CAP_SETPCAP (an ordinary user) there is nothing to drop.
+func dropCapabilities() error {
+	var hdr = unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("reading capabilities: %w", err)
+	}
+	if data[0].Effective&(1<<unix.CAP_SETPCAP) != 0 {
+		// Root's uid 0 must not bring capabilities back at execve.
+		const secure = 0x2f // SECBIT_NOROOT, _LOCKED, NO_SETUID_FIXUP, _LOCKED, KEEP_CAPS_LOCKED
+		if err := unix.Prctl(unix.PR_SET_SECUREBITS, secure, 0, 0, 0); err != nil {
+			return fmt.Errorf("setting securebits: %w", err)
+		}
+		for c := 0; c <= lastCap(); c++ {
+			if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
+				return fmt.Errorf("dropping capability %d from the bounding set: %w", c, err)
+			}
+		}
+	}
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("clearing ambient capabilities: %w", err)
+	}
+	data = [2]unix.CapUserData{}
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("dropping capabilities: %w", err)
+	}
+	return nil
+}
+
+// lastCap is the kernel's highest capability number.
+func lastCap() int {
+	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	n := 0
+	if err != nil {
+		return unix.CAP_LAST_CAP
+	}
+	if _, err := fmt.Sscan(string(b), &n); err != nil {
+		return unix.CAP_LAST_CAP
+	}
+	return n
 }

@@ -60,7 +60,7 @@ func TestNewPolicyErrors(t *testing.T) {
 
 func TestBwrapArgs(t *testing.T) {
 	argv := []string{"make", "test"}
-	args := strings.Join(bwrapArgs(Policy{Mode: WorkspaceWrite, Workspace: "/src/app", Writable: []string{"/cache"}}, 3, argv), " ")
+	args := strings.Join(bwrapArgs(Policy{Mode: WorkspaceWrite, Workspace: "/src/app", Writable: []string{"/cache"}}, bwrapSetup{InfoFD: 3}, argv), " ")
 	for _, want := range []string{
 		"--die-with-parent", "--new-session", "--unshare-pid",
 		"--ro-bind / /", "--dev /dev", "--proc /proc", "--tmpfs /tmp",
@@ -75,12 +75,12 @@ func TestBwrapArgs(t *testing.T) {
 		t.Errorf("the command must come last, after --: %s", args)
 	}
 
-	open := strings.Join(bwrapArgs(Policy{Mode: ReadOnly, Workspace: "/src/app", AllowNetwork: true}, 3, argv), " ")
+	open := strings.Join(bwrapArgs(Policy{Mode: ReadOnly, Workspace: "/src/app", AllowNetwork: true}, bwrapSetup{InfoFD: 3}, argv), " ")
 	if strings.Contains(open, "--unshare-net") || strings.Contains(open, "--bind ") {
 		t.Errorf("read-only with network must neither unshare the network nor bind anything writable: %s", open)
 	}
 
-	underTmp := strings.Join(bwrapArgs(Policy{Mode: ReadOnly, Workspace: "/tmp/ws"}, 3, argv), " ")
+	underTmp := strings.Join(bwrapArgs(Policy{Mode: ReadOnly, Workspace: "/tmp/ws"}, bwrapSetup{InfoFD: 3}, argv), " ")
 	if !strings.Contains(underTmp, "--tmpfs /tmp --setenv TMPDIR /tmp --unshare-net --ro-bind /tmp/ws /tmp/ws") {
 		t.Errorf("a read-only workspace under /tmp must be bound back, read-only, after the tmpfs: %s", underTmp)
 	}

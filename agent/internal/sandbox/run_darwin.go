@@ -40,5 +40,5 @@ func runSandboxed(ctx context.Context, pl Plan, p Policy, c Command) (int, error
 	if err := cmd.Start(); err != nil {
 		return ExitSandboxFailed, fmt.Errorf("starting sandbox-exec: %w", err)
 	}
-	return supervise(ctx, cmd, c, func() int { return cmd.Process.Pid })
+	return supervise(ctx, cmd, c, func() int { return cmd.Process.Pid }, nil)
 }
