@@ -93,7 +93,9 @@ func (p *filterProgram) jump(op uint16, k uint32, jt, jf string) {
 	p.ins = append(p.ins, unix.SockFilter{Code: bpfJMP | op | bpfK, K: k})
 }
 
-func (p *filterProgram) ret(k uint32) { p.ins = append(p.ins, unix.SockFilter{Code: bpfRET | bpfK, K: k}) }
+func (p *filterProgram) ret(k uint32) {
+	p.ins = append(p.ins, unix.SockFilter{Code: bpfRET | bpfK, K: k})
+}
 
 func (p *filterProgram) label(name string) {
 	if p.labels == nil {
