@@ -2,6 +2,7 @@ package verify
 
 import (
 	"encoding/json"
+	"maps"
 	"path"
 	"path/filepath"
 	"slices"
@@ -36,6 +37,7 @@ func (c *checker) npmPackages(m *manifest.Manifest) {
 	}
 	var meta *manifest.Artifact
 	seen := map[string]bool{}
+	platformFiles := map[string]map[string]member{} // target → its platform package's files
 	for i, a := range m.Artifacts {
 		if a.Kind != "npm" {
 			continue
@@ -50,7 +52,7 @@ func (c *checker) npmPackages(m *manifest.Manifest) {
 			continue
 		}
 		seen[t.Name] = true
-		c.platformPackage(a, t, m.Version, binaries[t.Name])
+		platformFiles[t.Name] = c.platformPackage(a, t, m.Version, binaries[t.Name])
 	}
 	for _, t := range cfg.Targets {
 		if !seen[t.Name] {
@@ -61,7 +63,7 @@ func (c *checker) npmPackages(m *manifest.Manifest) {
 		c.fail(manifest.FileName, "lists no npm meta package %s", cfg.NPMMetaPackage())
 		return
 	}
-	c.metaPackage(*meta, m.Version, binaries)
+	c.metaPackage(*meta, m.Version, binaries, platformFiles)
 }
 
 // npmFiles reads an npm tarball's members, refusing unsafe ones, and returns
@@ -118,11 +120,12 @@ func (c *checker) npmPackage(a manifest.Artifact) (map[string]member, packageJSO
 	return files, p, true
 }
 
-func (c *checker) platformPackage(a manifest.Artifact, t config.Target, version, archiveBinary string) {
+// platformPackage checks a platform package and returns its files.
+func (c *checker) platformPackage(a manifest.Artifact, t config.Target, version, archiveBinary string) map[string]member {
 	cfg := c.opts.Config
 	files, p, ok := c.npmPackage(a)
 	if !ok {
-		return
+		return nil
 	}
 	if want := cfg.NPMPlatformPackage(t); p.Name != want {
 		c.fail(a.Name, "package.json names %q, want %q", p.Name, want)
@@ -143,9 +146,10 @@ func (c *checker) platformPackage(a manifest.Artifact, t config.Target, version,
 	case digest(bin.data) != archiveBinary:
 		c.fail(a.Name, "its binary (sha256 %s) is not byte-identical to the %s archive's (%s)", digest(bin.data), t.Name, archiveBinary)
 	}
+	return files
 }
 
-func (c *checker) metaPackage(a manifest.Artifact, version string, binaries map[string]string) {
+func (c *checker) metaPackage(a manifest.Artifact, version string, binaries map[string]string, platformFiles map[string]map[string]member) {
 	cfg := c.opts.Config
 	files, p, ok := c.npmPackage(a)
 	if !ok {
@@ -174,8 +178,31 @@ func (c *checker) metaPackage(a manifest.Artifact, version string, binaries map[
 		case entry.SHA256 != binaries[t.Name]:
 			c.fail(a.Name, "lib/platforms.json records sha256 %s for %s, the archive's binary is %s", entry.SHA256, t.Name, binaries[t.Name])
 		}
+		if files := platformFiles[t.Name]; ok && files != nil {
+			c.platformFileList(a.Name, name, entry.Files, files)
+		}
 	}
 	if len(p.OptionalDependencies) != len(cfg.Targets) {
 		c.fail(a.Name, "has %d optionalDependencies, want one per target (%d)", len(p.OptionalDependencies), len(cfg.Targets))
+	}
+}
+
+// platformFileList checks lib/platforms.json's file list for one platform
+// package against the package: postinstall's fetch unpacks exactly the
+// listed files with the listed digests, so any difference fails every
+// install that needs the fetch.
+func (c *checker) platformFileList(meta, pkg string, listed map[string]string, files map[string]member) {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		switch sum, ok := listed[name]; {
+		case !ok:
+			c.fail(meta, "lib/platforms.json does not list %s's %s: postinstall's fetch would refuse the package", pkg, name)
+		case sum != digest(files[name].data):
+			c.fail(meta, "lib/platforms.json records sha256 %s for %s's %s, the package's is %s", sum, pkg, name, digest(files[name].data))
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(listed)) {
+		if _, ok := files[name]; !ok {
+			c.fail(meta, "lib/platforms.json lists %s for %s, which the package does not hold", name, pkg)
+		}
 	}
 }
