@@ -4,6 +4,9 @@
 // user would do by hand (curl the archive and SHA256SUMS, sha256sum -c, tar
 // -x), both from the same local server in one run. It asserts nothing.
 //
+// install.sh checks the signature too (cosign, else openssl), so it is given
+// the release's public key: dist/snapshot-cosign.pub beside a snapshot.
+//
 //	GOWORK=off go run ./bench/installer.go -release dist/release
 package main
 
@@ -25,7 +28,13 @@ func main() {
 	release := flag.String("release", "dist/release", "the release directory")
 	script := flag.String("script", "installers/install.sh", "install.sh")
 	runs := flag.Int("runs", 9, "timed runs of each")
+	pubKey := flag.String("public-key", "", "the cosign public key the release is signed with (default: snapshot-cosign.pub beside the release, if there)")
 	flag.Parse()
+	if *pubKey == "" {
+		if p := filepath.Join(filepath.Dir(*release), "snapshot-cosign.pub"); fileExists(p) {
+			*pubKey = p
+		}
+	}
 
 	sums, err := os.ReadFile(filepath.Join(*release, "SHA256SUMS"))
 	must(err)
@@ -51,7 +60,7 @@ func main() {
 		must(err)
 		defer os.RemoveAll(home)
 		cmd := exec.Command("sh", *script, "--version", version, "--no-modify-path")
-		cmd.Env = append(os.Environ(), "HOME="+home, "TERN_DOWNLOAD_URL="+base, "XDG_DATA_HOME=")
+		cmd.Env = append(os.Environ(), "HOME="+home, "TERN_DOWNLOAD_URL="+base, "XDG_DATA_HOME=", "TERN_PUBLIC_KEY="+*pubKey)
 		return timed(cmd)
 	}
 	rawRun := func() time.Duration {
@@ -86,8 +95,15 @@ func main() {
 		verdict = "MISSED"
 	}
 	fmt.Printf("  ratio                        %8.2f×   target ≤ 1.5×  %s\n", ratio, verdict)
-	if _, err := exec.LookPath("cosign"); err == nil {
-		fmt.Println("  (cosign is on PATH, so install.sh also checked the signature)")
+	switch _, err := exec.LookPath("cosign"); {
+	case err == nil:
+		fmt.Println("  (install.sh also checked the signature, with cosign)")
+	default:
+		if _, err := exec.LookPath("openssl"); err == nil {
+			fmt.Println("  (install.sh also checked the signature, with openssl)")
+		} else {
+			fmt.Println("  (install.sh could not check the signature: neither cosign nor openssl)")
+		}
 	}
 }
 
@@ -104,6 +120,11 @@ func median(d []time.Duration) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func must(err error) {

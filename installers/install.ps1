@@ -4,8 +4,13 @@
 #   irm https://github.com/tern-agent/tern/releases/latest/download/install.ps1 | iex
 #
 # The same contract as install.sh, step for step, so one can be read against
-# the other: fail closed on any checksum or signature mismatch, run nothing
-# unverified, unpack beside the previous version and switch only at the end.
+# the other: fail closed on any checksum or signature mismatch; say plainly
+# when the signature cannot be checked (no cosign), and then never run the
+# new binary; https only (loopback excepted), redirects included; unpack
+# beside the previous version and switch only at the end.
+#
+# Everything is a function, and the last line calls Install-Tern: a cut
+# download defines functions at most and runs nothing.
 #
 # Settings (environment variables, since `irm | iex` takes no arguments;
 # when the script is saved, the parameters below do the same):
@@ -13,8 +18,10 @@
 #   TERN_INSTALL_DIR        where tern.exe is linked (default: %LOCALAPPDATA%\tern\bin)
 #   TERN_NO_MODIFY_PATH=1   leave the user PATH alone
 #   TERN_REQUIRE_SIGNATURE=1  refuse to install without cosign
-#   TERN_DOWNLOAD_URL       the releases root (mirrors and tests)
-#   TERN_COSIGN_KEY         a cosign public key for releases a mirror signs itself
+#   TERN_DOWNLOAD_URL       the releases root (mirrors and tests): https, or http on loopback
+#   TERN_INSECURE_ALLOW_HTTP=1  allow a plain-http root and redirects (a trusted network only)
+#   TERN_PUBLIC_KEY         a cosign public key for releases signed with a key
+#                           (TERN_COSIGN_KEY is read too)
 
 [CmdletBinding()]
 param(
@@ -22,6 +29,8 @@ param(
     [string]$InstallDir = $env:TERN_INSTALL_DIR,
     [switch]$NoModifyPath = ($env:TERN_NO_MODIFY_PATH -eq '1'),
     [switch]$RequireSignature = ($env:TERN_REQUIRE_SIGNATURE -eq '1'),
+    [switch]$InsecureAllowHttp = ($env:TERN_INSECURE_ALLOW_HTTP -eq '1'),
+    [string]$PublicKey = $(if ($env:TERN_PUBLIC_KEY) { $env:TERN_PUBLIC_KEY } else { $env:TERN_COSIGN_KEY }),
     [switch]$Uninstall
 )
 
@@ -34,14 +43,20 @@ $DefaultDownloadUrl = 'https://github.com/tern-agent/tern/releases'
 $SupportedTargets = 'windows-x64 windows-arm64'
 $CertIdentityRegexp = '^https://github\.com/tern-agent/tern/\.github/workflows/release\.yml@refs/tags/v'
 $CertOidcIssuer = 'https://token.actions.githubusercontent.com'
+# The cosign public key of a key-signed release; the packager fills it (as
+# install.sh's PUBLIC_KEY_PEM). Empty: keyless, by $CertIdentityRegexp.
+$PublicKeyPem = ''
 
 function Say([string]$Message) { [Console]::Error.WriteLine("tern-install: $Message") }
 function Die([string]$Message) { Say "error: $Message"; exit 1 }
 
-$Root = $(if ($env:TERN_DOWNLOAD_URL) { $env:TERN_DOWNLOAD_URL } else { $DefaultDownloadUrl }).TrimEnd('/')
-$DataDir = Join-Path $env:LOCALAPPDATA $Product
-if (-not $InstallDir) { $InstallDir = Join-Path $DataDir 'bin' }
-$Version = $Version -replace '^v', ''
+function Initialize-Settings {
+    $script:Root = $(if ($env:TERN_DOWNLOAD_URL) { $env:TERN_DOWNLOAD_URL } else { $DefaultDownloadUrl }).TrimEnd('/')
+    $script:DataDir = Join-Path $env:LOCALAPPDATA $Product
+    if (-not $script:InstallDir) { $script:InstallDir = Join-Path $script:DataDir 'bin' }
+    $script:Version = $script:Version -replace '^v', ''
+    $script:Verified = $false
+}
 
 # --- uninstall ---------------------------------------------------------------
 
@@ -56,17 +71,17 @@ function Remove-FromUserPath([string]$Dir) {
     }
 }
 
-if ($Uninstall) {
+# The receipt holds one "path:<dir>" per line, read back line by line.
+function Uninstall-Tern {
     $receipt = Join-Path $DataDir 'receipt'
-    if (Test-Path $receipt) {
-        foreach ($line in Get-Content $receipt) {
+    if (Test-Path -LiteralPath $receipt) {
+        foreach ($line in Get-Content -LiteralPath $receipt) {
             if ($line -like 'path:*') { Remove-FromUserPath $line.Substring(5) }
         }
     }
     $exe = Join-Path $InstallDir "$Product.exe"
-    if (Test-Path $exe) { Remove-Item -Force $exe; Say "removed $exe" }
-    if (Test-Path $DataDir) { Remove-Item -Recurse -Force $DataDir; Say "removed $DataDir" }
-    exit 0
+    if (Test-Path -LiteralPath $exe) { Remove-Item -LiteralPath $exe -Force; Say "removed $exe" }
+    if (Test-Path -LiteralPath $DataDir) { Remove-Item -LiteralPath $DataDir -Recurse -Force; Say "removed $DataDir" }
 }
 
 # --- where we are --------------------------------------------------------------
@@ -83,32 +98,76 @@ function Get-Target {
 
 # --- tools ---------------------------------------------------------------------
 
-function Get-File([string]$Url, [string]$Out) {
-    try {
-        # TLS 1.2 for Windows PowerShell 5.1, whose default may be older.
-        [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
-        $ProgressPreference = 'SilentlyContinue'
-        Invoke-WebRequest -UseBasicParsing -Uri $Url -OutFile $Out
-    } catch {
-        Die "download failed: $Url ($($_.Exception.Message))"
-    }
+# Test-Url refuses anything but https, and plain http to a loopback
+# address, unless -InsecureAllowHttp was given.
+function Test-Url([string]$Url, [string]$What) {
+    $u = $null
+    if (-not [Uri]::TryCreate($Url, [UriKind]::Absolute, [ref]$u)) { Die "refusing $What from '$Url': not a URL; fix TERN_DOWNLOAD_URL" }
+    if ($u.Scheme -eq 'https') { return }
+    if ($u.Scheme -ne 'http') { Die "refusing $What from $Url`: only https:// URLs (or http:// to loopback) are fetched; fix TERN_DOWNLOAD_URL" }
+    if (-not $u.UserInfo -and ($u.IsLoopback -and ($u.Host -eq 'localhost' -or $u.Host -eq '[::1]' -or $u.Host -match '^127\.[0-9.]+$'))) { return }
+    if ($InsecureAllowHttp) { Say "warning: $Url is plain http (-InsecureAllowHttp): anyone on the path can swap what it serves"; return }
+    Die "refusing $What over plain http: $Url (only https, or http to 127.0.0.1, localhost or [::1]); use an https URL, or set TERN_INSECURE_ALLOW_HTTP=1 for a mirror you trust on a trusted network"
 }
 
+# Get-File follows redirects itself, so that each hop is held to https like
+# the first (Windows PowerShell 5.1 would follow https to http).
+function Get-File([string]$Url, [string]$Out) {
+    # TLS 1.2 for Windows PowerShell 5.1, whose default may be older.
+    [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
+    $ProgressPreference = 'SilentlyContinue'
+    $next = $Url
+    for ($hop = 0; $hop -le 10; $hop++) {
+        Test-Url $next 'download'
+        $location = $null
+        try {
+            $resp = Invoke-WebRequest -UseBasicParsing -Uri $next -OutFile $Out -PassThru -MaximumRedirection 0 -ErrorAction Stop
+            if ([int]$resp.StatusCode -lt 300) { return }
+            $location = $resp.Headers['Location']
+        } catch {
+            $r = $_.Exception.Response
+            if ($r -and [int]$r.StatusCode -ge 300 -and [int]$r.StatusCode -lt 400) {
+                $location = $r.Headers.Location
+                if (-not $location) { $location = $r.Headers['Location'] }
+            }
+            if (-not $location) { Die "download failed: $Url ($($_.Exception.Message))" }
+        }
+        if (-not $location) { Die "download failed: $Url" }
+        $next = ([Uri]::new([Uri]$next, [string]$location)).AbsoluteUri
+        if (-not $next.StartsWith('https://') -and -not $InsecureAllowHttp) {
+            Die "download failed: $Url redirects to $next, which is not https; not following it"
+        }
+    }
+    Die "download failed: $Url redirects more than 10 times"
+}
+
+# Test-Signature sets $script:Verified when the signature over SHA256SUMS
+# checks out, dies when it does not, and says plainly when it cannot be
+# checked. (install.sh falls back to openssl; Windows has none by default,
+# so here the check needs cosign.)
 function Test-Signature([string]$Sums, [string]$Bundle) {
     $cosign = Get-Command cosign -ErrorAction SilentlyContinue
     if (-not $cosign) {
         if ($RequireSignature) { Die '-RequireSignature needs cosign on PATH to check SHA256SUMS.sigstore.json: install it from https://docs.sigstore.dev/cosign/system_config/installation/' }
-        Say 'cosign is not installed: the signature is not checked (the checksums are)'
+        Say 'WARNING: the signature is NOT checked: cosign is not installed.'
+        Say 'WARNING: the checksums are, but whoever serves the release controls them too; the new binary is not run before it is installed.'
+        Say 'WARNING: install cosign to check it, or set TERN_REQUIRE_SIGNATURE=1 to refuse such an install.'
         return
     }
-    if ($env:TERN_COSIGN_KEY) {
-        $verifyArgs = @('--key', $env:TERN_COSIGN_KEY, '--insecure-ignore-tlog=true')
+    $key = $PublicKey
+    if (-not $key -and $PublicKeyPem) {
+        $key = Join-Path (Split-Path -Parent $Sums) 'pinned.pub'
+        Set-Content -LiteralPath $key -Value $PublicKeyPem
+    }
+    if ($key) {
+        $verifyArgs = @('--key', $key, '--insecure-ignore-tlog=true')
     } else {
         $verifyArgs = @('--certificate-identity-regexp', $CertIdentityRegexp, '--certificate-oidc-issuer', $CertOidcIssuer)
     }
     & $cosign.Source verify-blob @verifyArgs --bundle $Bundle $Sums 2>&1 | Out-Null
     if ($LASTEXITCODE -ne 0) { Die 'the signature SHA256SUMS.sigstore.json does not verify over SHA256SUMS: the release was altered; not installing' }
-    Say 'signature verified'
+    Say 'signature verified (cosign)'
+    $script:Verified = $true
 }
 
 # Test-Entries refuses a zip with absolute paths or .. before anything is unpacked.
@@ -127,90 +186,104 @@ function Test-Entries([string]$Zip, [string]$Name) {
 
 # --- install -------------------------------------------------------------------
 
-$target = Get-Target
-$tmp = Join-Path ([IO.Path]::GetTempPath()) ("tern-install." + [Guid]::NewGuid().ToString('N'))
-New-Item -ItemType Directory -Path $tmp | Out-Null
-try {
-    if ($Version -eq 'latest') {
-        # The latest release's own SHA256SUMS names it; no API token needed.
-        Get-File "$Root/latest/download/SHA256SUMS" "$tmp\latest-sums"
-        $m = Select-String -Path "$tmp\latest-sums" -Pattern "^[0-9a-f]{64}  $Product-(.+)-$target\.zip$" | Select-Object -First 1
-        if (-not $m) { Die "the latest release has no $Product archive for $target" }
-        $Version = $m.Matches[0].Groups[1].Value
-    }
-    if ($Version -notmatch '^[0-9A-Za-z.+-]+$') { Die "not a version: $Version" }
-
-    $dest = Join-Path $DataDir "versions\$Version"
-    $exe = Join-Path $InstallDir "$Product.exe"
-    $current = Join-Path $DataDir 'current'
-    if ((Test-Path "$dest\bin\$Product.exe") -and (Test-Path $current) -and ((Get-Content $current) -eq $Version)) {
-        Say "$Product $Version is already installed at $exe; nothing to do"
-        exit 0
-    }
-
-    $archive = "$Product-$Version-$target.zip"
-    $base = "$Root/download/v$Version"
-    Say "installing $Product $Version for $target from $base"
-    Get-File "$base/SHA256SUMS" "$tmp\SHA256SUMS"
-    Get-File "$base/$archive" "$tmp\$archive"
-
-    $want = $null
-    foreach ($line in Get-Content "$tmp\SHA256SUMS") {
-        $fields = $line -split '  ', 2
-        if ($fields.Count -eq 2 -and $fields[1] -eq $archive) { $want = $fields[0] }
-    }
-    if (-not $want) { Die "SHA256SUMS lists no $archive" }
-    if ($want -notmatch '^[0-9a-f]{64}$') { Die "SHA256SUMS has a malformed line for $archive" }
-    $got = (Get-FileHash -Algorithm SHA256 "$tmp\$archive").Hash.ToLowerInvariant()
-    if ($got -ne $want) { Die "$archive has sha256 $got, but SHA256SUMS says ${want}: the download is corrupt or was altered; not installing" }
-    Say 'checksum verified'
-
-    if ($RequireSignature -or (Get-Command cosign -ErrorAction SilentlyContinue)) {
-        Get-File "$base/SHA256SUMS.sigstore.json" "$tmp\SHA256SUMS.sigstore.json"
-        Test-Signature "$tmp\SHA256SUMS" "$tmp\SHA256SUMS.sigstore.json"
-    }
-
-    Test-Entries "$tmp\$archive" $archive
-    Expand-Archive -Path "$tmp\$archive" -DestinationPath "$tmp\unpacked"
-    $tree = "$tmp\unpacked\$Product-$Version-$target"
-    if (-not (Test-Path "$tree\bin\$Product.exe")) { Die "$archive has no bin\$Product.exe" }
-
-    # The binary is verified now; ask it what it is.
-    $reported = ((& "$tree\bin\$Product.exe" --version) -split ' ')[1]
-    if ($reported -ne $Version) { Die "the unpacked binary says it is version '$reported', not $Version; not installing" }
-
-    # Into place: the versioned tree by rename, then the launcher copy.
-    New-Item -ItemType Directory -Force -Path (Join-Path $DataDir 'versions'), $InstallDir | Out-Null
-    $partial = Join-Path $DataDir "versions\.partial-$Version-$PID"
-    Move-Item $tree $partial
-    if (Test-Path $dest) {
-        $stale = Join-Path $DataDir "versions\.stale-$Version-$PID"
-        Move-Item $dest $stale
-        Move-Item $partial $dest
-        Remove-Item -Recurse -Force $stale
-    } else {
-        Move-Item $partial $dest
-    }
-    # Windows links need privileges; a hard link to the verified binary is
-    # the nearest to an atomic switch: made beside, then moved over.
-    $newExe = Join-Path $InstallDir ".$Product.new-$PID.exe"
-    New-Item -ItemType HardLink -Path $newExe -Target "$dest\bin\$Product.exe" | Out-Null
-    Move-Item -Force $newExe $exe
-    Set-Content -Path $current -Value $Version
-    Say "installed $Product $Version`: $exe -> $dest\bin\$Product.exe"
-
-    # --- PATH --------------------------------------------------------------------
-    $userPath = [Environment]::GetEnvironmentVariable('Path', 'User')
-    if (-not $userPath) { $userPath = '' }
-    if (($userPath -split ';') -notcontains $InstallDir) {
-        if ($NoModifyPath) {
-            Say "$InstallDir is not on PATH; add it yourself (TERN_NO_MODIFY_PATH=1 was set)"
-        } else {
-            [Environment]::SetEnvironmentVariable('Path', (($userPath.TrimEnd(';'), $InstallDir) -join ';').TrimStart(';'), 'User')
-            Add-Content -Path (Join-Path $DataDir 'receipt') -Value "path:$InstallDir"
-            Say "added $InstallDir to the user PATH; open a new terminal to use it"
+function Install-Release {
+    $target = Get-Target
+    Test-Url $Root 'TERN_DOWNLOAD_URL'
+    $tmp = Join-Path ([IO.Path]::GetTempPath()) ("tern-install." + [Guid]::NewGuid().ToString('N'))
+    New-Item -ItemType Directory -Path $tmp | Out-Null
+    try {
+        if ($Version -eq 'latest') {
+            # The latest release's own SHA256SUMS names it; no API token needed.
+            Get-File "$Root/latest/download/SHA256SUMS" "$tmp\latest-sums"
+            $m = Select-String -Path "$tmp\latest-sums" -Pattern "^[0-9a-f]{64}  $Product-(.+)-$target\.zip$" | Select-Object -First 1
+            if (-not $m) { Die "the latest release has no $Product archive for $target" }
+            $Version = $m.Matches[0].Groups[1].Value
         }
+        if ($Version -notmatch '^[0-9A-Za-z.+-]+$') { Die "not a version: $Version" }
+
+        $dest = Join-Path $DataDir "versions\$Version"
+        $exe = Join-Path $InstallDir "$Product.exe"
+        $current = Join-Path $DataDir 'current'
+        if ((Test-Path "$dest\bin\$Product.exe") -and (Test-Path $current) -and ((Get-Content $current) -eq $Version)) {
+            Say "$Product $Version is already installed at $exe; nothing to do"
+            exit 0
+        }
+
+        $archive = "$Product-$Version-$target.zip"
+        $base = "$Root/download/v$Version"
+        Say "installing $Product $Version for $target from $base"
+        Get-File "$base/SHA256SUMS" "$tmp\SHA256SUMS"
+        Get-File "$base/$archive" "$tmp\$archive"
+
+        $want = $null
+        foreach ($line in Get-Content "$tmp\SHA256SUMS") {
+            $fields = $line -split '  ', 2
+            if ($fields.Count -eq 2 -and $fields[1] -eq $archive) { $want = $fields[0] }
+        }
+        if (-not $want) { Die "SHA256SUMS lists no $archive" }
+        if ($want -notmatch '^[0-9a-f]{64}$') { Die "SHA256SUMS has a malformed line for $archive" }
+        $got = (Get-FileHash -Algorithm SHA256 "$tmp\$archive").Hash.ToLowerInvariant()
+        if ($got -ne $want) { Die "$archive has sha256 $got, but SHA256SUMS says ${want}: the download is corrupt or was altered; not installing" }
+        Say 'checksum verified'
+
+        if ($RequireSignature -or (Get-Command cosign -ErrorAction SilentlyContinue)) {
+            Get-File "$base/SHA256SUMS.sigstore.json" "$tmp\SHA256SUMS.sigstore.json"
+        }
+        Test-Signature "$tmp\SHA256SUMS" "$tmp\SHA256SUMS.sigstore.json"
+
+        Test-Entries "$tmp\$archive" $archive
+        Expand-Archive -Path "$tmp\$archive" -DestinationPath "$tmp\unpacked"
+        $tree = "$tmp\unpacked\$Product-$Version-$target"
+        if (-not (Test-Path "$tree\bin\$Product.exe")) { Die "$archive has no bin\$Product.exe" }
+
+        if ($script:Verified) {
+            # The binary is verified now; ask it what it is.
+            $reported = ((& "$tree\bin\$Product.exe" --version) -split ' ')[1]
+            if ($reported -ne $Version) { Die "the unpacked binary says it is version '$reported', not $Version; not installing" }
+        } else {
+            Say "not running the unchecked binary: its version, $Version, is the one SHA256SUMS and the archive's tree name give"
+        }
+
+        # Into place: the versioned tree by rename, then the launcher copy.
+        New-Item -ItemType Directory -Force -Path (Join-Path $DataDir 'versions'), $InstallDir | Out-Null
+        $partial = Join-Path $DataDir "versions\.partial-$Version-$PID"
+        Move-Item $tree $partial
+        if (Test-Path $dest) {
+            $stale = Join-Path $DataDir "versions\.stale-$Version-$PID"
+            Move-Item $dest $stale
+            Move-Item $partial $dest
+            Remove-Item -Recurse -Force $stale
+        } else {
+            Move-Item $partial $dest
+        }
+        # Windows links need privileges; a hard link to the verified binary is
+        # the nearest to an atomic switch: made beside, then moved over.
+        $newExe = Join-Path $InstallDir ".$Product.new-$PID.exe"
+        New-Item -ItemType HardLink -Path $newExe -Target "$dest\bin\$Product.exe" | Out-Null
+        Move-Item -Force $newExe $exe
+        Set-Content -Path $current -Value $Version
+        Say "installed $Product $Version`: $exe -> $dest\bin\$Product.exe"
+
+        # --- PATH --------------------------------------------------------------------
+        $userPath = [Environment]::GetEnvironmentVariable('Path', 'User')
+        if (-not $userPath) { $userPath = '' }
+        if (($userPath -split ';') -notcontains $InstallDir) {
+            if ($NoModifyPath) {
+                Say "$InstallDir is not on PATH; add it yourself (TERN_NO_MODIFY_PATH=1 was set)"
+            } else {
+                [Environment]::SetEnvironmentVariable('Path', (($userPath.TrimEnd(';'), $InstallDir) -join ';').TrimStart(';'), 'User')
+                Add-Content -Path (Join-Path $DataDir 'receipt') -Value "path:$InstallDir"
+                Say "added $InstallDir to the user PATH; open a new terminal to use it"
+            }
+        }
+    } finally {
+        Remove-Item -Recurse -Force $tmp -ErrorAction SilentlyContinue
     }
-} finally {
-    Remove-Item -Recurse -Force $tmp -ErrorAction SilentlyContinue
 }
+
+function Install-Tern {
+    Initialize-Settings
+    if ($Uninstall) { Uninstall-Tern } else { Install-Release }
+}
+
+Install-Tern
