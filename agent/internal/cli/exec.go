@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tern-agent/tern/agent/internal/childenv"
 	"github.com/tern-agent/tern/agent/internal/model"
 	"github.com/tern-agent/tern/agent/internal/sandbox"
 	"github.com/tern-agent/tern/agent/internal/session"
@@ -34,14 +37,80 @@ const (
 type execOptions struct {
 	model, baseURL, sandboxMode, approval, cd string
 	asJSON                                    bool
+	env                                       envOptions
 }
 
 // fileConfig is the optional config file, $XDG_CONFIG_HOME/tern/config.json.
 type fileConfig struct {
-	Model    string `json:"model"`
-	BaseURL  string `json:"base_url"`
-	Sandbox  string `json:"sandbox"`
-	Approval string `json:"approval"`
+	Model    string          `json:"model"`
+	BaseURL  string          `json:"base_url"`
+	Sandbox  string          `json:"sandbox"`
+	Approval string          `json:"approval"`
+	Env      childenv.Policy `json:"shell_environment_policy"`
+}
+
+// envOptions are the flags, shared by tern exec and tern mcp, that adjust
+// the config file's shell_environment_policy.
+type envOptions struct {
+	inherit    string
+	allow, set []string
+}
+
+func (o *envOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.inherit, "env-inherit", "", "the variables commands inherit: default (all but *KEY*, *SECRET*, *TOKEN*, *PASSWORD* and agent sockets), all, or none (PATH, HOME, locale and a few more)")
+	cmd.Flags().StringArrayVar(&o.allow, "env-allow", nil, "pass the variable NAME to commands even if it looks like a secret (repeatable)")
+	cmd.Flags().StringArrayVar(&o.set, "env-set", nil, "set NAME=VALUE in commands' environment (repeatable)")
+}
+
+// policy is the config file's policy with the flags applied: --env-inherit
+// replaces its inherit, --env-allow and --env-set add to its lists. An
+// error names the flag and is a usage error.
+func (o envOptions) policy(fromFile childenv.Policy) (childenv.Policy, error) {
+	p := childenv.Policy{Inherit: fromFile.Inherit, Allow: slices.Clone(fromFile.Allow), Set: maps.Clone(fromFile.Set)}
+	if o.inherit != "" {
+		in, err := childenv.ParseInherit(o.inherit)
+		if err != nil {
+			return p, fmt.Errorf("--env-inherit %w", err)
+		}
+		p.Inherit = in
+	}
+	for _, name := range o.allow {
+		if err := childenv.CheckName(name); err != nil {
+			return p, fmt.Errorf("--env-allow %s: %w", name, err)
+		}
+		p.Allow = append(p.Allow, name)
+	}
+	for _, kv := range o.set {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok {
+			return p, fmt.Errorf("--env-set %q: write NAME=VALUE", kv)
+		}
+		if err := childenv.CheckName(name); err != nil {
+			return p, fmt.Errorf("--env-set %s: %w", name, err)
+		}
+		if p.Set == nil {
+			p.Set = map[string]string{}
+		}
+		p.Set[name] = value
+	}
+	return p, nil
+}
+
+// commandEnv is the environment the session's commands get, by the config
+// file's policy and the flags.
+func commandEnv(fc fileConfig, o envOptions) ([]string, error) {
+	p, err := o.policy(fc.Env)
+	if err != nil {
+		return nil, &exitError{code: 2, err: err}
+	}
+	return p.Environ(os.Environ()), nil
+}
+
+// loadEnvPolicy is the environment policy the config file sets, for
+// reports such as tern doctor's.
+func loadEnvPolicy() (childenv.Policy, error) {
+	fc, err := loadConfig()
+	return fc.Env, err
 }
 
 func newExec() *cobra.Command {
@@ -55,7 +124,13 @@ the sandbox (workspace-write by default).
 
 Configuration: --base-url or OPENAI_BASE_URL, OPENAI_API_KEY, and an
 optional config file, $XDG_CONFIG_HOME/tern/config.json, with the keys model,
-base_url, sandbox and approval; flags override it.
+base_url, sandbox, approval and shell_environment_policy ({inherit, allow,
+set}); flags override it.
+
+Commands get tern's environment without the variables that look like
+secrets (*KEY*, *SECRET*, *TOKEN*, *PASSWORD*, SSH_AUTH_SOCK,
+DBUS_SESSION_BUS_ADDRESS), and never OPENAI_API_KEY: see --env-inherit,
+--env-allow and --env-set.
 
 Exit codes: 0 done; 3 configuration or credentials; 4 the model API failed;
 130 interrupted (Ctrl-C; a second Ctrl-C exits at once).
@@ -71,6 +146,7 @@ Exit codes: 0 done; 3 configuration or credentials; 4 the model API failed;
 	cmd.Flags().StringVar(&o.approval, "approval", "", "never (default) or on-request: ask on the terminal before running outside the sandbox")
 	cmd.Flags().StringVar(&o.cd, "cd", "", "the workspace (default: the current directory)")
 	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print JSONL events on stdout")
+	o.env.addFlags(cmd)
 	return cmd
 }
 
@@ -93,6 +169,10 @@ func (o execOptions) run(cmd *cobra.Command, task string) error {
 	if approval != "never" && approval != "on-request" {
 		return &exitError{code: 2, err: fmt.Errorf("--approval %q: choose never or on-request", approval)}
 	}
+	env, err := commandEnv(fc, o.env)
+	if err != nil {
+		return err
+	}
 
 	explicit := pick(o.sandboxMode, fc.Sandbox, "", "")
 	mode, err := sandbox.ParseMode(pick(explicit, "", "", string(sandbox.DefaultMode)))
@@ -111,7 +191,7 @@ func (o execOptions) run(cmd *cobra.Command, task string) error {
 		return &exitError{code: exitConfig, err: err}
 	}
 
-	set := &tools.Set{Workspace: policy.Workspace, Policy: policy, Plan: plan}
+	set := &tools.Set{Workspace: policy.Workspace, Policy: policy, Plan: plan, Env: env}
 	if approval == "on-request" {
 		set.Escalate = askOnTerminal(cmd.ErrOrStderr())
 	}
@@ -169,6 +249,9 @@ func loadConfig() (fileConfig, error) {
 	}
 	if err := json.Unmarshal(raw, &fc); err != nil {
 		return fc, fmt.Errorf("%s: %w", p, err)
+	}
+	if err := fc.Env.Validate(); err != nil {
+		return fc, fmt.Errorf("%s: shell_environment_policy.%w", p, err)
 	}
 	return fc, nil
 }
