@@ -108,11 +108,13 @@ func TestMCPCancelKillsTheSandboxedCommand(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			// A duration no other test uses names this sleep for pgrep,
 			// whatever PID namespace it runs in.
-			marker := fmt.Sprintf("600.%d", time.Now().UnixNano()%1e9)
+			marker := fmt.Sprintf("700.%d", time.Now().UnixNano()%1e9)
 			m := startMCP(t, workspace(t), b.env(t))
 			m.send(`{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"shell","arguments":{"command":["sleep","` + marker + `"]}}}`)
+			// Anchored, so that it matches the sleep itself and not bwrap,
+			// whose command line holds the sleep's.
 			running := func() bool {
-				out, _ := exec.Command("pgrep", "-f", "sleep "+marker).Output()
+				out, _ := exec.Command("pgrep", "-f", "^sleep "+marker+"$").Output()
 				return len(strings.TrimSpace(string(out))) > 0
 			}
 			for deadline := time.Now().Add(20 * time.Second); !running(); time.Sleep(20 * time.Millisecond) {
