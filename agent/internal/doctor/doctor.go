@@ -51,7 +51,10 @@ type SandboxReport struct {
 	DefaultMode sandbox.Mode    `json:"default_mode"`
 	Backend     sandbox.Backend `json:"backend,omitempty"` // for the default mode; empty when none works
 	TrialRun    string          `json:"trial_run,omitempty"`
-	Host        sandbox.Host    `json:"host"`
+	// Protections are what the default mode enforces (see the README's
+	// sandbox section), in workspace-write with the network off.
+	Protections []sandbox.Protection `json:"protections"`
+	Host        sandbox.Host         `json:"host"`
 }
 
 // Run gathers the report. It starts the default sandbox once, running this
@@ -87,6 +90,7 @@ func Run(ctx context.Context) Report {
 		return r
 	}
 	r.Sandbox.Backend = plan.Backend
+	r.Sandbox.Protections = plan.Protections(policy)
 	if exe != "" {
 		r.Sandbox.TrialRun = "ok"
 		if p := trialRun(ctx, plan, policy, exe); p != nil {

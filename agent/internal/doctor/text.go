@@ -44,6 +44,9 @@ func (r Report) WriteText(w io.Writer) {
 		backend += " (trial run " + s.TrialRun + ")"
 	}
 	fmt.Fprintf(tw, "  default mode\t%s via %s\n", s.DefaultMode, backend)
+	for _, p := range s.Protections {
+		fmt.Fprintf(tw, "  %s\t%s\n", p.Name, yesNo(p.Enforced, p.Detail))
+	}
 	switch s.Host.OS {
 	case "linux":
 		fmt.Fprintf(tw, "  user namespaces\t%s\n", yesNo(s.Host.UserNS.OK, s.Host.UserNS.Detail))

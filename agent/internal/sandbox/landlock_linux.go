@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -40,6 +42,7 @@ type landlockSpec struct {
 	ABI          int      `json:"abi"`
 	ReadWrite    []string `json:"rw"`
 	Protected    []string `json:"protected,omitempty"`
+	MountNS      bool     `json:"mount_ns"` // protect them by mounts
 	AllowNetwork bool     `json:"allow_network"`
 	Argv         []string `json:"argv"`
 }
@@ -49,6 +52,9 @@ const (
 	roleRestrict  = "restrict"
 	lifelineFD    = 3 // the supervisor's end of the lifeline
 )
+
+// warnUnprotected says once per tern process that .git is not protected.
+var warnUnprotected sync.Once
 
 // landlockConfigs holds one go-landlock config per ABI version, index ABI-1.
 var landlockConfigs = []landlock.Config{
@@ -66,7 +72,7 @@ func LandlockABI() (int, string) {
 	return v, ""
 }
 
-func runLandlock(ctx context.Context, abi int, p Policy, c Command) (int, error) {
+func runLandlock(ctx context.Context, pl Plan, p Policy, c Command) (int, error) {
 	// The private temporary directory stands in for bwrap's empty /tmp.
 	tmp, err := os.MkdirTemp("", "tern-sandbox-")
 	if err != nil {
@@ -74,11 +80,18 @@ func runLandlock(ctx context.Context, abi int, p Policy, c Command) (int, error)
 	}
 	defer os.RemoveAll(tmp)
 
+	protected := protectedPaths(p.WritableRoots())
+	if len(protected) > 0 && !pl.MountNS {
+		warnUnprotected.Do(func() {
+			fmt.Fprintf(os.Stderr, "tern: warning: %s stay writable in this sandbox: Landlock cannot protect them without a mount namespace, which this host refuses; run `tern doctor` for the remedy\n", strings.Join(protected, ", "))
+		})
+	}
 	spec, err := json.Marshal(landlockSpec{
 		Role:         roleSupervise,
-		ABI:          abi,
+		ABI:          pl.LandlockABI,
 		ReadWrite:    append(p.WritableRoots(), tmp),
-		Protected:    protectedPaths(p.WritableRoots()),
+		Protected:    protected,
+		MountNS:      pl.MountNS,
 		AllowNetwork: p.AllowNetwork,
 		Argv:         c.Argv,
 	})
@@ -175,6 +188,19 @@ func superviseLandlocked(spec landlockSpec) int {
 	child.Env = withEnv(os.Environ(), envLandlockSpec, string(raw))
 	child.Stdin, child.Stdout, child.Stderr = os.Stdin, os.Stdout, os.Stderr
 	child.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if spec.MountNS && len(spec.Protected) > 0 {
+		child.SysProcAttr.Cloneflags = syscall.CLONE_NEWNS
+		if uid, gid := os.Getuid(), os.Getgid(); uid != 0 {
+			// Only a user namespace lets an ordinary user mount. The
+			// command keeps its own uid and gid in it, so the restricted
+			// child carries the two capabilities it needs across its exec
+			// as ambient ones, and drops them before the command runs.
+			child.SysProcAttr.Cloneflags |= syscall.CLONE_NEWUSER
+			child.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
+			child.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
+			child.SysProcAttr.AmbientCaps = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_SETPCAP}
+		}
+	}
 	if err := child.Start(); err != nil {
 		fmt.Fprintf(os.Stderr, "tern: landlock sandbox: %v\n", err)
 		return ExitSandboxFailed
@@ -272,7 +298,7 @@ func execLandlocked(spec landlockSpec) error {
 		return err
 	}
 	runtime.LockOSThread()
-	if os.Geteuid() == 0 && len(spec.Protected) > 0 {
+	if spec.MountNS && len(spec.Protected) > 0 {
 		if err := protectByMounts(spec.Protected); err != nil {
 			return err
 		}
@@ -317,14 +343,12 @@ func restrictLandlock(spec landlockSpec) error {
 	return nil
 }
 
-// protectByMounts makes each protected path read-only in a mount namespace
-// of this thread's own. Only root can: Landlock cannot take write access
-// away below a writable root, so without root the protection holds under
-// bwrap only (tern doctor says so).
+// protectByMounts makes each protected path read-only with a bind mount, in
+// the mount namespace the supervisor started this process in. Landlock
+// cannot take write access away below a writable root, so where no mount
+// namespace can be had the protection holds under bwrap only (tern doctor
+// says so, and tern warns).
 func protectByMounts(paths []string) error {
-	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
-		return fmt.Errorf("protecting %v: a mount namespace: %w", paths, err)
-	}
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("protecting %v: %w", paths, err)
 	}
@@ -332,7 +356,14 @@ func protectByMounts(paths []string) error {
 		if err := unix.Mount(p, p, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 			return fmt.Errorf("protecting %s: %w", p, err)
 		}
-		if err := unix.Mount("", p, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+		// In a user namespace the flags the mount already has are locked:
+		// the remount must repeat them.
+		var st unix.Statfs_t
+		if err := unix.Statfs(p, &st); err != nil {
+			return fmt.Errorf("protecting %s: %w", p, err)
+		}
+		kept := uintptr(st.Flags) & (unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME)
+		if err := unix.Mount("", p, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|kept, ""); err != nil {
 			return fmt.Errorf("protecting %s: %w", p, err)
 		}
 	}

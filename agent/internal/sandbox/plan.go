@@ -44,6 +44,10 @@ type Plan struct {
 	Bwrap       helpers.Helper // with Bubblewrap
 	LandlockABI int            // with Landlock
 	SandboxExec string         // with SandboxExec
+	// MountNS says, with Landlock, that the host lets tern make a mount
+	// namespace (as root, or in a user namespace), where it keeps the
+	// protected paths read-only; Landlock alone cannot.
+	MountNS bool
 }
 
 // Plan picks the strongest mechanism that enforces p on this host, or says
@@ -87,7 +91,7 @@ func (h Host) planLinux(p Policy) (Plan, error) {
 	}
 	landlockOK := h.LandlockABI >= 1 && (p.AllowNetwork || h.LandlockABI >= landlockNetABI)
 	if landlockOK {
-		return Plan{Backend: Landlock, LandlockABI: h.LandlockABI}, nil
+		return Plan{Backend: Landlock, LandlockABI: h.LandlockABI, MountNS: h.UserNS.OK}, nil
 	}
 	return Plan{}, &UnavailableError{Mode: p.Mode, Problems: h.linuxProblems(p)}
 }

@@ -92,3 +92,48 @@ func TestParseMode(t *testing.T) {
 		t.Errorf("ParseMode(full) error = %v, want the list of modes", err)
 	}
 }
+
+// What each plan enforces, as tern doctor reports it: above all, whether
+// .git stays read-only, which Landlock can do only with a mount namespace.
+func TestProtections(t *testing.T) {
+	restricted := Check{Detail: "denied", Setting: sysctlAppArmorUserNS}
+	ws := Policy{Mode: WorkspaceWrite}
+	for _, tc := range []struct {
+		name      string
+		host      Host
+		policy    Policy
+		unenforce []string // the protections reported as not enforced
+		detail    map[string]string
+	}{
+		{"bwrap", Host{OS: "linux", Bwrap: systemBwrap, UserNS: Check{OK: true}, LandlockABI: 7}, ws, nil,
+			map[string]string{ProtectNetwork: "own network namespace", ProtectCapabilities: "all dropped, even for root"}},
+		{"landlock with user namespaces", Host{OS: "linux", BwrapErr: "bwrap not found", UserNS: Check{OK: true}, LandlockABI: 7}, ws, nil,
+			map[string]string{ProtectPaths: "in a mount namespace", ProtectNetwork: "Landlock denies TCP"}},
+		{"landlock under the AppArmor restriction", Host{OS: "linux", Bwrap: systemBwrap, UserNS: restricted, LandlockABI: 7}, ws,
+			[]string{ProtectPaths}, map[string]string{ProtectPaths: ".git and .hg are writable"}},
+		{"landlock read-only needs no mounts", Host{OS: "linux", BwrapErr: "x", UserNS: restricted, LandlockABI: 5}, Policy{Mode: ReadOnly}, nil,
+			map[string]string{ProtectPaths: "everything is read-only", ProtectProcesses: "ABI 5: the command can still signal it"}},
+		{"macOS", Host{OS: "darwin", SandboxExec: "/usr/bin/sandbox-exec"}, ws, []string{ProtectProcesses},
+			map[string]string{ProtectPaths: "denied by the profile"}},
+		{"no sandbox", Host{OS: "linux"}, Policy{Mode: DangerFullAccess}, []string{"sandbox"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan, err := tc.host.Plan(tc.policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var unenforced []string
+			for _, p := range plan.Protections(tc.policy) {
+				if !p.Enforced {
+					unenforced = append(unenforced, p.Name)
+				}
+				if want, ok := tc.detail[p.Name]; ok && !strings.Contains(p.Detail, want) {
+					t.Errorf("%s: %q lacks %q", p.Name, p.Detail, want)
+				}
+			}
+			if strings.Join(unenforced, ",") != strings.Join(tc.unenforce, ",") {
+				t.Errorf("not enforced: %v, want %v", unenforced, tc.unenforce)
+			}
+		})
+	}
+}

@@ -36,7 +36,7 @@ func runSandboxed(ctx context.Context, pl Plan, p Policy, c Command) (int, error
 	case Bubblewrap:
 		return runBwrap(ctx, pl.Bwrap, p, c)
 	case Landlock:
-		return runLandlock(ctx, pl.LandlockABI, p, c)
+		return runLandlock(ctx, pl, p, c)
 	}
 	return ExitSandboxFailed, errors.New("no sandbox mechanism " + string(pl.Backend) + " on Linux")
 }
