@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tern-agent/tern/agent/internal/doctor"
+	"github.com/tern-agent/tern/agent/internal/sandbox"
 )
 
 func newDoctor() *cobra.Command {
@@ -17,6 +18,13 @@ and its remedy, when the default sandbox mode cannot work.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			report := doctor.Run(cmd.Context())
+			// The commands' environment, as the config file sets it for
+			// tern exec and tern mcp (their flags can change it per run).
+			if env, err := loadEnvPolicy(); err != nil {
+				report.Problems = append(report.Problems, sandbox.Problem{Subject: "config", Detail: err.Error()})
+			} else {
+				report.EnvPolicy = env.Describe()
+			}
 			if asJSON {
 				if err := writeJSON(cmd.OutOrStdout(), report); err != nil {
 					return err

@@ -23,11 +23,14 @@ import (
 // Report is what `tern doctor --json` prints. Its keys are a public
 // contract, read by bug reports and the installers' smoke tests.
 type Report struct {
-	Tern       buildinfo.Info    `json:"tern"`
-	Executable string            `json:"executable"`
-	Helpers    []HelperReport    `json:"helpers"`
-	Sandbox    SandboxReport     `json:"sandbox"`
-	Problems   []sandbox.Problem `json:"problems"`
+	Tern       buildinfo.Info `json:"tern"`
+	Executable string         `json:"executable"`
+	Helpers    []HelperReport `json:"helpers"`
+	Sandbox    SandboxReport  `json:"sandbox"`
+	// EnvPolicy says which variables the commands tern runs for a model
+	// get (tern exec, tern mcp).
+	EnvPolicy string            `json:"env_policy,omitempty"`
+	Problems  []sandbox.Problem `json:"problems"`
 }
 
 // HelperReport describes one helper: where it was found and what it is, or

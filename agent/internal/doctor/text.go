@@ -47,6 +47,9 @@ func (r Report) WriteText(w io.Writer) {
 	for _, p := range s.Protections {
 		fmt.Fprintf(tw, "  %s\t%s\n", p.Name, yesNo(p.Enforced, p.Detail))
 	}
+	if r.EnvPolicy != "" {
+		fmt.Fprintf(tw, "  environment\t%s\n", r.EnvPolicy)
+	}
 	switch s.Host.OS {
 	case "linux":
 		fmt.Fprintf(tw, "  user namespaces\t%s\n", yesNo(s.Host.UserNS.OK, s.Host.UserNS.Detail))
