@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/tern-agent/tern/agent/internal/helpers"
 )
@@ -56,7 +57,9 @@ func runBwrap(ctx context.Context, bwrap helpers.Helper, p Policy, c Command) (i
 	}
 
 	var sandboxPID atomic.Int64
+	reported := make(chan struct{}) // closed once bwrap said the PID, or never will
 	go func() {
+		defer close(reported)
 		var info struct {
 			ChildPID int `json:"child-pid"`
 		}
@@ -72,7 +75,23 @@ func runBwrap(ctx context.Context, bwrap helpers.Helper, p Policy, c Command) (i
 		// --die-with-parent takes the sandbox with it.
 		return cmd.Process.Pid
 	}
-	return supervise(ctx, cmd, c, group, nil)
+	// Cancelled: kill the sandbox's init, which takes its whole PID
+	// namespace with it, and bwrap. A cancel that comes before bwrap has
+	// reported the init's PID waits for it: killing bwrap alone then would
+	// leave an init that has already left bwrap's process group.
+	stop := func() {
+		select {
+		case <-reported:
+		case <-time.After(waitDelay):
+		}
+		if pid := int(sandboxPID.Load()); pid > 0 {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Process.Kill()
+	}
+	return supervise(ctx, cmd, c, group, stop)
 }
 
 // seccompFile is the seccomp filter on a pipe that bwrap reads to its end.
