@@ -269,7 +269,7 @@ func TestExecMalformedToolCallGoesBackToTheModel(t *testing.T) {
 
 func TestExecCtrlCKillsTheCommand(t *testing.T) {
 	ws := workspace(t)
-	f := newFakeModel(t, answer(call("c1", "shell", map[string]any{"command": []string{"sh", "-c", "echo $$ > started; exec sleep 600"}})))
+	f := newFakeModel(t, answer(call("c1", "shell", map[string]any{"command": []string{"sh", "-c", "echo $$ > started; exec sleep 602"}})))
 	cmd := exec.Command(ternBin, "exec", "wait")
 	cmd.Dir = ws
 	cmd.Env = append(os.Environ(), "OPENAI_BASE_URL="+f.URL, "OPENAI_API_KEY=k", "XDG_CONFIG_HOME="+t.TempDir())
@@ -286,7 +286,7 @@ func TestExecCtrlCKillsTheCommand(t *testing.T) {
 	if code := waitExit(t, cmd); code != 130 {
 		t.Fatalf("tern exited %d after Ctrl-C, want 130", code)
 	}
-	if out, err := exec.Command("pgrep", "-f", "sleep 600").Output(); err == nil && len(strings.TrimSpace(string(out))) > 0 {
+	if out, err := exec.Command("pgrep", "-f", "sleep 602").Output(); err == nil && len(strings.TrimSpace(string(out))) > 0 {
 		t.Fatalf("the command outlived the interruption: %s", out)
 	}
 }

@@ -261,14 +261,16 @@ func TestSignalsReachTheCommand(t *testing.T) {
 func TestSIGTERMEndsTheCommandWith143(t *testing.T) {
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
-			cmd, ws := startSandboxed(t, b.env(t), `echo $$ > pid; touch ready; exec sleep 600`)
+			// 601, not 600: a sleep no test in another package runs, since
+			// the check below sees every process on the machine.
+			cmd, ws := startSandboxed(t, b.env(t), `echo $$ > pid; touch ready; exec sleep 601`)
 			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
 			if code := waitExit(t, cmd); code != 143 {
 				t.Fatalf("tern exited %d after SIGTERM, want 143", code)
 			}
-			if out, err := exec.Command("pgrep", "-f", "sleep 600").Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
+			if out, err := exec.Command("pgrep", "-f", "sleep 601").Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
 				t.Fatalf("the sandboxed sleep outlived tern: pids %s (workspace %s)", out, ws)
 			}
 		})
