@@ -9,8 +9,12 @@ SHELL := /bin/bash
 
 GO   ?= go
 DIST := $(CURDIR)/dist
+HOST_GOOS := $(shell $(GO) env GOOS)
 # This machine's release target, as archives name it: linux-x64, darwin-arm64.
-HOST_TARGET := $(shell $(GO) env GOOS)-$(subst amd64,x64,$(shell $(GO) env GOARCH))
+HOST_TARGET := $(HOST_GOOS)-$(subst amd64,x64,$(shell $(GO) env GOARCH))
+# go install names a Windows binary *.exe; the targets must match the file,
+# or make rebuilds the tool on every call.
+EXE := $(if $(filter windows,$(HOST_GOOS)),.exe)
 
 # Pinned tools, built from the Go module proxy once into a cache this
 # Makefile owns, one directory per version, and reused by every clone.
@@ -18,9 +22,9 @@ TOOLS              ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tern/tools
 GORELEASER_VERSION := v2.15.0
 COSIGN_VERSION     := v3.1.3
 ACTIONLINT_VERSION := v1.7.12
-GORELEASER         := $(TOOLS)/goreleaser-$(GORELEASER_VERSION)/goreleaser
-COSIGN             := $(TOOLS)/cosign-$(COSIGN_VERSION)/cosign
-ACTIONLINT         := $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)/actionlint
+GORELEASER         := $(TOOLS)/goreleaser-$(GORELEASER_VERSION)/goreleaser$(EXE)
+COSIGN             := $(TOOLS)/cosign-$(COSIGN_VERSION)/cosign$(EXE)
+ACTIONLINT         := $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)/actionlint$(EXE)
 PACKAGER           := $(DIST)/tools/packager
 # verdaccio and pnpm, pinned by tools/npm/package-lock.json, installed per
 # lockfile digest so a change of pins installs afresh.
@@ -39,7 +43,7 @@ BENCH_DEBS := time xz-utils zstd
 help:
 	@echo "make snapshot      build, stage, pack, checksum, sign and verify a release into dist/release"
 	@echo "make test          lint and run every test (installs tools and packages it needs)"
-	@echo "make tools         build GoReleaser $(GORELEASER_VERSION) and cosign $(COSIGN_VERSION) into $(TOOLS)"
+	@echo "make tools         build GoReleaser $(GORELEASER_VERSION), cosign $(COSIGN_VERSION) and actionlint $(ACTIONLINT_VERSION) into $(TOOLS)"
 	@echo "make npm-tools     install verdaccio and pnpm (tools/npm) into $(TOOLS)"
 	@echo "make reproducible  cut the release from two clones at different paths and compare"
 	@echo "make bench         print start-up, size, packaging and hashing figures"
@@ -47,6 +51,10 @@ help:
 
 # --- tools -----------------------------------------------------------------
 
+# Every target names only the tools its own recipe runs, so that a cold
+# snapshot builds GoReleaser alone: cosign and actionlint take most of a cold
+# build's minutes and a snapshot never runs them (the packager signs and
+# verifies in-process). `make tools` still builds them all.
 .PHONY: tools
 tools: $(GORELEASER) $(COSIGN) $(ACTIONLINT)
 
@@ -104,7 +112,7 @@ helpers: helpers-deps helpers-source
 # 0.0.0-snapshot.<sha>. Without COSIGN_KEY it is signed with a throw-away
 # key whose public half lands in dist/snapshot-cosign.pub.
 .PHONY: snapshot
-snapshot: tools packager helpers-deps helpers-source
+snapshot: $(GORELEASER) packager helpers-deps helpers-source
 	$(PACKAGER) release --snapshot --goreleaser $(GORELEASER)
 	$(DIST)/stage/$(HOST_TARGET)/bin/tern version --json
 
@@ -114,8 +122,10 @@ snapshot: tools packager helpers-deps helpers-source
 # Nothing is published unless PUBLISH=1: then npm (NPM_REGISTRY) and, when
 # IMAGE_REPO is set, the container image.
 NPM_REGISTRY ?= https://registry.npmjs.org/
+# cosign runs only to sign a published image.
+RELEASE_TOOLS := $(GORELEASER) $(if $(and $(filter 1,$(PUBLISH)),$(IMAGE_REPO)),$(COSIGN))
 .PHONY: release
-release: tools packager helpers-deps helpers-source
+release: $(RELEASE_TOOLS) packager helpers-deps helpers-source
 	$(PACKAGER) release --goreleaser $(GORELEASER) $(RELEASE_FLAGS)
 ifeq ($(PUBLISH),1)
 	$(PACKAGER) publish npm --registry $(NPM_REGISTRY) $(PUBLISH_NPM_FLAGS)
@@ -126,7 +136,7 @@ endif
 
 # Two clones of HEAD at different paths must give byte-identical SHA256SUMS.
 .PHONY: reproducible
-reproducible: tools helpers-deps helpers-source
+reproducible: $(GORELEASER) helpers-deps helpers-source
 	scripts/reproducible.sh "$(CURDIR)" "$(GORELEASER)"
 
 # --- tests -----------------------------------------------------------------
@@ -143,7 +153,7 @@ test: test-deps tools npm-tools helpers-deps lint
 	$(MAKE) --no-print-directory reproducible
 else
 .PHONY: test
-test: tools lint
+test: $(COSIGN) lint
 	@echo "skipped: the release build, its smoke test and the reproducibility check need Linux (Debian packages for the bwrap helper, qemu-user)"
 	@echo "skipped: the Linux sandbox tests need Linux (bubblewrap, Landlock); they skip themselves"
 	@echo "skipped: packager/internal/release, whose end-to-end tests drive Linux tools (sha256sum, dash, busybox, qemu-user, verdaccio)"
