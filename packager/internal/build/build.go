@@ -52,6 +52,10 @@ func (p Pipe) Run(ctx *pipeline.Context) error {
 }
 
 func (p Pipe) goreleaser(ctx *pipeline.Context) error {
+	helperEnv, err := helperDigests(ctx)
+	if err != nil {
+		return err
+	}
 	args := []string{"build", "--clean"}
 	if ctx.Version.Snapshot {
 		args = append(args, "--snapshot")
@@ -64,7 +68,7 @@ func (p Pipe) goreleaser(ctx *pipeline.Context) error {
 		EnvDate+"="+ctx.Version.Time.UTC().Format("2006-01-02T15:04:05Z"),
 		EnvEpoch+"="+strconv.FormatInt(ctx.Version.Time.Unix(), 10),
 	)
-	cmd.Env = append(cmd.Env, helperDigests(ctx)...)
+	cmd.Env = append(cmd.Env, helperEnv...)
 	cmd.Stdout, cmd.Stderr = ctx.Log, ctx.Log
 	if err := cmd.Run(); err != nil {
 		var notFound *exec.Error
@@ -78,8 +82,10 @@ func (p Pipe) goreleaser(ctx *pipeline.Context) error {
 
 // helperDigests sets, for every target and every helper any target ships,
 // the digest of that target's helper, empty where it ships none, so that
-// .goreleaser.yaml can stamp it whatever the target.
-func helperDigests(ctx *pipeline.Context) []string {
+// .goreleaser.yaml can stamp it whatever the target. The binary checks a
+// helper against its stamped digest, and runs it unchecked when the digest
+// is empty: so a helper a target ships must have a digest, or the build stops.
+func helperDigests(ctx *pipeline.Context) ([]string, error) {
 	names := map[string]bool{}
 	for _, t := range ctx.Config.Targets {
 		for _, h := range t.Helpers {
@@ -88,17 +94,28 @@ func helperDigests(ctx *pipeline.Context) []string {
 	}
 	var env []string
 	for _, t := range ctx.Config.Targets {
+		ships := map[string]bool{}
+		for _, h := range t.Helpers {
+			ships[h] = true
+		}
 		for name := range names {
 			sum := ""
 			for _, h := range ctx.Artifacts.Filter(artifact.And(artifact.ByKind(artifact.Helper), artifact.ByTarget(t.Name))) {
-				if h.Name == name {
-					sum, _, _ = artifact.SHA256File(h.Path)
+				if h.Name != name {
+					continue
 				}
+				var err error
+				if sum, _, err = artifact.SHA256File(h.Path); err != nil {
+					return nil, fmt.Errorf("hashing the %s helper %s for the %s_sha256 stamp: %w (rebuild it: packager helpers build --target %s)", t.Name, h.Path, name, err, t.Name)
+				}
+			}
+			if sum == "" && ships[name] {
+				return nil, fmt.Errorf("%s ships %s, but no %s helper was built, so the binary's %s_sha256 stamp would be empty: run packager helpers build --target %s", t.Name, name, name, name, t.Name)
 			}
 			env = append(env, fmt.Sprintf("%s%s_%s_%s=%s", EnvHelperPrefix, name, t.GOOS, t.GOARCH, sum))
 		}
 	}
-	return env
+	return env, nil
 }
 
 // goreleaserArtifact is the part of an artifacts.json entry we read.

@@ -230,8 +230,19 @@ func buildFixtureBinaries(dir, ver, commit string) error {
 	return nil
 }
 
+// buildFixture stamps the binary as .goreleaser.yaml does, with the digest
+// of the fake bwrap for a target that ships it, and empty for the others.
 func buildFixture(src, out string, t config.Target, ver, commit string) error {
-	stamp := fmt.Sprintf("@(#)version=%s;commit=%s;date=%s", ver, commit, fixtureCommitDate)
+	bwrap := ""
+	for _, h := range t.Helpers {
+		if h == "bwrap" {
+			bwrap = sha256Hex([]byte(fakeHelperPatched))
+		}
+	}
+	return buildFixtureStamp(src, out, t, fmt.Sprintf("@(#)version=%s;commit=%s;date=%s;bwrap_sha256=%s", ver, commit, fixtureCommitDate, bwrap))
+}
+
+func buildFixtureStamp(src, out string, t config.Target, stamp string) error {
 	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -X 'main.stamp="+stamp+"'", "-o", out, ".")
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOOS="+t.GOOS, "GOARCH="+t.GOARCH, "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=")

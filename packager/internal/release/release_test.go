@@ -490,6 +490,41 @@ func TestVerifyRefusesTampering(t *testing.T) {
 				}
 			})
 		}, []string{x64 + `: binary is stamped with version "9.9.9", the release is ` + fixtureVersion}},
+		{"a stamped helper digest", func(t *testing.T, dir string) {
+			bin := filepath.Join(t.TempDir(), "tern")
+			x64Target, _ := cfg(t).Target("linux-x64")
+			other := strings.Repeat("e", 64)
+			stamp := "@(#)version=" + fixtureVersion + ";commit=abc;date=" + fixtureCommitDate + ";bwrap_sha256=" + other
+			if err := buildFixtureStamp(filepath.Join(fixtureBins, "src"), bin, x64Target, stamp); err != nil {
+				t.Fatal(err)
+			}
+			data, _ := os.ReadFile(bin)
+			editTarGz(t, filepath.Join(dir, x64), setMember("bin/tern", data))
+			reseal(t, dir, priv, func(m *manifest.Manifest) {
+				for i := range m.Artifacts {
+					if m.Artifacts[i].Name == x64 {
+						m.Artifacts[i].Binary.SHA256 = sha256Hex(data)
+					}
+				}
+			})
+		}, []string{x64 + ": binary is stamped with bwrap_sha256 " + strings.Repeat("e", 64) + ", but " + "tern-" + fixtureVersion + "-linux-x64/libexec/tern/bwrap has sha256 " + sha256Hex([]byte(fakeHelperPatched))}},
+		{"an empty stamped helper digest", func(t *testing.T, dir string) {
+			bin := filepath.Join(t.TempDir(), "tern")
+			x64Target, _ := cfg(t).Target("linux-x64")
+			x64Target.Helpers = nil // stamped as a target without bwrap: bwrap_sha256=
+			if err := buildFixture(filepath.Join(fixtureBins, "src"), bin, x64Target, fixtureVersion, "abc"); err != nil {
+				t.Fatal(err)
+			}
+			data, _ := os.ReadFile(bin)
+			editTarGz(t, filepath.Join(dir, x64), setMember("bin/tern", data))
+			reseal(t, dir, priv, func(m *manifest.Manifest) {
+				for i := range m.Artifacts {
+					if m.Artifacts[i].Name == x64 {
+						m.Artifacts[i].Binary.SHA256 = sha256Hex(data)
+					}
+				}
+			})
+		}, []string{x64 + ": binary is stamped with no bwrap_sha256, but tern-" + fixtureVersion + "-linux-x64/libexec/tern/bwrap has sha256 " + sha256Hex([]byte(fakeHelperPatched)) + ": the binary would run it unchecked"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := copyDir(t, good)

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/tern-agent/tern/packager/internal/config"
@@ -93,6 +94,8 @@ func (c *checker) tree(a manifest.Artifact, t config.Target, m *manifest.Manifes
 	binName := path.Join(prefix, "bin", cfg.BinaryName(t))
 
 	got := map[string]bool{}
+	var binData []byte
+	shipped := map[string]string{} // helper name → digest of the member
 	for _, mb := range members {
 		name := mb.name
 		if reason := unsafeName(name); reason != "" {
@@ -138,12 +141,19 @@ func (c *checker) tree(a manifest.Artifact, t config.Target, m *manifest.Manifes
 		}
 		if name == binName {
 			c.binary(a, t, m.Version, mb.data)
+			binData = mb.data
+		}
+		if dir, h := path.Split(name); dir == path.Join(prefix, cfg.HelperDir())+"/" && !mb.dir {
+			shipped[h] = digest(mb.data)
 		}
 		for _, h := range a.Helpers {
 			if name == path.Join(prefix, cfg.HelperDir(), h.Name) && digest(mb.data) != h.SHA256 {
 				c.fail(a.Name, "helper %s has sha256 %s, %s says %s", h.Name, digest(mb.data), manifest.FileName, h.SHA256)
 			}
 		}
+	}
+	if binData != nil {
+		c.stampedHelpers(a, path.Join(prefix, cfg.HelperDir()), binData, shipped)
 	}
 	for _, set := range []map[string]bool{wantFiles, wantDirs} {
 		for name := range set {
@@ -232,6 +242,54 @@ func stampedVersion(data []byte) (string, error) {
 		return "", errors.New("has a malformed build stamp")
 	}
 	return string(rest[:end]), nil
+}
+
+// stampedHelpers checks that the binary's stamp carries, for every helper
+// the tree ships, that helper's digest: the binary refuses a helper whose
+// digest differs from its stamp, and runs it unchecked when the stamp is
+// empty, so an empty or wrong stamp is a broken release.
+func (c *checker) stampedHelpers(a manifest.Artifact, helperDir string, bin []byte, shipped map[string]string) {
+	names := make([]string, 0, len(shipped))
+	for h := range shipped {
+		names = append(names, h)
+	}
+	sort.Strings(names)
+	for _, h := range names {
+		file := path.Join(helperDir, h)
+		stamped := stampedDigest(bin, h+"_sha256")
+		switch {
+		case stamped == "":
+			c.fail(a.Name, "binary is stamped with no %s_sha256, but %s has sha256 %s: the binary would run it unchecked (rebuild with packager release)", h, file, shipped[h])
+		case stamped != shipped[h]:
+			c.fail(a.Name, "binary is stamped with %s_sha256 %s, but %s has sha256 %s: the binary would refuse its helper (rebuild with packager release)", h, stamped, file, shipped[h])
+		}
+	}
+}
+
+// stampedDigest returns the 64-hex-digit value of key in the build stamp,
+// or "" when the stamp has no such field or an empty one. The stamp is a Go
+// string among others in the binary, with no terminator, so the value is
+// read by its fixed length.
+func stampedDigest(data []byte, key string) string {
+	i := bytes.Index(data, []byte(stampMarker))
+	if i < 0 {
+		return ""
+	}
+	rest := data[i:min(len(data), i+512)]
+	j := bytes.Index(rest, []byte(";"+key+"="))
+	if j < 0 {
+		return ""
+	}
+	v := rest[j+len(key)+2:]
+	if len(v) < 64 {
+		return ""
+	}
+	for _, b := range v[:64] {
+		if !('0' <= b && b <= '9' || 'a' <= b && b <= 'f') {
+			return ""
+		}
+	}
+	return string(v[:64])
 }
 
 // unsafeName says why an archive member's name must not be extracted.

@@ -10,7 +10,8 @@
 //   - every archive holds exactly the expected tree, with normalised modes
 //     and no absolute path, no "..", no link;
 //   - each binary's format and architecture match its target, its stamped
-//     version is the release's, and its digest is the manifest's;
+//     version is the release's, the digest it carries of each helper is
+//     that of the helper it ships, and its digest is the manifest's;
 //   - every target has an npm platform package holding its archive's binary
 //     byte for byte, with the right os and cpu, and the meta package pins
 //     them all at the release version with their binaries' digests;
