@@ -1,0 +1,78 @@
+package image
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/manifest"
+)
+
+// Options say which release to make the image of, where to push it and
+// how to sign it.
+type Options struct {
+	Config     *config.Config
+	ReleaseDir string // the verified release: its manifest names the binaries
+	StageDir   string // the staged trees the image is made of
+	Repo       string // e.g. ghcr.io/tern-agent/tern
+	Cosign     string // the cosign CLI
+	Keyless    bool
+	Offline    bool // sign without the transparency log (local registries)
+}
+
+// Publish builds the image of the release in o.ReleaseDir, pushes it tagged
+// with the release version, signs it, and returns its digest reference.
+func Publish(ctx context.Context, o Options, log io.Writer) (name.Digest, error) {
+	m, err := manifest.Read(filepath.Join(o.ReleaseDir, manifest.FileName))
+	if err != nil {
+		return name.Digest{}, err
+	}
+	if err := stagedIsReleased(o.Config, m, o.StageDir); err != nil {
+		return name.Digest{}, err
+	}
+	idx, err := Build(o.Config, o.StageDir, m.Version, m.Time)
+	if err != nil {
+		return name.Digest{}, err
+	}
+	ref, err := Push(ctx, idx, o.Repo, m.Version)
+	if err != nil {
+		return name.Digest{}, err
+	}
+	fmt.Fprintf(log, "%s\n", ref)
+	key := os.Getenv("COSIGN_KEY")
+	if key == "" && !o.Keyless {
+		return ref, fmt.Errorf("pushed %s unsigned: set COSIGN_KEY and COSIGN_PASSWORD, or pass --keyless in GitHub Actions", ref)
+	}
+	var out strings.Builder
+	return ref, Sign(ctx, ref, SignOptions{Cosign: o.Cosign, Key: key, Offline: o.Offline}, &out)
+}
+
+// stagedIsReleased refuses to build an image from trees whose binaries are
+// not the ones the release's archives hold.
+func stagedIsReleased(cfg *config.Config, m *manifest.Manifest, stage string) error {
+	for _, a := range m.Artifacts {
+		if a.Kind != artifact.Archive || a.Binary == nil {
+			continue
+		}
+		t, ok := cfg.Target(a.Target)
+		if !ok || t.GOOS != "linux" {
+			continue
+		}
+		p := filepath.Join(stage, t.Name, "bin", cfg.BinaryName(t))
+		sum, _, err := artifact.SHA256File(p)
+		if err != nil {
+			return fmt.Errorf("%s: %w (run make snapshot or make release first)", p, err)
+		}
+		if sum != a.Binary.SHA256 {
+			return fmt.Errorf("%s has sha256 %s, but the release's %s holds %s: the staged trees are not this release's", p, sum, a.Name, a.Binary.SHA256)
+		}
+	}
+	return nil
+}
