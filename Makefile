@@ -43,6 +43,7 @@ BENCH_DEBS := time xz-utils zstd
 help:
 	@echo "make snapshot      build, stage, pack, checksum, sign and verify a release into dist/release"
 	@echo "make test          lint and run every test (installs tools and packages it needs)"
+	@echo "make unit          the unit tests alone, in seconds, on any OS: no tools, no packages"
 	@echo "make tools         build GoReleaser $(GORELEASER_VERSION), cosign $(COSIGN_VERSION) and actionlint $(ACTIONLINT_VERSION) into $(TOOLS)"
 	@echo "make npm-tools     install verdaccio and pnpm (tools/npm) into $(TOOLS)"
 	@echo "make reproducible  cut the release from two clones at different paths and compare"
@@ -140,6 +141,17 @@ reproducible: $(GORELEASER) helpers-deps helpers-source
 	scripts/reproducible.sh "$(CURDIR)" "$(GORELEASER)"
 
 # --- tests -----------------------------------------------------------------
+
+# The two end-to-end packages: they build tern or a whole release and drive
+# the tools and Debian packages that `make test` installs.
+E2E_PKGS := github.com/tern-agent/tern/agent/cmd/tern github.com/tern-agent/tern/packager/internal/release
+
+# Every other package's tests, for the edit-test loop: nothing to install, and
+# the same on Linux, macOS and Windows (go list names packages alike on all).
+# Tests that want a missing tool skip themselves, saying so.
+.PHONY: unit
+unit:
+	$(GO) test $(filter-out $(E2E_PKGS),$(shell $(GO) list ./agent/... ./packager/...))
 
 # On Linux everything runs. Elsewhere (the macOS and Windows CI jobs) the
 # parts that need Linux are skipped, each saying why.
