@@ -11,7 +11,7 @@ import (
 type bwrapSetup struct {
 	InfoFD    int      // bwrap writes the sandbox's PID here
 	SeccompFD int      // the seccomp filter bwrap loads; 0: none
-	Protected []string // from protectedPaths
+	Protected []string // from ProtectedPaths
 }
 
 // bwrapArgs builds the bwrap command line that enforces p, for argv. The

@@ -14,13 +14,14 @@ import (
 // core.hooksPath, filters and aliases in .git; hooks in .hg/hgrc.
 var ProtectedNames = []string{".git", ".hg"}
 
-// protectedPaths lists what must stay read-only in the writable roots: each
+// ProtectedPaths lists what must stay read-only in the writable roots: each
 // protected entry that exists, and for a .git file (a worktree or a
 // submodule) the git directory it points at and that directory's common
 // directory, where hooks and config live. Paths are resolved, because bwrap
-// binds real paths. A repository created by the command itself is not
-// covered: it did not exist when the sandbox was set up.
-func protectedPaths(roots []string) []string {
+// binds real paths, and the tools that write for the model outside the
+// sandbox refuse to write there. A repository created by the command itself
+// is not covered: it did not exist when the sandbox was set up.
+func ProtectedPaths(roots []string) []string {
 	var out []string
 	add := func(p string) {
 		real, err := filepath.EvalSymlinks(p)

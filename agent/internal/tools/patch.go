@@ -101,7 +101,11 @@ type change struct {
 	mode    fs.FileMode // of the file that existed
 	content *string     // what the file becomes; nil: deleted (or never there)
 
-	// Set while committing.
+	// Set while committing. Every write goes through dir, the directory
+	// target is in, opened once and checked (refuseProtected); the names
+	// below are relative to it.
+	dir    *os.Root
+	base   string // target's name in dir
 	tmp    string // the new content, beside target
 	backup string // the old file, beside target, until the patch is complete
 	linked bool   // backup is a hard link made before any rename
@@ -247,31 +251,47 @@ func commit(root *os.Root, workspace string, changes []*change) (err error) {
 		if err != nil {
 			err = rollback(root, changes, dirs, err)
 		}
+		for _, c := range changes {
+			if c.dir != nil {
+				c.dir.Close()
+			}
+		}
 	}()
+	protected := protectedPaths(workspace)
 	for _, c := range changes {
 		if c.content == nil && !c.existed {
 			continue
 		}
+		dirName := filepath.Dir(c.target)
 		if c.content != nil {
-			made, err := mkdirs(root, filepath.Dir(c.target))
+			made, err := mkdirs(root, dirName)
 			dirs = append(dirs, made...)
 			if err != nil {
 				return explain(workspace, c.name, err)
 			}
+		}
+		if c.dir, err = root.OpenRoot(dirName); err != nil {
+			return explain(workspace, c.name, err)
+		}
+		c.base = filepath.Base(c.target)
+		if err := refuseProtected(c.dir, dirName, c.base, c.name, workspace, protected); err != nil {
+			return err
+		}
+		if c.content != nil {
 			mode, exact := c.mode, c.existed
 			if !c.existed {
 				mode = 0o644
 			}
-			if c.tmp, err = writeNew(root, c.target, "tern-patch", *c.content, mode, exact); err != nil {
+			if c.tmp, err = writeNew(c.dir, c.base, "tern-patch", *c.content, mode, exact); err != nil {
 				return fmt.Errorf("writing %s: %w", c.name, explain(workspace, c.name, err))
 			}
 		}
 		if c.existed {
-			c.backup = filepath.Join(filepath.Dir(c.target), "."+filepath.Base(c.target)+".tern-backup-"+randomHex())
+			c.backup = "." + c.base + ".tern-backup-" + randomHex()
 			// A link keeps the target in place until the rename replaces
 			// it. Not for a delete: renaming a file onto another link of
 			// itself does nothing.
-			c.linked = c.content != nil && root.Link(c.target, c.backup) == nil
+			c.linked = c.content != nil && c.dir.Link(c.base, c.backup) == nil
 		}
 	}
 	for _, c := range changes {
@@ -282,13 +302,13 @@ func commit(root *os.Root, workspace string, changes []*change) (err error) {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
 		if c.existed && !c.linked {
-			if err := root.Rename(c.target, c.backup); err != nil {
+			if err := c.dir.Rename(c.base, c.backup); err != nil {
 				return fmt.Errorf("%s: %w", c.name, explain(workspace, c.name, err))
 			}
 			c.moved = true
 		}
 		if c.content != nil {
-			if err := root.Rename(c.tmp, c.target); err != nil {
+			if err := c.dir.Rename(c.tmp, c.base); err != nil {
 				return fmt.Errorf("%s: %w", c.name, explain(workspace, c.name, err))
 			}
 			c.placed = true
@@ -296,7 +316,7 @@ func commit(root *os.Root, workspace string, changes []*change) (err error) {
 	}
 	for _, c := range changes {
 		if c.backup != "" {
-			root.Remove(c.backup) // the old file: a leftover is harmless
+			c.dir.Remove(c.backup) // the old file: a leftover is harmless
 		}
 	}
 	return nil
@@ -309,20 +329,23 @@ func rollback(root *os.Root, changes []*change, dirs []string, cause error) erro
 	var stuck []string
 	for i := len(changes) - 1; i >= 0; i-- {
 		c := changes[i]
+		if c.dir == nil {
+			continue // nothing was staged for it
+		}
 		switch {
 		case c.existed && (c.placed || c.moved):
-			if err := root.Rename(c.backup, c.target); err != nil {
-				stuck = append(stuck, fmt.Sprintf("%s (its old content is in %s)", c.name, c.backup))
+			if err := c.dir.Rename(c.backup, c.base); err != nil {
+				stuck = append(stuck, fmt.Sprintf("%s (its old content is in %s)", c.name, filepath.Join(filepath.Dir(c.target), c.backup)))
 			}
 		case c.placed:
-			if err := root.Remove(c.target); err != nil {
+			if err := c.dir.Remove(c.base); err != nil {
 				stuck = append(stuck, c.name+" (added)")
 			}
 		case c.linked:
-			root.Remove(c.backup)
+			c.dir.Remove(c.backup)
 		}
 		if c.tmp != "" && !c.placed {
-			root.Remove(c.tmp)
+			c.dir.Remove(c.tmp)
 		}
 	}
 	for i := len(dirs) - 1; i >= 0; i-- {
