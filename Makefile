@@ -184,17 +184,22 @@ lint: $(ACTIONLINT)
 	@unformatted=$$(gofmt -l agent packager bench); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted (run gofmt -w)"; exit 1; fi
 	for os in linux darwin windows; do GOOS=$$os $(GO) vet ./agent/... ./packager/...; done
+	GOWORK=off $(GO) vet -C bench ./...
 
 # --- benchmarks ------------------------------------------------------------
 
+# bench/ is one program, a module of its own outside the workspace (GOWORK=off)
+# with no requirements; each table is a subcommand, run from here.
+BENCH := $(DIST)/tools/bench$(EXE)
 .PHONY: bench
 bench: snapshot
 	scripts/ensure-debs.sh $(BENCH_DEBS)
-	GOWORK=off $(GO) run ./bench/startup.go -tern $(DIST)/stage/$(HOST_TARGET)/bin/tern
-	GOWORK=off $(GO) run ./bench/packaging.go -root $(CURDIR) -goreleaser $(GORELEASER) -packager $(PACKAGER)
-	GOWORK=off $(GO) run ./bench/npm.go -release $(DIST)/release
-	GOWORK=off $(GO) run ./bench/installer.go -release $(DIST)/release
-	GOWORK=off $(GO) run ./bench/exec.go -tern $(DIST)/stage/$(HOST_TARGET)/bin/tern
+	GOWORK=off $(GO) build -C bench -o $(BENCH) .
+	$(BENCH) startup -tern $(DIST)/stage/$(HOST_TARGET)/bin/tern
+	$(BENCH) packaging -root $(CURDIR) -goreleaser $(GORELEASER) -packager $(PACKAGER)
+	$(BENCH) npm -release $(DIST)/release
+	$(BENCH) installer -release $(DIST)/release
+	$(BENCH) exec -tern $(DIST)/stage/$(HOST_TARGET)/bin/tern
 
 # For the release workflow: where make keeps cosign.
 .PHONY: print-cosign

@@ -1,55 +1,55 @@
-//go:build ignore
+package main
 
 // exec prints what the agent runtime costs: tern exec's RSS while it waits
 // on the model, the time from start to its first request, and the overhead
 // of one sandboxed tool call: the sandbox package's benchmark runs `true`
 // through the session's plan and a bare `true` in one run. The whole
-// `tern sandbox run -- true` command is printed too. It asserts nothing.
+// `tern sandbox run -- true` command is printed too.
 //
-//	GOWORK=off go run ./bench/exec.go -tern dist/stage/linux-x64/bin/tern
-package main
+//	bench exec -tern dist/stage/linux-x64/bin/tern
 
 import (
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
-func main() {
-	tern := flag.String("tern", "", "the tern binary")
-	runs := flag.Int("runs", 21, "timed runs")
-	flag.Parse()
+type execOptions struct {
+	tern string
+	runs int
+}
+
+func (o *execOptions) flags(f *flag.FlagSet) {
+	f.StringVar(&o.tern, "tern", "", "the tern binary")
+	f.IntVar(&o.runs, "runs", 21, "timed runs")
+}
+
+func (o *execOptions) run() {
 
 	// A model API that takes a request and answers only when released.
 	requests := make(chan time.Time, 16)
 	release := make(chan struct{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(err)
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	base, stop := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests <- time.Now()
 		<-release
 		w.Header().Set("Content-Type", "text/event-stream")
 		fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{\"content\":\"ok\"}}]}\n\ndata: [DONE]\n\n")
-	})}
-	go srv.Serve(ln)
-	defer srv.Close()
-	ws, err := os.MkdirTemp("", "bench-exec-")
-	must(err)
+	}))
+	defer stop()
+	ws := mustTemp("bench-exec-")
 	defer os.RemoveAll(ws)
 
 	var firstRequest []time.Duration
 	var idleRSS int64
 	for i := 0; i < 5; i++ {
-		cmd := exec.Command(*tern, "exec", "say ok")
+		cmd := exec.Command(o.tern, "exec", "say ok")
 		cmd.Dir = ws
-		cmd.Env = append(os.Environ(), "OPENAI_BASE_URL=http://"+ln.Addr().String(), "OPENAI_API_KEY=k")
+		cmd.Env = append(os.Environ(), "OPENAI_BASE_URL="+base, "OPENAI_API_KEY=k")
 		start := time.Now()
 		must(cmd.Start())
 		got := <-requests
@@ -60,17 +60,20 @@ func main() {
 		must(cmd.Wait())
 	}
 
-	var sandboxed, bare []time.Duration
-	for i := 0; i < *runs+2; i++ {
-		s := timed(ws, *tern, "sandbox", "run", "--mode", "workspace-write", "--", "true")
-		b := timed(ws, "true")
-		if i >= 2 {
-			sandboxed, bare = append(sandboxed, s), append(bare, b)
+	inWorkspace := func(name string, args ...string) func() time.Duration {
+		return func() time.Duration {
+			cmd := exec.Command(name, args...)
+			cmd.Dir = ws
+			return timed(cmd)
 		}
 	}
+	times := interleave(2, o.runs,
+		inWorkspace(o.tern, "sandbox", "run", "--mode", "workspace-write", "--", "true"),
+		inWorkspace("true"))
+	sandboxed, bare := times[0], times[1]
 	perCall, bareCall := sandboxBenchmark()
 	over := perCall - bareCall
-	fmt.Printf("tern exec runtime (%s)\n", *tern)
+	fmt.Printf("tern exec runtime (%s)\n", o.tern)
 	fmt.Printf("  start to first model request  %8.2f ms (median of 5)\n", ms(median(firstRequest)))
 	fmt.Printf("  RSS while waiting on the model %7.2f MiB  target ≤ 20 MiB  %s\n", float64(idleRSS)/1024, verdict(idleRSS <= 20*1024))
 	fmt.Printf("  tool call: sandboxed true     %8.2f ms\n", ms(perCall))
@@ -86,8 +89,7 @@ func sandboxBenchmark() (sandboxed, bare time.Duration) {
 	cmd.Env = append(os.Environ(), "GOWORK=") // this program runs outside the workspace; the benchmark inside it
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s\n", out)
-		must(err)
+		fail("%v\n%s", err, out)
 	}
 	for _, line := range strings.Split(string(out), "\n") {
 		f := strings.Fields(line)
@@ -115,37 +117,4 @@ func rssKiB(pid int) int64 {
 		}
 	}
 	return 0
-}
-
-func timed(dir, name string, args ...string) time.Duration {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	start := time.Now()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "%s %v: %v\n%s", name, args, err, out)
-		os.Exit(1)
-	}
-	return time.Since(start)
-}
-
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func verdict(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "MISSED"
-}
-
-func must(err error) {
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "exec:", err)
-		os.Exit(1)
-	}
 }

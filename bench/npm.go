@@ -1,13 +1,13 @@
-//go:build ignore
+package main
 
 // npm prints what the npm layer costs at start-up: `tern --version` through
 // the npm bin, with the postinstall link and through the JS launcher, beside
-// the native binary and a bare `node -e ”`, interleaved in one run. It
-// lays out node_modules by hand from the release's npm tarballs, the way npm
-// would, so that only the launcher is measured. It asserts nothing.
+// the native binary and a bare `node -e ''`, interleaved in one run. It lays
+// out node_modules by hand from the release's npm tarballs, the way npm
+// would, so that only the launcher is measured. The launcher is held to
+// 10 ms over bare node.
 //
-//	GOWORK=off go run ./bench/npm.go -release dist/release
-package main
+//	bench npm -release dist/release
 
 import (
 	"flag"
@@ -16,23 +16,28 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 )
 
-func main() {
-	release := flag.String("release", "dist/release", "the release directory")
-	runs := flag.Int("runs", 31, "timed runs of each command")
-	flag.Parse()
+type npmOptions struct {
+	release string
+	runs    int
+}
+
+func (o *npmOptions) flags(f *flag.FlagSet) {
+	f.StringVar(&o.release, "release", "dist/release", "the release directory")
+	f.IntVar(&o.runs, "runs", 31, "timed runs of each command")
+}
+
+func (o *npmOptions) run() {
 
 	platform := map[string]string{"amd64": "x64", "arm64": "arm64"}[runtime.GOARCH]
 	key := runtime.GOOS + "-" + platform
-	meta := glob(filepath.Join(*release, "tern-agent-cli-[0-9]*.tgz"))
-	plat := glob(filepath.Join(*release, "tern-agent-cli-"+key+"-*.tgz"))
+	meta := glob(filepath.Join(o.release, "tern-agent-cli-[0-9]*.tgz"))
+	plat := glob(filepath.Join(o.release, "tern-agent-cli-"+key+"-*.tgz"))
 
-	dir, err := os.MkdirTemp("", "bench-npm-")
-	must(err)
+	dir := mustTemp("bench-npm-")
 	defer os.RemoveAll(dir)
 	mods := filepath.Join(dir, "node_modules", "@tern-agent")
 	untar(meta, filepath.Join(mods, "cli"))
@@ -47,53 +52,47 @@ func main() {
 	// it (lib/platform.js, verify); later starts only stat. The last row
 	// removes the stamp before each run, to show what the first start costs.
 	stamp := native + ".verified"
-	commands := []struct {
+	type row struct {
 		name   string
 		argv   []string
 		before func()
-	}{
-		{"native binary", []string{native, "--version"}, nil},
-		{"npm bin, linked by postinstall", []string{linked, "--version"}, nil},
-		{"npm bin, JS launcher", []string{shim, "--version"}, nil},
-		{"node -e ''", []string{"node", "-e", ""}, nil},
-		{"JS launcher, first run (hashes)", []string{shim, "--version"}, func() { os.Remove(stamp) }},
 	}
-	times := make([][]time.Duration, len(commands))
-	for i := 0; i < *runs+3; i++ {
-		for j, c := range commands {
-			if c.before != nil {
-				c.before()
+	var (
+		nativeRow   = row{"native binary", []string{native, "--version"}, nil}
+		linkedRow   = row{"npm bin, linked by postinstall", []string{linked, "--version"}, nil}
+		launcherRow = row{"npm bin, JS launcher", []string{shim, "--version"}, nil}
+		nodeRow     = row{"node -e ''", []string{"node", "-e", ""}, nil}
+		firstRow    = row{"JS launcher, first run (hashes)", []string{shim, "--version"}, func() { os.Remove(stamp) }}
+		rows        = []row{nativeRow, linkedRow, launcherRow, nodeRow, firstRow}
+	)
+	measure := make([]func() time.Duration, len(rows))
+	for j, r := range rows {
+		measure[j] = func() time.Duration {
+			if r.before != nil {
+				r.before()
 			}
-			start := time.Now()
-			out, err := exec.Command(c.argv[0], c.argv[1:]...).CombinedOutput()
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "%s: %v\n%s", c.name, err, out)
-				os.Exit(1)
-			}
-			if i >= 3 {
-				times[j] = append(times[j], time.Since(start))
-			}
+			return timed(exec.Command(r.argv[0], r.argv[1:]...))
 		}
 	}
-	med := make([]time.Duration, len(commands))
-	fmt.Printf("npm launcher start-up, tern --version (%s, medians of %d runs)\n", key, *runs)
-	for j, c := range commands {
-		med[j] = median(times[j])
-		fmt.Printf("  %-32s %8.2f ms\n", c.name, float64(med[j].Microseconds())/1000)
+	times := interleave(3, o.runs, measure...)
+	med := map[string]time.Duration{}
+	fmt.Printf("npm launcher start-up, tern --version (%s, medians of %d runs)\n", key, o.runs)
+	for j, r := range rows {
+		med[r.name] = median(times[j])
+		fmt.Printf("  %-32s %8.2f ms\n", r.name, ms(med[r.name]))
 	}
-	opt := float64(med[1]) / float64(med[0])
+	opt := ratio(med[linkedRow.name], med[nativeRow.name])
 	fmt.Printf("  linked / native                  %8.2f×   target ≤ 1.1×           %s\n", opt, verdict(opt <= 1.1))
-	over := med[2] - med[3]
-	fmt.Printf("  JS launcher - node -e ''         %8.2f ms  target ≤ 10 ms          %s\n", float64(over.Microseconds())/1000, verdict(over <= 10*time.Millisecond))
-	first := med[4] - med[3]
-	fmt.Printf("  first run - node -e ''           %8.2f ms  (once per install; postinstall pays it where scripts run)\n", float64(first.Microseconds())/1000)
+	over := med[launcherRow.name] - med[nodeRow.name]
+	fmt.Printf("  JS launcher - node -e ''         %8.2f ms  target ≤ 10 ms          %s\n", ms(over), verdict(over <= 10*time.Millisecond))
+	first := med[firstRow.name] - med[nodeRow.name]
+	fmt.Printf("  first run - node -e ''           %8.2f ms  (once per install; postinstall pays it where scripts run)\n", ms(first))
 }
 
 func glob(pattern string) string {
 	m, _ := filepath.Glob(pattern)
 	if len(m) != 1 {
-		fmt.Fprintf(os.Stderr, "npm: want one %s, found %v (run make snapshot)\n", pattern, m)
-		os.Exit(1)
+		fail("want one %s, found %v (run make snapshot)", pattern, m)
 	}
 	return m[0]
 }
@@ -102,27 +101,6 @@ func untar(tgz, into string) {
 	must(os.MkdirAll(into, 0o755))
 	out, err := exec.Command("tar", "-xzf", tgz, "-C", into, "--strip-components=1").CombinedOutput()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "tar %s: %v\n%s", tgz, err, strings.TrimSpace(string(out)))
-		os.Exit(1)
-	}
-}
-
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func verdict(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "MISSED"
-}
-
-func must(err error) {
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "npm:", err)
-		os.Exit(1)
+		fail("tar %s: %v\n%s", tgz, err, strings.TrimSpace(string(out)))
 	}
 }

@@ -1,48 +1,49 @@
-//go:build ignore
+package main
 
 // packaging prints how the packager's release steps compare with
 // GoReleaser's own archive and checksum pipes, how its hashing compares with
 // openssl and sha256sum, and what each archive format costs users. Every
-// comparison is measured side by side in this one run; nothing is asserted.
+// comparison is measured side by side in this one run.
 //
-//	GOWORK=off go run ./bench/packaging.go -root . -goreleaser PATH -packager PATH
-package main
+//	bench packaging -root . -goreleaser PATH -packager PATH
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
-var (
-	root       = flag.String("root", ".", "the repository")
-	goreleaser = flag.String("goreleaser", "goreleaser", "the GoReleaser binary")
-	packager   = flag.String("packager", "dist/tools/packager", "the packager binary")
-	runs       = flag.Int("runs", 3, "runs of each measurement; the median is printed")
-)
+type packagingOptions struct {
+	root, goreleaser, packager string
+	runs                       int
+}
 
-func main() {
-	flag.Parse()
-	fmt.Println("packaging benchmark (medians of", *runs, "runs)")
-	pipelines()
-	hashing()
-	formats()
+func (o *packagingOptions) flags(f *flag.FlagSet) {
+	f.StringVar(&o.root, "root", ".", "the repository")
+	f.StringVar(&o.goreleaser, "goreleaser", "goreleaser", "the GoReleaser binary")
+	f.StringVar(&o.packager, "packager", "dist/tools/packager", "the packager binary")
+	f.IntVar(&o.runs, "runs", 3, "runs of each measurement; the median is printed")
+}
+
+func (o *packagingOptions) run() {
+	fmt.Println("packaging benchmark (medians of", o.runs, "runs)")
+	o.pipelines()
+	o.hashing()
+	o.formats()
 }
 
 // pipelines: GoReleaser's archive and checksum pipes are timed as
 // `goreleaser release --snapshot` minus `goreleaser build --snapshot` on a
 // warm build cache; the packager's steps are read from its own log.
-func pipelines() {
+func (o *packagingOptions) pipelines() {
 	work := mustTemp("bench-goreleaser-")
 	defer os.RemoveAll(work)
-	base, err := os.ReadFile(filepath.Join(*root, ".goreleaser.yaml"))
+	base, err := os.ReadFile(filepath.Join(o.root, ".goreleaser.yaml"))
 	must(err)
 	cfg := strings.Replace(string(base), "dist: dist/build", "dist: "+filepath.Join(work, "dist"), 1) + `
 archives:
@@ -55,41 +56,38 @@ checksum:
 `
 	cfgPath := filepath.Join(work, "goreleaser.yaml")
 	must(os.WriteFile(cfgPath, []byte(cfg), 0o644))
-	env := releaseEnv()
-	grBuild := median(func() time.Duration {
-		return timed(env, *goreleaser, "build", "--snapshot", "--clean", "--config", cfgPath)
+	env := o.releaseEnv()
+	grBuild := medianOf(o.runs, func() time.Duration {
+		return timed(o.inRoot(env, o.goreleaser, "build", "--snapshot", "--clean", "--config", cfgPath))
 	})
-	grRelease := median(func() time.Duration {
-		return timed(env, *goreleaser, "release", "--snapshot", "--clean", "--skip=publish,announce,sign,sbom,validate", "--config", cfgPath)
+	grRelease := medianOf(o.runs, func() time.Duration {
+		return timed(o.inRoot(env, o.goreleaser, "release", "--snapshot", "--clean", "--skip=publish,announce,sign,sbom,validate", "--config", cfgPath))
 	})
 	grPack := grRelease - grBuild
 
-	cold := median(func() time.Duration {
-		must(os.RemoveAll(filepath.Join(*root, "dist", "cache")))
-		d, _ := packagerSteps()
+	cold := medianOf(o.runs, func() time.Duration {
+		must(os.RemoveAll(filepath.Join(o.root, "dist", "cache")))
+		d, _ := o.packagerSteps()
 		return d
 	})
-	warm := median(func() time.Duration { _, all := packagerSteps(); return all })
+	warm := medianOf(o.runs, func() time.Duration { _, all := o.packagerSteps(); return all })
 
 	fmt.Println("\nrelease packaging, six targets")
-	fmt.Printf("  goreleaser build only          %8s\n", ms(grBuild))
-	fmt.Printf("  goreleaser build+archive+sums  %8s\n", ms(grRelease))
-	fmt.Printf("  goreleaser archive+checksum    %8s  (the difference)\n", ms(grPack))
-	fmt.Printf("  packager stage+pack+sums+sign  %8s  ratio to goreleaser %.2f×  target ≤ 1×  %s\n", ms(cold), ratio(cold, grPack), verdict(cold <= grPack))
-	fmt.Printf("  packager re-run, nothing new   %8s  all steps but verify, npm included; target < 1 s  %s\n", ms(warm), verdict(warm < time.Second))
+	fmt.Printf("  goreleaser build only          %8s\n", msText(grBuild))
+	fmt.Printf("  goreleaser build+archive+sums  %8s\n", msText(grRelease))
+	fmt.Printf("  goreleaser archive+checksum    %8s  (the difference)\n", msText(grPack))
+	fmt.Printf("  packager stage+pack+sums+sign  %8s  ratio to goreleaser %.2f×  target ≤ 1×  %s\n", msText(cold), ratio(cold, grPack), verdict(cold <= grPack))
+	fmt.Printf("  packager re-run, nothing new   %8s  all steps but verify, npm included; target < 1 s  %s\n", msText(warm), verdict(warm < time.Second))
 }
 
 // packagerSteps runs the packager on the last build and sums the durations
 // it reports for stage, pack, manifest, checksum and sign: the work
 // GoReleaser's pipes do. Helpers, npm packages and verify, which GoReleaser
 // does not do, are left out of the sum.
-func packagerSteps() (comparable, all time.Duration) {
-	cmd := exec.Command(*packager, "release", "--snapshot", "--reuse-build")
-	cmd.Dir = *root
-	out, err := cmd.CombinedOutput()
+func (o *packagingOptions) packagerSteps() (comparable, all time.Duration) {
+	out, err := o.inRoot(nil, o.packager, "release", "--snapshot", "--reuse-build").CombinedOutput()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s\n", out)
-		must(err)
+		fail("%s: %v\n%s", o.packager, err, out)
 	}
 	lines := strings.Split(string(out), "\n")
 	step := ""
@@ -113,10 +111,10 @@ func packagerSteps() (comparable, all time.Duration) {
 
 // hashing compares the packager's hasher with openssl and sha256sum on the
 // same 200 MiB: the release's binaries, repeated.
-func hashing() {
+func (o *packagingOptions) hashing() {
 	dir := mustTemp("bench-hash-")
 	defer os.RemoveAll(dir)
-	bins, _ := filepath.Glob(filepath.Join(*root, "dist", "build", "*", "tern*"))
+	bins, _ := filepath.Glob(filepath.Join(o.root, "dist", "build", "*", "tern*"))
 	if len(bins) == 0 {
 		fmt.Println("\nhashing: no binaries in dist/build; run make snapshot")
 		return
@@ -131,24 +129,26 @@ func hashing() {
 		files, total = append(files, p), total+int64(len(b))
 	}
 	mib := float64(total) / (1 << 20)
-	ours := median(func() time.Duration { return timed(nil, *packager, append([]string{"sums"}, files...)...) })
-	openssl := median(func() time.Duration { return timed(nil, "openssl", append([]string{"dgst", "-sha256"}, files...)...) })
-	coreutils := median(func() time.Duration { return timed(nil, "sha256sum", files...) })
+	ours := medianOf(o.runs, func() time.Duration { return timed(o.inRoot(nil, o.packager, append([]string{"sums"}, files...)...)) })
+	openssl := medianOf(o.runs, func() time.Duration {
+		return timed(o.inRoot(nil, "openssl", append([]string{"dgst", "-sha256"}, files...)...))
+	})
+	coreutils := medianOf(o.runs, func() time.Duration { return timed(o.inRoot(nil, "sha256sum", files...)) })
 	fmt.Printf("\nSHA-256 over %.0f MiB in %d files\n", mib, len(files))
-	fmt.Printf("  packager sums   %8s  %7.0f MiB/s\n", ms(ours), mib/ours.Seconds())
-	fmt.Printf("  openssl dgst    %8s  %7.0f MiB/s\n", ms(openssl), mib/openssl.Seconds())
-	fmt.Printf("  sha256sum       %8s  %7.0f MiB/s\n", ms(coreutils), mib/coreutils.Seconds())
+	fmt.Printf("  packager sums   %8s  %7.0f MiB/s\n", msText(ours), mib/ours.Seconds())
+	fmt.Printf("  openssl dgst    %8s  %7.0f MiB/s\n", msText(openssl), mib/openssl.Seconds())
+	fmt.Printf("  sha256sum       %8s  %7.0f MiB/s\n", msText(coreutils), mib/coreutils.Seconds())
 	fmt.Printf("  packager/openssl throughput %.2f×  target ≥ 0.9×  %s\n", ratio(openssl, ours), verdict(ratio(openssl, ours) >= 0.9))
 }
 
 // formats compares what users download and how long stock tar takes to
 // unpack it, for the linux-x64 tree.
-func formats() {
-	tree := filepath.Join(*root, "dist", "stage", "linux-x64")
+func (o *packagingOptions) formats() {
+	tree := filepath.Join(o.root, "dist", "stage", "linux-x64")
 	dir := mustTemp("bench-formats-")
 	defer os.RemoveAll(dir)
 	plain := filepath.Join(dir, "tree.tar")
-	run(nil, "tar", "-C", tree, "-cf", plain, ".")
+	timed(o.inRoot(nil, "tar", "-C", tree, "-cf", plain, "."))
 	variants := []struct {
 		name, file, unpackFlag string
 		compress               []string
@@ -168,20 +168,20 @@ func formats() {
 		f.Close()
 		st, err := os.Stat(out)
 		must(err)
-		unpack := median(func() time.Duration {
+		unpack := medianOf(o.runs, func() time.Duration {
 			dest := mustTemp("bench-unpack-")
 			defer os.RemoveAll(dest)
-			return timed(nil, "tar", append(strings.Fields(v.unpackFlag), out, "-C", dest)...)
+			return timed(o.inRoot(nil, "tar", append(strings.Fields(v.unpackFlag), out, "-C", dest)...))
 		})
 		download := time.Duration(float64(st.Size()) * 8 / 10e6 * float64(time.Second))
-		fmt.Printf("  %-20s %8.2f MiB  unpack %8s  download+unpack %8s\n", v.name, float64(st.Size())/(1<<20), ms(unpack), ms(download+unpack))
+		fmt.Printf("  %-20s %8.2f MiB  unpack %8s  download+unpack %8s\n", v.name, float64(st.Size())/(1<<20), msText(unpack), msText(download+unpack))
 	}
 	fmt.Println("  kept: tar.gz. Every stock tar (GNU, bsdtar, busybox) unpacks it with no extra")
 	fmt.Println("  tool; xz and zstd need xz-utils or zstd, which minimal images and busybox lack.")
 }
 
-func releaseEnv() []string {
-	out, err := exec.Command("git", "-C", *root, "log", "-1", "--format=%H %ct").Output()
+func (o *packagingOptions) releaseEnv() []string {
+	out, err := exec.Command("git", "-C", o.root, "log", "-1", "--format=%H %ct").Output()
 	must(err)
 	f := strings.Fields(string(out))
 	epoch, _ := strconv.ParseInt(f[1], 10, 64)
@@ -189,52 +189,12 @@ func releaseEnv() []string {
 		"RELEASE_DATE=" + time.Unix(epoch, 0).UTC().Format(time.RFC3339), "RELEASE_EPOCH=" + f[1]}
 }
 
-func timed(env []string, name string, args ...string) time.Duration {
-	start := time.Now()
-	run(env, name, args...)
-	return time.Since(start)
-}
-
-func run(env []string, name string, args ...string) {
+// inRoot is a command run in the repository, with env added to ours.
+func (o *packagingOptions) inRoot(env []string, name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
-	cmd.Dir = *root
+	cmd.Dir = o.root
 	cmd.Env = append(os.Environ(), env...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "%s %v: %v\n%s", name, args, err, out.String())
-		os.Exit(1)
-	}
+	return cmd
 }
 
-func median(f func() time.Duration) time.Duration {
-	var d []time.Duration
-	for i := 0; i < *runs; i++ {
-		d = append(d, f())
-	}
-	slices.Sort(d)
-	return d[len(d)/2]
-}
-
-func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
-func ms(d time.Duration) string        { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }
-
-func verdict(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "MISSED"
-}
-
-func mustTemp(prefix string) string {
-	d, err := os.MkdirTemp("", prefix)
-	must(err)
-	return d
-}
-
-func must(err error) {
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "packaging:", err)
-		os.Exit(1)
-	}
-}
+func msText(d time.Duration) string { return fmt.Sprintf("%.0f ms", ms(d)) }

@@ -1,0 +1,3 @@
+module github.com/tern-agent/tern/bench
+
+go 1.26.8
