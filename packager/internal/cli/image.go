@@ -7,17 +7,20 @@ import (
 
 	"github.com/tern-agent/tern/packager/internal/image"
 	"github.com/tern-agent/tern/packager/internal/release"
+	"github.com/tern-agent/tern/packager/internal/sign"
 )
 
 func newImage(g *globalOptions) *cobra.Command {
 	var o image.Options
+	var keyless bool
 	cmd := &cobra.Command{
 		Use:   "image --repo REF [--dir dist/release]",
 		Short: "Build, push and sign the multi-arch container image of a release",
 		Long: `Build a linux/amd64 + linux/arm64 OCI image from the release's staged trees
 (scratch, the tree at /, CA certificates; entrypoint tern), push it to --repo
 tagged with the release version, and sign it with cosign: with COSIGN_KEY
-(a key file) and COSIGN_PASSWORD, or --keyless in GitHub Actions. The staged
+(a path or the PEM, as for release) and COSIGN_PASSWORD, or --keyless in
+GitHub Actions. Nothing is pushed unless it can be signed. The staged
 binaries must be the release's, byte for byte. No Docker daemon is used.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -25,7 +28,7 @@ binaries must be the release's, byte for byte. No Docker daemon is used.`,
 			if err != nil {
 				return err
 			}
-			o.Config = cfg
+			o.Config, o.Sign = cfg, sign.OptionsFromEnv(keyless)
 			if o.ReleaseDir == "" {
 				o.ReleaseDir = release.ReleaseDir(root)
 			}
@@ -40,7 +43,7 @@ binaries must be the release's, byte for byte. No Docker daemon is used.`,
 	cmd.Flags().StringVar(&o.ReleaseDir, "dir", "", "the release directory (default: dist/release)")
 	cmd.Flags().StringVar(&o.StageDir, "stage", "", "the staged trees (default: dist/stage)")
 	cmd.Flags().StringVar(&o.Cosign, "cosign", "cosign", "the cosign CLI")
-	cmd.Flags().BoolVar(&o.Keyless, "keyless", false, "sign keyless (GitHub Actions)")
+	cmd.Flags().BoolVar(&keyless, "keyless", false, "sign keyless (GitHub Actions)")
 	cmd.Flags().BoolVar(&o.Offline, "offline", false, "sign without the transparency log (local registries)")
 	cmd.MarkFlagRequired("repo")
 	return cmd

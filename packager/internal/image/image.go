@@ -4,6 +4,18 @@
 // Docker daemon. Determinism is built in: every layer is written with fixed
 // modes, owners and times, and the configs carry the commit time, so the
 // same release always gives the same index digest.
+//
+// The image is signed by the cosign CLI, while SHA256SUMS is signed
+// in-process (package sign), on purpose: a blob's signature is a file we
+// write and `cosign verify-blob` reads, which sigstore-go makes without any
+// tool; an image's signature is attached in the registry, in the layout
+// `cosign verify` and admission controllers look up (tag or referrer,
+// simple-signing payload), which sigstore-go does not write. Reimplementing
+// that layout would risk signatures cosign cannot find. Both read the same
+// sign.Options, so COSIGN_KEY and COSIGN_PASSWORD mean the same for both.
+//
+// It never pushes what it cannot sign: the signing options are checked
+// before the push.
 package image
 
 import (

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -13,23 +12,29 @@ import (
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/manifest"
+	"github.com/tern-agent/tern/packager/internal/sign"
 )
 
 // Options say which release to make the image of, where to push it and
 // how to sign it.
 type Options struct {
 	Config     *config.Config
-	ReleaseDir string // the verified release: its manifest names the binaries
-	StageDir   string // the staged trees the image is made of
-	Repo       string // e.g. ghcr.io/tern-agent/tern
-	Cosign     string // the cosign CLI
-	Keyless    bool
-	Offline    bool // sign without the transparency log (local registries)
+	ReleaseDir string       // the verified release: its manifest names the binaries
+	StageDir   string       // the staged trees the image is made of
+	Repo       string       // e.g. ghcr.io/tern-agent/tern
+	Cosign     string       // the cosign CLI
+	Sign       sign.Options // from sign.OptionsFromEnv, as for the release
+	Offline    bool         // sign without the transparency log (local registries)
 }
 
 // Publish builds the image of the release in o.ReleaseDir, pushes it tagged
-// with the release version, signs it, and returns its digest reference.
+// with the release version, signs it, and returns its digest reference. It
+// checks that it can sign before it pushes anything: an image that cannot be
+// signed never reaches the registry.
 func Publish(ctx context.Context, o Options, log io.Writer) (name.Digest, error) {
+	if err := o.Sign.Check(false); err != nil {
+		return name.Digest{}, fmt.Errorf("refusing to push an image that would stay unsigned: %w", err)
+	}
 	m, err := manifest.Read(filepath.Join(o.ReleaseDir, manifest.FileName))
 	if err != nil {
 		return name.Digest{}, err
@@ -46,12 +51,11 @@ func Publish(ctx context.Context, o Options, log io.Writer) (name.Digest, error)
 		return name.Digest{}, err
 	}
 	fmt.Fprintf(log, "%s\n", ref)
-	key := os.Getenv("COSIGN_KEY")
-	if key == "" && !o.Keyless {
-		return ref, fmt.Errorf("pushed %s unsigned: set COSIGN_KEY and COSIGN_PASSWORD, or pass --keyless in GitHub Actions", ref)
-	}
 	var out strings.Builder
-	return ref, Sign(ctx, ref, SignOptions{Cosign: o.Cosign, Key: key, Offline: o.Offline}, &out)
+	if err := Sign(ctx, ref, SignOptions{Cosign: o.Cosign, Sign: o.Sign, Offline: o.Offline}, &out); err != nil {
+		return ref, fmt.Errorf("pushed %s, but signing it failed (run packager image again to sign it): %w", ref, err)
+	}
+	return ref, nil
 }
 
 // stagedIsReleased refuses to build an image from trees whose binaries are

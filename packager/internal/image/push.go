@@ -11,6 +11,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/tern-agent/tern/packager/internal/sign"
 )
 
 // Push uploads the index to repo under tag and returns repo@digest.
@@ -30,18 +32,33 @@ func Push(ctx context.Context, idx v1.ImageIndex, repo, tag string) (name.Digest
 }
 
 // SignOptions choose how the pushed index is signed, with the cosign CLI:
-// a key (COSIGN_KEY, COSIGN_PASSWORD) or keyless in GitHub Actions.
+// a key (COSIGN_KEY, a path or the PEM, and COSIGN_PASSWORD) or keyless in
+// GitHub Actions.
 type SignOptions struct {
 	Cosign  string
-	Key     string // a path to a cosign private key; empty for keyless
-	Offline bool   // no transparency log: for local registries and tests
+	Sign    sign.Options
+	Offline bool // no transparency log: for local registries and tests
 }
 
 // Sign signs ref (a digest reference) and writes cosign's output to the log.
 func Sign(ctx context.Context, ref name.Digest, o SignOptions, log *strings.Builder) error {
+	if err := o.Sign.Check(false); err != nil {
+		return err
+	}
+	// The cosign CLI takes a key only as a path: a PEM goes to a private
+	// file that lives as long as the command.
+	tmp, err := os.MkdirTemp("", "packager-image-key-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	key, err := o.Sign.KeyFile(tmp)
+	if err != nil {
+		return err
+	}
 	args := []string{"sign", "--yes"}
-	if o.Key != "" {
-		args = append(args, "--key", o.Key)
+	if key != "" {
+		args = append(args, "--key", key)
 	}
 	if o.Offline {
 		args = append(args, "--tlog-upload=false", "--use-signing-config=false")
@@ -51,7 +68,9 @@ func Sign(ctx context.Context, ref name.Digest, o SignOptions, log *strings.Buil
 	}
 	args = append(args, ref.String())
 	cmd := exec.CommandContext(ctx, o.Cosign, args...)
-	cmd.Env = os.Environ()
+	// The password comes from the Options, like the key, not from whatever
+	// the environment holds when cosign runs.
+	cmd.Env = append(os.Environ(), "COSIGN_PASSWORD="+string(o.Sign.Password))
 	out, err := cmd.CombinedOutput()
 	log.Write(out)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -137,12 +138,83 @@ func TestImage(t *testing.T) {
 	writeFile(t, filepath.Join(keys, "cosign.pub"), string(pubPEM))
 	t.Setenv("COSIGN_PASSWORD", "pw")
 	var log strings.Builder
-	if err := image.Sign(context.Background(), ref, image.SignOptions{Cosign: cosign, Key: filepath.Join(keys, "cosign.key"), Offline: true}, &log); err != nil {
+	if err := image.Sign(context.Background(), ref, image.SignOptions{Cosign: cosign, Sign: sign.Options{Key: filepath.Join(keys, "cosign.key"), Password: []byte("pw")}, Offline: true}, &log); err != nil {
 		t.Fatal(err)
 	}
 	r := runEnv(t, keys, []string{"COSIGN_PASSWORD=pw"}, cosign, "verify", "--key", filepath.Join(keys, "cosign.pub"),
 		"--insecure-ignore-tlog=true", "--allow-http-registry", ref.String())
 	if r.code != 0 {
 		t.Fatalf("cosign verify refused the image: %s", r.out)
+	}
+}
+
+// imageRelease makes a snapshot release whose staged trees the image is
+// built from.
+func imageRelease(t *testing.T) (repo, dir string) {
+	t.Helper()
+	repo = newRepo(t)
+	return repo, mustRelease(t, repo, Options{Snapshot: true})
+}
+
+// COSIGN_KEY means the same for `packager image` as for `packager release`:
+// a path, or the PEM itself as a CI secret holds it.
+func TestImageSignsWithAPEMInCOSIGN_KEY(t *testing.T) {
+	cosign := cosignCLI(t)
+	repo, dir := imageRelease(t)
+	privPEM, pubPEM, err := sign.GenerateCosignKey([]byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := filepath.Join(t.TempDir(), "cosign.pub")
+	writeFile(t, pub, string(pubPEM))
+	t.Setenv("COSIGN_KEY", string(privPEM))
+	t.Setenv("COSIGN_PASSWORD", "pw")
+	reg := localRegistry(t)
+	var out strings.Builder
+	ref, err := image.Publish(context.Background(), imageOptions(t, repo, dir, reg, cosign), &out)
+	if err != nil {
+		t.Fatalf("image with a PEM in COSIGN_KEY: %v\n%s", err, out.String())
+	}
+	r := runEnv(t, repo, nil, cosign, "verify", "--key", pub, "--insecure-ignore-tlog=true", "--allow-http-registry", ref.String())
+	if r.code != 0 {
+		t.Fatalf("cosign verify refused the image: %s", r.out)
+	}
+}
+
+// Without a key or --keyless the image is refused before anything is
+// pushed: an unsigned image must never reach the registry.
+func TestImageWithoutAKeyPushesNothing(t *testing.T) {
+	repo, dir := imageRelease(t)
+	t.Setenv("COSIGN_KEY", "")
+	t.Setenv("COSIGN_PASSWORD", "")
+	reg := localRegistry(t)
+	var out strings.Builder
+	_, refusal := image.Publish(context.Background(), imageOptions(t, repo, dir, reg, "cosign-must-not-run"), &out)
+	if refusal == nil || !strings.Contains(refusal.Error(), "set COSIGN_KEY and COSIGN_PASSWORD, or pass --keyless") {
+		t.Fatalf("image without a key: %v", refusal)
+	}
+	regName, err := name.NewRegistry(reg, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repos, err := remote.Catalog(context.Background(), regName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(repos) != 0 {
+		t.Fatalf("the refused image reached the registry: %v", repos)
+	}
+	if strings.Contains(refusal.Error(), "pushed") {
+		t.Errorf("the refusal says something was pushed: %v", refusal)
+	}
+}
+
+// imageOptions are the image command's options for the fixture release,
+// signing as the environment says.
+func imageOptions(t *testing.T, repo, dir, reg, cosign string) image.Options {
+	t.Helper()
+	return image.Options{
+		Config: cfg(t), ReleaseDir: dir, StageDir: filepath.Join(repo, "dist", "stage"),
+		Repo: reg + "/tern-agent/tern", Cosign: cosign, Offline: true, Sign: sign.OptionsFromEnv(false),
 	}
 }

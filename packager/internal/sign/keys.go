@@ -28,7 +28,7 @@ var cosignKeyTypes = []string{"ENCRYPTED SIGSTORE PRIVATE KEY", "ENCRYPTED COSIG
 func LoadCosignKey(key string, password []byte) (*ecdsa.PrivateKey, error) {
 	raw := []byte(key)
 	where := "COSIGN_KEY"
-	if !strings.HasPrefix(strings.TrimSpace(key), "-----BEGIN") {
+	if !isPEM(key) {
 		b, err := os.ReadFile(key)
 		if err != nil {
 			return nil, fmt.Errorf("reading the signing key: %w", err)
@@ -60,6 +60,9 @@ func LoadCosignKey(key string, password []byte) (*ecdsa.PrivateKey, error) {
 	}
 	return priv, nil
 }
+
+// isPEM says whether COSIGN_KEY holds the key itself rather than its path.
+func isPEM(key string) bool { return strings.HasPrefix(strings.TrimSpace(key), "-----BEGIN") }
 
 // GenerateCosignKey makes a key pair in cosign's formats: the encrypted
 // private key and the PEM public key.

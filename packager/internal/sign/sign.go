@@ -9,6 +9,11 @@
 //     untrusted, whose public key is written outside the release.
 //
 // It signs only SHA256SUMS; every other file is covered through it.
+//
+// The signing environment (COSIGN_KEY, COSIGN_PASSWORD, --keyless) is read
+// once, by OptionsFromEnv, with one meaning for every command that signs:
+// `packager release` signs the blob here, `packager image` hands the same
+// Options to the cosign CLI (see package image for why).
 package sign
 
 import (
@@ -47,7 +52,8 @@ type Options struct {
 	IDToken func(context.Context) (string, error)
 }
 
-// OptionsFromEnv reads COSIGN_KEY and COSIGN_PASSWORD.
+// OptionsFromEnv reads COSIGN_KEY and COSIGN_PASSWORD: the one place the
+// packager reads its signing environment.
 func OptionsFromEnv(keyless bool) Options {
 	return Options{
 		Key:      os.Getenv("COSIGN_KEY"),
@@ -55,6 +61,39 @@ func OptionsFromEnv(keyless bool) Options {
 		Keyless:  keyless,
 		IDToken:  GitHubActionsToken,
 	}
+}
+
+// ErrNoSigner says that nothing was given to sign with.
+var ErrNoSigner = errors.New("nothing to sign with: set COSIGN_KEY and COSIGN_PASSWORD, or pass --keyless in GitHub Actions (COSIGN_KEY holds a key file's path or the PEM itself)")
+
+// Check says, before anything is made or pushed, whether o can sign: one
+// of a key and --keyless, and a key that decrypts with the password. With
+// ephemeral, neither is allowed: a snapshot signs with a throw-away key.
+func (o Options) Check(ephemeral bool) error {
+	switch {
+	case o.Key != "" && o.Keyless:
+		return errors.New("both COSIGN_KEY and --keyless are set: choose one")
+	case o.Key != "":
+		_, err := LoadCosignKey(o.Key, o.Password)
+		return err
+	case !o.Keyless && !ephemeral:
+		return ErrNoSigner
+	}
+	return nil
+}
+
+// KeyFile returns a path to the private key, for tools that take only a path
+// (the cosign CLI): COSIGN_KEY itself when it is a path, else its PEM written
+// to a private file in dir. It returns "" for keyless signing.
+func (o Options) KeyFile(dir string) (string, error) {
+	if o.Key == "" || !isPEM(o.Key) {
+		return o.Key, nil
+	}
+	p := filepath.Join(dir, "cosign.key")
+	if err := os.WriteFile(p, []byte(o.Key), 0o600); err != nil {
+		return "", err
+	}
+	return p, nil
 }
 
 // Pipe signs SHA256SUMS.
@@ -123,7 +162,7 @@ func (p Pipe) sign(ctx *pipeline.Context, data []byte) ([]byte, crypto.PublicKey
 		warn(ctx.Log, pubPath)
 		priv = k
 	default:
-		return nil, nil, errors.New("a release must be signed: set COSIGN_KEY and COSIGN_PASSWORD, or pass --keyless in GitHub Actions")
+		return nil, nil, fmt.Errorf("a release must be signed: %w", ErrNoSigner)
 	}
 	b, err := WithKey(data, priv)
 	return b, &priv.PublicKey, err
