@@ -30,7 +30,6 @@ func (o *execOptions) flags(f *flag.FlagSet) {
 }
 
 func (o *execOptions) run() {
-
 	// A model API that takes a request and answers only when released.
 	requests := make(chan time.Time, 16)
 	release := make(chan struct{})

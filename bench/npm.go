@@ -31,7 +31,6 @@ func (o *npmOptions) flags(f *flag.FlagSet) {
 }
 
 func (o *npmOptions) run() {
-
 	platform := map[string]string{"amd64": "x64", "arm64": "arm64"}[runtime.GOARCH]
 	key := runtime.GOOS + "-" + platform
 	meta := glob(filepath.Join(o.release, "tern-agent-cli-[0-9]*.tgz"))
