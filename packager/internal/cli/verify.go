@@ -21,7 +21,8 @@ printed with the file it concerns.
 
 Check the signature against a cosign public key (--key), or against the
 release workflow's identity (--certificate-identity-regexp and
---certificate-oidc-issuer; they default to release.yaml's).`,
+--certificate-oidc-issuer; they default to release.yaml's). A snapshot is
+signed with a throw-away key: verify it with --key dist/snapshot-cosign.pub.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, cfg, err := g.load()

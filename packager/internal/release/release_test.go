@@ -699,3 +699,32 @@ func TestHelperBuildFailuresNameTheRemedy(t *testing.T) {
 		})
 	}
 }
+
+// A snapshot is signed with a throw-away key, so its bundle carries no
+// certificate: verifying it against the release identity (verify without
+// --key) must say so and name the key to use, without going to the network
+// for a trusted root it could not use anyway.
+func TestVerifyKeySignedWithoutKeyNamesTheSnapshotKey(t *testing.T) {
+	dir := mustRelease(t, newRepo(t), Options{Snapshot: true})
+	// Any attempt at the network fails at once, and no TUF cache helps.
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("HTTPS_PROXY", "http://127.0.0.1:1")
+	t.Setenv("HTTP_PROXY", "http://127.0.0.1:1")
+	c := cfg(t)
+	err := verify.Release(dir, verify.Options{Config: c,
+		CertificateIdentityRegexp: c.Signing.CertificateIdentityRegexp, CertificateOIDCIssuer: c.Signing.CertificateOIDCIssuer})
+	if err == nil {
+		t.Fatal("verify accepted a key-signed release against an identity")
+	}
+	for _, w := range []string{
+		sign.BundleName + ": is signed with a key and carries no certificate",
+		"--key dist/" + sign.SnapshotKeyName,
+	} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("the refusal does not say %q:\n%v", w, err)
+		}
+	}
+	if strings.Contains(err.Error(), "trusted root") {
+		t.Errorf("verify went for a trusted root it cannot use:\n%v", err)
+	}
+}

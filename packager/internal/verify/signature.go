@@ -20,6 +20,10 @@ func verifyBundle(path string, data []byte, o Options) error {
 	if err != nil {
 		return err
 	}
+	if o.PublicKey == nil && b.GetVerificationMaterial().GetPublicKey() != nil {
+		// Checked before any trusted root is fetched: no root can help.
+		return errKeySigned
+	}
 	artifact := sgverify.WithArtifact(bytes.NewReader(data))
 	switch {
 	case o.PublicKey != nil:
@@ -63,6 +67,10 @@ func verifyBundle(path string, data []byte, o Options) error {
 		return errors.New("nothing to verify against: give a public key (--key) or an identity (--certificate-identity-regexp)")
 	}
 }
+
+// errKeySigned says that a bundle signed with a key, which carries no
+// certificate, was to be checked against an identity.
+var errKeySigned = errors.New("signed with a key, not keyless")
 
 // noTime leaves a trusted key valid at any time: a release key has no
 // validity period of its own.

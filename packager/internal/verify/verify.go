@@ -117,7 +117,12 @@ func (c *checker) signature(sumsData []byte) {
 		c.fail(sign.BundleName, "missing: the release is unsigned")
 		return
 	}
-	if err := verifyBundle(bundlePath, sumsData, c.opts); err != nil {
+	err := verifyBundle(bundlePath, sumsData, c.opts)
+	switch {
+	case errors.Is(err, errKeySigned):
+		c.fail(sign.BundleName, "is signed with a key and carries no certificate, so it cannot be checked against the signer's identity: "+
+			"verify with the key's public half, --key dist/%s for a snapshot (a throw-away key), or the release's cosign.pub", sign.SnapshotKeyName)
+	case err != nil:
 		c.fail(sign.BundleName, "does not verify over %s: %v", checksum.FileName, err)
 	}
 }
