@@ -1,35 +1,17 @@
 package build
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
-	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
-	"github.com/tern-agent/tern/packager/internal/version"
-
-	"github.com/Masterminds/semver/v3"
+	"github.com/tern-agent/tern/packager/internal/pipeline/pipelinetest"
 )
 
-// testContext is a pipeline context with one linux target shipping bwrap.
-func testContext(t *testing.T) *pipeline.Context {
-	t.Helper()
-	root := t.TempDir()
-	return &pipeline.Context{
-		Context: context.Background(),
-		Config: &config.Config{Product: "tern", Binary: "tern", Targets: []config.Target{
-			{Name: "linux-x64", GOOS: "linux", GOARCH: "amd64", Helpers: []string{"bwrap"}},
-			{Name: "darwin-arm64", GOOS: "darwin", GOARCH: "arm64"},
-		}},
-		Version: version.Info{Version: semver.MustParse("1.2.3"), Commit: "abc"},
-		Root:    root, Dist: filepath.Join(root, "dist"), Artifacts: &artifact.List{}, Log: &bytes.Buffer{},
-	}
-}
+func testContext(t *testing.T) *pipeline.Context { return pipelinetest.New(t) }
 
 func TestHelperDigestsStampEveryShippedHelper(t *testing.T) {
 	ctx := testContext(t)

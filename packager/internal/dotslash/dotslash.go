@@ -68,7 +68,10 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 	c, version := ctx.Config, ctx.Version.String()
 	f := File{Name: c.Binary, Platforms: map[string]Platform{}}
 	for _, a := range ctx.Artifacts.Filter(artifact.ByKind(artifact.Archive)) {
-		t, _ := c.Target(a.Target)
+		t, ok := c.Target(a.Target)
+		if !ok {
+			return fmt.Errorf("%s is for target %q, which release.yaml does not have", a.Name, a.Target)
+		}
 		f.Platforms[PlatformKey(t)] = Platform{
 			Size: a.Size, Hash: "sha256", Digest: a.SHA256, Format: string(pack.FormatFor(t)),
 			Path:      path.Join(pack.Prefix(c, version, t), "bin", c.BinaryName(t)),

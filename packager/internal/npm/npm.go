@@ -131,7 +131,12 @@ func platformPackage(ctx *pipeline.Context, t config.Target, treeDir, name strin
 func metaPackage(ctx *pipeline.Context, platforms map[string]PlatformEntry, optional map[string]string) error {
 	c, version := ctx.Config, ctx.Version.String()
 	dir := filepath.Join(ctx.Root, Template, "meta")
-	tmpl, err := readJSON(filepath.Join(dir, "package.json"))
+	tmplPath := filepath.Join(dir, "package.json")
+	tmpl, err := readJSON(tmplPath)
+	if err != nil {
+		return err
+	}
+	listed, err := templateFiles(tmplPath, tmpl)
 	if err != nil {
 		return err
 	}
@@ -153,8 +158,7 @@ func metaPackage(ctx *pipeline.Context, platforms map[string]PlatformEntry, opti
 		{Name: "lib/platforms.json", Data: table, Mode: 0o644},
 		{Name: "LICENSE", Src: filepath.Join(ctx.Root, c.LicenseFile), Mode: 0o644},
 	}
-	for _, f := range tmpl["files"].([]any) {
-		name := f.(string)
+	for _, name := range listed {
 		if name == "lib/platforms.json" || name == "LICENSE" {
 			continue
 		}
@@ -201,6 +205,24 @@ func write(ctx *pipeline.Context, name, target string, files []pack.File) (map[s
 	}
 	ctx.Artifacts.Add(artifact.Artifact{Name: name, Path: out, Kind: artifact.NPM, Target: target})
 	return digests, nil
+}
+
+// templateFiles is the template's "files" list: what the meta package
+// ships besides what the packager writes.
+func templateFiles(p string, tmpl map[string]any) ([]string, error) {
+	list, ok := tmpl["files"].([]any)
+	if !ok {
+		return nil, fmt.Errorf("%s has no \"files\" list: list the launcher's files there, as npm-template/meta/package.json does", p)
+	}
+	names := make([]string, 0, len(list))
+	for _, f := range list {
+		name, ok := f.(string)
+		if !ok {
+			return nil, fmt.Errorf("%s: \"files\" holds %v, not a file name", p, f)
+		}
+		names = append(names, name)
+	}
+	return names, nil
 }
 
 func readJSON(p string) (map[string]any, error) {

@@ -124,6 +124,13 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 	if err := pipeline.Run(pc, pipes...); err != nil {
 		return nil, err
 	}
+	if o.Until >= Verify {
+		// Hash what is not hashed yet (SHA256SUMS and its signature, written
+		// last) while the paths still lead to the files, before the swap.
+		if err := checksum.Digest(pc, artifact.ReleaseFiles); err != nil {
+			return nil, fmt.Errorf("hashing the release files for the summary: %w", err)
+		}
+	}
 	if o.Until >= Pack {
 		if err := swap(work, ReleaseDir(o.Root)); err != nil {
 			return nil, err
@@ -138,9 +145,8 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 }
 
 // summary prints every release file with its size, digest and what the gate
-// checked of it.
+// checked of it. Every digest is known by then: Run hashes them all.
 func summary(w io.Writer, ctx *pipeline.Context) {
-	_ = checksum.Digest(ctx, artifact.ReleaseFiles)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nartifact\ttarget\tsize\tsha256\tverified")
 	for _, a := range ctx.Artifacts.Filter(artifact.ReleaseFiles) {

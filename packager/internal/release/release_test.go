@@ -728,3 +728,29 @@ func TestVerifyKeySignedWithoutKeyNamesTheSnapshotKey(t *testing.T) {
 		t.Errorf("verify went for a trusted root it cannot use:\n%v", err)
 	}
 }
+
+// The summary's rows for SHA256SUMS and its signature, written last, give
+// their real size and digest like every other file.
+func TestSummaryGivesEveryFilesSizeAndDigest(t *testing.T) {
+	repo := newRepo(t)
+	log, err := runRelease(t, repo, Options{Snapshot: true})
+	if err != nil {
+		t.Fatalf("release: %v\n%s", err, log)
+	}
+	dir := ReleaseDir(repo)
+	for _, name := range []string{checksum.FileName, sign.BundleName, manifest.FileName} {
+		sum, _, err := artifact.SHA256File(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var row string
+		for _, line := range strings.Split(log, "\n") {
+			if f := strings.Fields(line); len(f) > 0 && f[0] == name {
+				row = line
+			}
+		}
+		if row == "" || strings.Contains(row, " 0 B ") || !strings.Contains(row, sum[:12]) {
+			t.Errorf("the summary's row for %s is %q, want its size and sha256 %.12s\n%s", name, row, sum, log)
+		}
+	}
+}

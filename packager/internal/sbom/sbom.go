@@ -41,7 +41,10 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 		if err != nil {
 			return err
 		}
-		t, _ := ctx.Config.Target(a.Target)
+		t, ok := ctx.Config.Target(a.Target)
+		if !ok {
+			return fmt.Errorf("%s is for target %q, which release.yaml does not have", a.Name, a.Target)
+		}
 		bin := filepath.Join(tree.Path, "bin", ctx.Config.BinaryName(t))
 		helpers := ctx.Artifacts.Filter(artifact.And(artifact.ByKind(artifact.Helper), artifact.ByTarget(a.Target)))
 		raw, err := Document(ctx.Config.Product, ctx.Version.String(), ctx.Version.Time.UTC().Format("2006-01-02T15:04:05Z"), a, bin, helpers)
