@@ -78,31 +78,57 @@ const maxConcurrentCalls = 8
 func Serve(ctx context.Context, set *tools.Set, in io.Reader, out io.Writer) error {
 	ctx, cancelAll := context.WithCancel(ctx)
 	defer cancelAll()
-	s := &server{set: set, enc: json.NewEncoder(out), inFlight: map[string]*call{}, slots: make(chan struct{}, maxConcurrentCalls)}
+	s := &server{set: set, enc: json.NewEncoder(out), inFlight: map[string]*call{},
+		slots: make(chan struct{}, maxConcurrentCalls), failed: make(chan struct{})}
 	defer s.calls.Wait()
-	lines := newLineReader(in, MaxMessage)
+	// Lines are read in their own goroutine, so that a failed write stops
+	// the server at once rather than at the next line, which may never come.
+	reads := make(chan readResult)
+	go func() {
+		lines := newLineReader(in, MaxMessage)
+		for {
+			line, tooLong, err := lines.next()
+			select {
+			case reads <- readResult{bytes.Clone(line), tooLong, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	for {
-		line, tooLong, err := lines.next()
-		if err == io.EOF {
+		var r readResult
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.failed:
+			// Nobody hears the answers: stop the calls under way.
+			cancelAll()
+			return s.writeErr()
+		case r = <-reads:
+		}
+		if r.err == io.EOF {
 			s.calls.Wait()
 			return s.writeErr()
 		}
-		if err != nil {
-			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if werr := s.writeErr(); werr != nil {
-			return werr
+		if r.err != nil {
+			return fmt.Errorf("reading stdin: %w", r.err)
 		}
 		switch {
-		case tooLong:
+		case r.tooLong:
 			s.reply(json.RawMessage("null"), nil, &rpcError{-32600, fmt.Sprintf("the message is longer than the %d MiB limit: discarded", MaxMessage>>20)})
-		case len(bytes.TrimSpace(line)) > 0:
-			s.dispatch(ctx, line)
+		case len(bytes.TrimSpace(r.line)) > 0:
+			s.dispatch(ctx, r.line)
 		}
 	}
+}
+
+type readResult struct {
+	line    []byte
+	tooLong bool
+	err     error
 }
 
 // server is the state of one Serve: the calls in flight, by request id, and
@@ -114,7 +140,8 @@ type server struct {
 
 	mu       sync.Mutex // guards enc, err and inFlight
 	enc      *json.Encoder
-	err      error // the first failed write; Serve returns it
+	err      error         // the first failed write; Serve returns it
+	failed   chan struct{} // closed when err is set
 	inFlight map[string]*call
 }
 
@@ -206,8 +233,12 @@ func (s *server) reply(id json.RawMessage, result any, rerr *rpcError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.err == nil {
-		s.err = s.enc.Encode(resp)
+	if s.err != nil {
+		return
+	}
+	if err := s.enc.Encode(resp); err != nil {
+		s.err = fmt.Errorf("writing a response to stdout: %w", err)
+		close(s.failed)
 	}
 }
 
