@@ -31,8 +31,17 @@ import (
 // files are written only when all apply, and put back if a write fails
 // part way (see commit), so a patch applies completely or not at all.
 
+// opKind is what a patch operation does to its file.
+type opKind string
+
+const (
+	opAdd    opKind = "add"    // *** Add File: the file must not exist
+	opDelete opKind = "delete" // *** Delete File: the file must exist
+	opUpdate opKind = "update" // *** Update File: hunks apply to the file
+)
+
 type patchOp struct {
-	kind  string // add, delete, update
+	kind  opKind
 	path  string
 	lines []string // add: the content lines
 	hunks []hunk
@@ -50,24 +59,24 @@ func parsePatch(text string) ([]patchOp, error) {
 	for i, l := range lines[1 : len(lines)-1] {
 		switch {
 		case strings.HasPrefix(l, "*** Add File: "):
-			ops = append(ops, patchOp{kind: "add", path: strings.TrimSpace(strings.TrimPrefix(l, "*** Add File: "))})
+			ops = append(ops, patchOp{kind: opAdd, path: strings.TrimSpace(strings.TrimPrefix(l, "*** Add File: "))})
 			cur = &ops[len(ops)-1]
 		case strings.HasPrefix(l, "*** Delete File: "):
-			ops = append(ops, patchOp{kind: "delete", path: strings.TrimSpace(strings.TrimPrefix(l, "*** Delete File: "))})
+			ops = append(ops, patchOp{kind: opDelete, path: strings.TrimSpace(strings.TrimPrefix(l, "*** Delete File: "))})
 			cur = &ops[len(ops)-1]
 		case strings.HasPrefix(l, "*** Update File: "):
-			ops = append(ops, patchOp{kind: "update", path: strings.TrimSpace(strings.TrimPrefix(l, "*** Update File: "))})
+			ops = append(ops, patchOp{kind: opUpdate, path: strings.TrimSpace(strings.TrimPrefix(l, "*** Update File: "))})
 			cur = &ops[len(ops)-1]
 		case cur == nil:
 			return nil, fmt.Errorf("line %d: %q comes before any *** Add/Delete/Update File line", i+2, l)
-		case cur.kind == "add":
+		case cur.kind == opAdd:
 			if !strings.HasPrefix(l, "+") {
 				return nil, fmt.Errorf("line %d: every line of an added file starts with +", i+2)
 			}
 			cur.lines = append(cur.lines, l[1:])
-		case cur.kind == "update" && strings.HasPrefix(l, "@@"):
+		case cur.kind == opUpdate && strings.HasPrefix(l, "@@"):
 			cur.hunks = append(cur.hunks, hunk{})
-		case cur.kind == "update":
+		case cur.kind == opUpdate:
 			if len(cur.hunks) == 0 {
 				cur.hunks = append(cur.hunks, hunk{})
 			}
@@ -163,7 +172,7 @@ func planChanges(root *os.Root, workspace string, ops []patchOp) ([]*change, err
 		// A delete removes a link, not what it names. Once an earlier
 		// operation of this patch holds the name itself (a deleted link),
 		// the name means that file, not what is on disk.
-		if _, held := byTarget[name]; op.kind != "delete" && !held {
+		if _, held := byTarget[name]; op.kind != opDelete && !held {
 			if target, err = resolveLinks(root, workspace, name); err != nil {
 				return nil, err
 			}
@@ -171,7 +180,7 @@ func planChanges(root *os.Root, workspace string, ops []patchOp) ([]*change, err
 		c := byTarget[target]
 		if c == nil {
 			c = &change{name: name, target: target}
-			if err := c.load(root, workspace, op.kind == "delete"); err != nil {
+			if err := c.load(root, workspace, op.kind == opDelete); err != nil {
 				return nil, err
 			}
 			byTarget[target] = c
@@ -179,18 +188,18 @@ func planChanges(root *os.Root, workspace string, ops []patchOp) ([]*change, err
 		}
 		exists := c.content != nil
 		switch op.kind {
-		case "add":
+		case opAdd:
 			if exists {
 				return nil, fmt.Errorf("%s already exists; use *** Update File", op.path)
 			}
 			content := strings.Join(op.lines, "\n") + "\n"
 			c.content = &content
-		case "delete":
+		case opDelete:
 			if !exists {
 				return nil, fmt.Errorf("%s does not exist", op.path)
 			}
 			c.content = nil
-		case "update":
+		case opUpdate:
 			if !exists {
 				return nil, fmt.Errorf("%s does not exist; use *** Add File", op.path)
 			}

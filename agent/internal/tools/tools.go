@@ -42,75 +42,127 @@ type Set struct {
 	Env []string
 }
 
+// Name is a tool's name, as models and MCP clients call it.
+type Name string
+
+const (
+	NameShell      Name = "shell"
+	NameReadFile   Name = "read_file"
+	NameListDir    Name = "list_dir"
+	NameApplyPatch Name = "apply_patch"
+)
+
 // Spec is a tool's description, in the JSON-schema shape models and MCP
 // clients take.
 type Spec struct {
-	Name        string          `json:"name"`
+	Name        Name            `json:"name"`
 	Description string          `json:"description"`
 	Parameters  json.RawMessage `json:"parameters"`
 }
 
-// Specs describes every tool.
+// tool is one entry of the registry: what the model is told, and what a
+// call does. Adding a tool is adding an entry; the model's tool list, the
+// MCP listing and Call all read the registry.
+type tool struct {
+	Spec
+	call func(ctx context.Context, s *Set, args json.RawMessage) (string, error)
+}
+
+// registry is every tool, in the order they are listed.
+var registry = []tool{
+	{Spec{NameShell, "Run a command in the workspace, inside the sandbox. Output is capped; long runs time out.",
+		json.RawMessage(`{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"},"description":"argv, e.g. [\"go\",\"test\",\"./...\"]"},"timeout_ms":{"type":"integer"},"with_escalated_permissions":{"type":"boolean","description":"run outside the sandbox; the user is asked"},"justification":{"type":"string"}},"required":["command"]}`)},
+		callShell},
+	{Spec{NameReadFile, "Read a text file in the workspace, optionally a range of lines.",
+		json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"start_line":{"type":"integer"},"end_line":{"type":"integer"}},"required":["path"]}`)},
+		callReadFile},
+	{Spec{NameListDir, "List a directory in the workspace.",
+		json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"}},"required":["path"]}`)},
+		callListDir},
+	{Spec{NameApplyPatch, "Create, update or delete files with a patch in the apply_patch format (*** Begin Patch … *** End Patch). It applies completely or not at all.",
+		json.RawMessage(`{"type":"object","properties":{"patch":{"type":"string"}},"required":["patch"]}`)},
+		callApplyPatch},
+}
+
+// Specs describes every tool, in the registry's order.
 func Specs() []Spec {
-	return []Spec{
-		{"shell", "Run a command in the workspace, inside the sandbox. Output is capped; long runs time out.",
-			json.RawMessage(`{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"},"description":"argv, e.g. [\"go\",\"test\",\"./...\"]"},"timeout_ms":{"type":"integer"},"with_escalated_permissions":{"type":"boolean","description":"run outside the sandbox; the user is asked"},"justification":{"type":"string"}},"required":["command"]}`)},
-		{"read_file", "Read a text file in the workspace, optionally a range of lines.",
-			json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"start_line":{"type":"integer"},"end_line":{"type":"integer"}},"required":["path"]}`)},
-		{"list_dir", "List a directory in the workspace.",
-			json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"}},"required":["path"]}`)},
-		{"apply_patch", "Create, update or delete files with a patch in the apply_patch format (*** Begin Patch … *** End Patch). It applies completely or not at all.",
-			json.RawMessage(`{"type":"object","properties":{"patch":{"type":"string"}},"required":["patch"]}`)},
+	specs := make([]Spec, len(registry))
+	for i, t := range registry {
+		specs[i] = t.Spec
 	}
+	return specs
 }
 
 // Call runs the named tool with JSON arguments. The result is always text
 // for the model; an error result is still a result, so that a bad call is
 // reported back, not fatal.
 func (s *Set) Call(ctx context.Context, name string, args json.RawMessage) (string, error) {
-	switch name {
-	case "shell":
-		var a struct {
-			Command   []string `json:"command"`
-			TimeoutMS int      `json:"timeout_ms"`
-			Escalate  bool     `json:"with_escalated_permissions"`
-			Reason    string   `json:"justification"`
+	for _, t := range registry {
+		if string(t.Name) == name {
+			return t.call(ctx, s, args)
 		}
-		if err := json.Unmarshal(args, &a); err != nil || len(a.Command) == 0 {
-			return "", fmt.Errorf("shell takes {\"command\": [argv...]}: %v", err)
-		}
-		return s.shell(ctx, a.Command, time.Duration(a.TimeoutMS)*time.Millisecond, a.Escalate, a.Reason)
-	case "read_file":
-		var a struct {
-			Path  string `json:"path"`
-			Start int    `json:"start_line"`
-			End   int    `json:"end_line"`
-		}
-		if err := json.Unmarshal(args, &a); err != nil || a.Path == "" {
-			return "", fmt.Errorf("read_file takes {\"path\": ...}: %v", err)
-		}
-		return s.readFile(a.Path, a.Start, a.End)
-	case "list_dir":
-		var a struct {
-			Path string `json:"path"`
-		}
-		if err := json.Unmarshal(args, &a); err != nil {
-			return "", fmt.Errorf("list_dir takes {\"path\": ...}: %v", err)
-		}
-		return s.listDir(a.Path)
-	case "apply_patch":
-		var a struct {
-			Patch string `json:"patch"`
-		}
-		if err := json.Unmarshal(args, &a); err != nil || a.Patch == "" {
-			return "", fmt.Errorf("apply_patch takes {\"patch\": ...}: %v", err)
-		}
-		if s.Policy.Mode == sandbox.ReadOnly {
-			return "", errors.New("the sandbox is read-only: apply_patch is refused")
-		}
-		return ApplyPatch(s.Workspace, a.Patch)
 	}
-	return "", fmt.Errorf("no tool named %q; the tools are shell, read_file, list_dir and apply_patch", name)
+	return "", fmt.Errorf("no tool named %q; the tools are %s", name, toolNames())
+}
+
+// toolNames is "a, b, c and d".
+func toolNames() string {
+	names := make([]string, len(registry))
+	for i, t := range registry {
+		names[i] = string(t.Name)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+func callShell(ctx context.Context, s *Set, args json.RawMessage) (string, error) {
+	var a struct {
+		Command   []string `json:"command"`
+		TimeoutMS int      `json:"timeout_ms"`
+		Escalate  bool     `json:"with_escalated_permissions"`
+		Reason    string   `json:"justification"`
+	}
+	if err := json.Unmarshal(args, &a); err != nil || len(a.Command) == 0 {
+		return "", fmt.Errorf("shell takes {\"command\": [argv...]}: %v", err)
+	}
+	return s.shell(ctx, a.Command, time.Duration(a.TimeoutMS)*time.Millisecond, a.Escalate, a.Reason)
+}
+
+func callReadFile(_ context.Context, s *Set, args json.RawMessage) (string, error) {
+	var a struct {
+		Path  string `json:"path"`
+		Start int    `json:"start_line"`
+		End   int    `json:"end_line"`
+	}
+	if err := json.Unmarshal(args, &a); err != nil || a.Path == "" {
+		return "", fmt.Errorf("read_file takes {\"path\": ...}: %v", err)
+	}
+	return s.readFile(a.Path, a.Start, a.End)
+}
+
+func callListDir(_ context.Context, s *Set, args json.RawMessage) (string, error) {
+	var a struct {
+		Path string `json:"path"`
+	}
+	if err := json.Unmarshal(args, &a); err != nil {
+		return "", fmt.Errorf("list_dir takes {\"path\": ...}: %v", err)
+	}
+	return s.listDir(a.Path)
+}
+
+func callApplyPatch(_ context.Context, s *Set, args json.RawMessage) (string, error) {
+	var a struct {
+		Patch string `json:"patch"`
+	}
+	if err := json.Unmarshal(args, &a); err != nil || a.Patch == "" {
+		return "", fmt.Errorf("apply_patch takes {\"patch\": ...}: %v", err)
+	}
+	if s.Policy.Mode == sandbox.ReadOnly {
+		return "", errors.New("the sandbox is read-only: apply_patch is refused")
+	}
+	return ApplyPatch(s.Workspace, a.Patch)
 }
 
 func (s *Set) shell(ctx context.Context, argv []string, timeout time.Duration, escalate bool, reason string) (string, error) {

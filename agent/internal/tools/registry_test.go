@@ -1,0 +1,52 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/tern-agent/tern/agent/internal/sandbox"
+)
+
+// TestRegistry: one entry per tool, in the listed order, each with an
+// object schema and a call.
+func TestRegistry(t *testing.T) {
+	want := []Name{NameShell, NameReadFile, NameListDir, NameApplyPatch}
+	specs := Specs()
+	if len(specs) != len(want) {
+		t.Fatalf("%d specs, want %d", len(specs), len(want))
+	}
+	for i, s := range specs {
+		var schema struct {
+			Type     string   `json:"type"`
+			Required []string `json:"required"`
+		}
+		if err := json.Unmarshal(s.Parameters, &schema); err != nil || schema.Type != "object" {
+			t.Errorf("%s: schema %s: %v", s.Name, s.Parameters, err)
+		}
+		if s.Name != want[i] || s.Description == "" || registry[i].call == nil {
+			t.Errorf("entry %d: %+v", i, s)
+		}
+	}
+}
+
+// TestCallDispatchesByName: each name reaches its own tool (its argument
+// error names it), and an unknown name lists the tools from the registry.
+func TestCallDispatchesByName(t *testing.T) {
+	ws := t.TempDir()
+	s := &Set{Workspace: ws, Policy: sandbox.Policy{Mode: sandbox.ReadOnly, Workspace: ws}}
+	for _, name := range []Name{NameShell, NameReadFile, NameApplyPatch} {
+		_, err := s.Call(context.Background(), string(name), json.RawMessage(`{}`))
+		if err == nil || !strings.HasPrefix(err.Error(), string(name)+" takes") {
+			t.Errorf("%s with no arguments: %v", name, err)
+		}
+	}
+	if out, err := s.Call(context.Background(), string(NameListDir), json.RawMessage(`{}`)); err != nil || out != "" {
+		t.Errorf("list_dir of the empty workspace: %q, %v", out, err)
+	}
+	_, err := s.Call(context.Background(), "rm", json.RawMessage(`{}`))
+	if err == nil || err.Error() != `no tool named "rm"; the tools are shell, read_file, list_dir and apply_patch` {
+		t.Errorf("unknown tool: %v", err)
+	}
+}
