@@ -288,7 +288,7 @@ func TestRefusesWithoutBwrapOrLandlock(t *testing.T) {
 			"cannot sandbox a command in " + mode + " mode",
 			"bwrap not found", "sudo apt-get install bubblewrap", "TERN_BWRAP",
 			"landlock: not available in this kernel",
-			"--mode danger-full-access",
+			"--sandbox danger-full-access",
 		} {
 			if !strings.Contains(r.stderr, want) {
 				t.Errorf("%s: the refusal lacks %q:\n%s", mode, want, r.stderr)

@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
+	"github.com/tern-agent/tern/agent/internal/config"
 	"github.com/tern-agent/tern/agent/internal/doctor"
+	"github.com/tern-agent/tern/agent/internal/exitcode"
 	"github.com/tern-agent/tern/agent/internal/sandbox"
 )
 
@@ -20,20 +24,24 @@ and its remedy, when the default sandbox mode cannot work.`,
 			report := doctor.Run(cmd.Context())
 			// The commands' environment, as the config file sets it for
 			// tern exec and tern mcp (their flags can change it per run).
-			if env, err := loadEnvPolicy(); err != nil {
+			if fc, err := config.Load(); err != nil {
 				report.Problems = append(report.Problems, sandbox.Problem{Subject: "config", Detail: err.Error()})
 			} else {
-				report.EnvPolicy = env.Describe()
+				report.EnvPolicy = fc.Env.Describe()
 			}
 			if asJSON {
 				if err := writeJSON(cmd.OutOrStdout(), report); err != nil {
-					return err
+					return &exitError{code: exitcode.Failure, err: fmt.Errorf("writing the report to stdout: %w", err)}
 				}
 			} else {
-				report.WriteText(cmd.OutOrStdout())
+				w := &errWriter{w: cmd.OutOrStdout()}
+				report.WriteText(w)
+				if w.err != nil {
+					return &exitError{code: exitcode.Failure, err: fmt.Errorf("writing the report to stdout: %w", w.err)}
+				}
 			}
 			if len(report.Problems) > 0 {
-				return &exitError{code: 1}
+				return &exitError{code: exitcode.Failure}
 			}
 			return nil
 		},

@@ -7,11 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -20,97 +17,17 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tern-agent/tern/agent/internal/childenv"
+	"github.com/tern-agent/tern/agent/internal/config"
+	"github.com/tern-agent/tern/agent/internal/exitcode"
 	"github.com/tern-agent/tern/agent/internal/model"
-	"github.com/tern-agent/tern/agent/internal/sandbox"
 	"github.com/tern-agent/tern/agent/internal/session"
-	"github.com/tern-agent/tern/agent/internal/tools"
-)
-
-// Exit codes of tern exec.
-const (
-	exitConfig      = 3 // bad configuration or credentials
-	exitModel       = 4 // the model API failed
-	exitInterrupted = 130
 )
 
 type execOptions struct {
-	model, baseURL, sandboxMode, approval, cd string
-	asJSON                                    bool
-	env                                       envOptions
-}
-
-// fileConfig is the optional config file, $XDG_CONFIG_HOME/tern/config.json.
-type fileConfig struct {
-	Model    string          `json:"model"`
-	BaseURL  string          `json:"base_url"`
-	Sandbox  string          `json:"sandbox"`
-	Approval string          `json:"approval"`
-	Env      childenv.Policy `json:"shell_environment_policy"`
-}
-
-// envOptions are the flags, shared by tern exec and tern mcp, that adjust
-// the config file's shell_environment_policy.
-type envOptions struct {
-	inherit    string
-	allow, set []string
-}
-
-func (o *envOptions) addFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&o.inherit, "env-inherit", "", "the variables commands inherit: default (all but *KEY*, *SECRET*, *TOKEN*, *PASSWORD* and agent sockets), all, or none (PATH, HOME, locale and a few more)")
-	cmd.Flags().StringArrayVar(&o.allow, "env-allow", nil, "pass the variable NAME to commands even if it looks like a secret (repeatable)")
-	cmd.Flags().StringArrayVar(&o.set, "env-set", nil, "set NAME=VALUE in commands' environment (repeatable)")
-}
-
-// policy is the config file's policy with the flags applied: --env-inherit
-// replaces its inherit, --env-allow and --env-set add to its lists. An
-// error names the flag and is a usage error.
-func (o envOptions) policy(fromFile childenv.Policy) (childenv.Policy, error) {
-	p := childenv.Policy{Inherit: fromFile.Inherit, Allow: slices.Clone(fromFile.Allow), Set: maps.Clone(fromFile.Set)}
-	if o.inherit != "" {
-		in, err := childenv.ParseInherit(o.inherit)
-		if err != nil {
-			return p, fmt.Errorf("--env-inherit %w", err)
-		}
-		p.Inherit = in
-	}
-	for _, name := range o.allow {
-		if err := childenv.CheckName(name); err != nil {
-			return p, fmt.Errorf("--env-allow %s: %w", name, err)
-		}
-		p.Allow = append(p.Allow, name)
-	}
-	for _, kv := range o.set {
-		name, value, ok := strings.Cut(kv, "=")
-		if !ok {
-			return p, fmt.Errorf("--env-set %q: write NAME=VALUE", kv)
-		}
-		if err := childenv.CheckName(name); err != nil {
-			return p, fmt.Errorf("--env-set %s: %w", name, err)
-		}
-		if p.Set == nil {
-			p.Set = map[string]string{}
-		}
-		p.Set[name] = value
-	}
-	return p, nil
-}
-
-// commandEnv is the environment the session's commands get, by the config
-// file's policy and the flags.
-func commandEnv(fc fileConfig, o envOptions) ([]string, error) {
-	p, err := o.policy(fc.Env)
-	if err != nil {
-		return nil, &exitError{code: 2, err: err}
-	}
-	return p.Environ(os.Environ()), nil
-}
-
-// loadEnvPolicy is the environment policy the config file sets, for
-// reports such as tern doctor's.
-func loadEnvPolicy() (childenv.Policy, error) {
-	fc, err := loadConfig()
-	return fc.Env, err
+	model, baseURL, approval string
+	asJSON                   bool
+	sandbox                  sandboxOptions
+	env                      envOptions
 }
 
 func newExec() *cobra.Command {
@@ -132,8 +49,9 @@ secrets (*KEY*, *SECRET*, *TOKEN*, *PASSWORD*, SSH_AUTH_SOCK,
 DBUS_SESSION_BUS_ADDRESS), and never OPENAI_API_KEY: see --env-inherit,
 --env-allow and --env-set.
 
-Exit codes: 0 done; 3 configuration or credentials; 4 the model API failed;
-130 interrupted (Ctrl-C; a second Ctrl-C exits at once).
+Exit codes: 0 done; 1 writing the output failed; 2 bad flags; 3
+configuration or credentials; 4 the model API failed; 125 the sandbox
+cannot run here; 130 interrupted (Ctrl-C; a second Ctrl-C exits at once).
 --json prints JSONL events; see docs/exec-events.md.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -142,18 +60,17 @@ Exit codes: 0 done; 3 configuration or credentials; 4 the model API failed;
 	}
 	cmd.Flags().StringVar(&o.model, "model", "", "the model (default from the config file, else gpt-4.1)")
 	cmd.Flags().StringVar(&o.baseURL, "base-url", "", "the API root (default OPENAI_BASE_URL, else https://api.openai.com/v1)")
-	cmd.Flags().StringVar(&o.sandboxMode, "sandbox", "", "read-only, workspace-write (default) or danger-full-access")
 	cmd.Flags().StringVar(&o.approval, "approval", "", "never (default) or on-request: ask on the terminal before running outside the sandbox")
-	cmd.Flags().StringVar(&o.cd, "cd", "", "the workspace (default: the current directory)")
+	o.sandbox.addFlags(cmd, false)
 	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print JSONL events on stdout")
 	o.env.addFlags(cmd)
 	return cmd
 }
 
 func (o execOptions) run(cmd *cobra.Command, task string) error {
-	fc, err := loadConfig()
+	fc, err := config.Load()
 	if err != nil {
-		return &exitError{code: exitConfig, err: err}
+		return &exitError{code: exitcode.Config, err: err}
 	}
 	pick := func(flag, file, env, def string) string {
 		for _, v := range []string{flag, file, env, def} {
@@ -167,31 +84,20 @@ func (o execOptions) run(cmd *cobra.Command, task string) error {
 	modelName := pick(o.model, fc.Model, "", "gpt-4.1")
 	approval := pick(o.approval, fc.Approval, "", "never")
 	if approval != "never" && approval != "on-request" {
-		return &exitError{code: 2, err: fmt.Errorf("--approval %q: choose never or on-request", approval)}
+		if o.approval == "" {
+			return &exitError{code: exitcode.Config, err: fmt.Errorf("%s: approval %q: choose never or on-request", fc.Path, approval)}
+		}
+		return usageError(fmt.Errorf("--approval %q: choose never or on-request", approval))
 	}
 	env, err := commandEnv(fc, o.env)
 	if err != nil {
 		return err
 	}
-
-	explicit := pick(o.sandboxMode, fc.Sandbox, "", "")
-	mode, err := sandbox.ParseMode(pick(explicit, "", "", string(sandbox.DefaultMode)))
+	sb, err := o.sandbox.setup(fc.Sandbox, fc.Path)
 	if err != nil {
-		return &exitError{code: 2, err: err}
+		return err
 	}
-	policy, err := sandbox.NewPolicy(mode, o.cd, nil, false)
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	plan, err := sandbox.Probe().Plan(policy)
-	if err != nil {
-		if explicit == "" {
-			err = fmt.Errorf("%w\nThe default sandbox cannot run here: choose --sandbox read-only if that works, or --sandbox danger-full-access to run without one", err)
-		}
-		return &exitError{code: exitConfig, err: err}
-	}
-
-	set := &tools.Set{Workspace: policy.Workspace, Policy: policy, Plan: plan, Env: env}
+	set := sb.tools(env)
 	if approval == "on-request" {
 		set.Escalate = askOnTerminal(cmd.ErrOrStderr())
 	}
@@ -208,8 +114,7 @@ func (o execOptions) run(cmd *cobra.Command, task string) error {
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	emit := textEvents(out, errOut)
 	if o.asJSON {
-		enc := json.NewEncoder(out)
-		emit = func(e session.Event) { enc.Encode(e) }
+		emit = jsonEvents(out)
 	}
 	client.OnRetry = func(attempt int, wait time.Duration, reason string) {
 		if !o.asJSON {
@@ -221,53 +126,50 @@ func (o execOptions) run(cmd *cobra.Command, task string) error {
 	defer stop()
 	_, err = session.Run(ctx, session.Options{Client: client, Tools: set, Task: task, Emit: emit})
 	var auth *model.AuthError
+	var emitErr *session.EmitError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &emitErr):
+		return &exitError{code: exitcode.Failure, err: fmt.Errorf("stopped: %w", err)}
 	case errors.Is(err, session.ErrInterrupted):
-		return &exitError{code: exitInterrupted, err: errors.New("interrupted")}
+		return &exitError{code: exitcode.Interrupted, err: errors.New("interrupted")}
 	case errors.As(err, &auth):
-		return &exitError{code: exitConfig, err: err}
+		return &exitError{code: exitcode.Config, err: err}
 	default:
-		return &exitError{code: exitModel, err: err}
+		return &exitError{code: exitcode.Model, err: err}
 	}
 }
 
-func loadConfig() (fileConfig, error) {
-	var fc fileConfig
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		return fc, nil
+// jsonEvents writes each event as one line of JSON. A failed write (a
+// closed pipe, a full disk) is returned, and stops the run: a reader that
+// misses events must not be told the run went well.
+func jsonEvents(out io.Writer) func(session.Event) error {
+	enc := json.NewEncoder(out)
+	return func(e session.Event) error {
+		if err := enc.Encode(e); err != nil {
+			return fmt.Errorf("writing a %s event to stdout: %w", e.Type, err)
+		}
+		return nil
 	}
-	p := filepath.Join(dir, "tern", "config.json")
-	raw, err := os.ReadFile(p)
-	if errors.Is(err, os.ErrNotExist) {
-		return fc, nil
-	}
-	if err != nil {
-		return fc, err
-	}
-	if err := json.Unmarshal(raw, &fc); err != nil {
-		return fc, fmt.Errorf("%s: %w", p, err)
-	}
-	if err := fc.Env.Validate(); err != nil {
-		return fc, fmt.Errorf("%s: shell_environment_policy.%w", p, err)
-	}
-	return fc, nil
 }
 
 // textEvents prints assistant text to stdout as it arrives and tool
 // activity to stderr. All of it comes from the model or its commands, so its
 // escapes are spelled out: on a terminal they could hide or redraw the
 // approval prompt.
-func textEvents(out, errOut io.Writer) func(session.Event) {
-	return func(e session.Event) {
+//
+// A failed write to stdout stops the run, as in --json mode; the progress
+// on stderr is best effort.
+func textEvents(out, errOut io.Writer) func(session.Event) error {
+	return func(e session.Event) error {
+		var err error
 		switch e.Type {
-		case "message.delta":
-			fmt.Fprint(out, terminalText(e.Text))
-		case "tool.call":
+		case session.EventMessageDelta:
+			_, err = fmt.Fprint(out, terminalText(e.Text))
+		case session.EventToolCall:
 			fmt.Fprintf(errOut, "\n» %s %s\n", escapeControls(e.Tool), escapeControls(e.Arguments))
-		case "tool.result":
+		case session.EventToolResult:
 			lines := strings.Split(terminalText(strings.TrimSpace(e.Output)), "\n")
 			if len(lines) > 6 {
 				lines = append(lines[:6], fmt.Sprintf("… (%d more lines)", len(lines)-6))
@@ -275,12 +177,16 @@ func textEvents(out, errOut io.Writer) func(session.Event) {
 			for _, l := range lines {
 				fmt.Fprintf(errOut, "  %s\n", l)
 			}
-		case "turn.completed":
-			fmt.Fprintf(out, "\n")
+		case session.EventTurnCompleted:
+			_, err = fmt.Fprintf(out, "\n")
 			if e.Usage != nil {
 				fmt.Fprintf(errOut, "tokens: %d in, %d out\n", e.Usage.PromptTokens, e.Usage.CompletionTokens)
 			}
 		}
+		if err != nil {
+			return fmt.Errorf("writing the answer to stdout: %w", err)
+		}
+		return nil
 	}
 }
 
@@ -299,7 +205,7 @@ func interruptible(parent context.Context, errOut io.Writer) (context.Context, f
 				cancel()
 				continue
 			}
-			os.Exit(exitInterrupted)
+			os.Exit(int(exitcode.Interrupted))
 		}
 	}()
 	return ctx, func() { signal.Stop(sigs); cancel() }

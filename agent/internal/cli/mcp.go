@@ -1,17 +1,17 @@
 package cli
 
 import (
-	"os"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tern-agent/tern/agent/internal/config"
+	"github.com/tern-agent/tern/agent/internal/exitcode"
 	"github.com/tern-agent/tern/agent/internal/mcpserver"
-	"github.com/tern-agent/tern/agent/internal/sandbox"
-	"github.com/tern-agent/tern/agent/internal/tools"
 )
 
 func newMCP() *cobra.Command {
-	var mode, cd string
+	var sb sandboxOptions
 	var env envOptions
 	cmd := &cobra.Command{
 		Use:   "mcp [--sandbox MODE] [--cd DIR] [--env-inherit all|default|none] [--env-allow NAME]...",
@@ -23,35 +23,33 @@ sandbox: escalation is refused.
 
 Commands get the environment tern exec gives them: the config file's
 shell_environment_policy, adjusted by --env-inherit, --env-allow and
---env-set. OPENAI_API_KEY never reaches them.`,
+--env-set. OPENAI_API_KEY never reaches them.
+
+Exit codes: 0 stdin ended; 1 reading stdin or writing stdout failed; 2 bad
+flags; 3 a bad config file; 125 the sandbox cannot run here.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fc, err := loadConfig()
+			fc, err := config.Load()
 			if err != nil {
-				return &exitError{code: exitConfig, err: err}
+				return &exitError{code: exitcode.Config, err: err}
 			}
 			commands, err := commandEnv(fc, env)
 			if err != nil {
 				return err
 			}
-			m, err := sandbox.ParseMode(mode)
+			// The config file's sandbox mode is tern exec's; tern mcp has
+			// always taken its mode from --sandbox alone.
+			setup, err := sb.setup("", "")
 			if err != nil {
-				return &exitError{code: 2, err: err}
+				return err
 			}
-			policy, err := sandbox.NewPolicy(m, cd, nil, false)
-			if err != nil {
-				return &exitError{code: 2, err: err}
+			if err := mcpserver.Serve(cmd.Context(), setup.tools(commands), cmd.InOrStdin(), cmd.OutOrStdout()); err != nil {
+				return &exitError{code: exitcode.Failure, err: fmt.Errorf("mcp: %w", err)}
 			}
-			plan, err := sandbox.Probe().Plan(policy)
-			if err != nil {
-				return &exitError{code: exitConfig, err: err}
-			}
-			set := &tools.Set{Workspace: policy.Workspace, Policy: policy, Plan: plan, Env: commands}
-			return mcpserver.Serve(cmd.Context(), set, os.Stdin, os.Stdout)
+			return nil
 		},
 	}
-	cmd.Flags().StringVar(&mode, "sandbox", string(sandbox.DefaultMode), "read-only, workspace-write or danger-full-access")
-	cmd.Flags().StringVar(&cd, "cd", "", "the workspace (default: the current directory)")
+	sb.addFlags(cmd, false)
 	env.addFlags(cmd)
 	return cmd
 }

@@ -12,14 +12,21 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tern-agent/tern/agent/internal/buildinfo"
+	"github.com/tern-agent/tern/agent/internal/exitcode"
 )
 
 // exitError carries an exit code out of a command; its message, if any, has
 // been printed already or is printed by Execute.
 type exitError struct {
-	code int
+	code exitcode.Code
 	err  error
 }
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError is a bad flag value: exit 2, with a message that names the
+// flag.
+func usageError(err error) error { return &exitError{code: exitcode.Usage, err: err} }
 
 func (e *exitError) Error() string {
 	if e.err == nil {
@@ -30,11 +37,21 @@ func (e *exitError) Error() string {
 
 // Execute runs tern with args and returns its exit code.
 func Execute(args []string, stdout, stderr io.Writer) int {
-	root := newRoot(stdout, stderr)
+	return int(execute(newRoot(stdout, stderr), args, stderr))
+}
+
+// execute runs root and decides the exit code. An error without a code of
+// its own is a usage error when cobra returns it before a command ran (bad
+// flags, arguments or command names), and a run-time failure once one did.
+func execute(root *cobra.Command, args []string, stderr io.Writer) exitcode.Code {
+	ran := false
+	// Cobra calls the persistent pre-run after parsing the flags and
+	// checking the arguments, just before the command's RunE.
+	root.PersistentPreRun = func(*cobra.Command, []string) { ran = true }
 	root.SetArgs(args)
 	err := root.ExecuteContext(context.Background())
 	if err == nil {
-		return 0
+		return exitcode.OK
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
@@ -44,7 +61,10 @@ func Execute(args []string, stdout, stderr io.Writer) int {
 		return ee.code
 	}
 	fmt.Fprintf(stderr, "tern: %v\n", err)
-	return 2 // a usage error: cobra reports bad flags and arguments here
+	if ran {
+		return exitcode.Failure
+	}
+	return exitcode.Usage
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -97,4 +117,19 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// errWriter keeps the first write error of a printer that drops them.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
 }

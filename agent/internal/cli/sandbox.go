@@ -7,15 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tern-agent/tern/agent/internal/exitcode"
 	"github.com/tern-agent/tern/agent/internal/sandbox"
 )
-
-type sandboxRunOptions struct {
-	mode         string
-	writable     []string
-	allowNetwork bool
-	cwd          string
-}
 
 func newSandbox() *cobra.Command {
 	cmd := &cobra.Command{
@@ -27,7 +21,7 @@ func newSandbox() *cobra.Command {
 }
 
 func newSandboxRun() *cobra.Command {
-	var o sandboxRunOptions
+	var o sandboxOptions
 	cmd := &cobra.Command{
 		Use:   "run [flags] -- CMD [ARGS...]",
 		Short: "Run a command in the sandbox",
@@ -36,11 +30,13 @@ signal N killed it). SIGINT, SIGTERM and SIGHUP are passed on to it.
 
 Modes:
   read-only           read the whole filesystem; write only a private /tmp
-  workspace-write     also write the working directory and each --writable dir
+  workspace-write     also write the working directory (--cd) and each
+                      --writable dir
   danger-full-access  no sandbox at all
 
-The network is cut off unless --allow-network is given. tern exits 125 when
-it cannot set up the sandbox, and 127 when the command does not exist.`,
+The network is cut off unless --allow-network is given. tern exits 2 for bad
+flags, 125 when it cannot set up the sandbox, 126 when the command cannot be
+run and 127 when it does not exist; see docs/exec-events.md.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return errors.New("no command given: put it after --, as in `tern sandbox run -- make test`")
@@ -48,35 +44,25 @@ it cannot set up the sandbox, and 127 when the command does not exist.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd.Context(), args)
+			return runInSandbox(cmd.Context(), o, args)
 		},
 	}
 	// Everything after the first argument belongs to the command, so
 	// `tern sandbox run ls -l` works as well as `-- ls -l`.
 	cmd.Flags().SetInterspersed(false)
-	cmd.Flags().StringVar(&o.mode, "mode", string(sandbox.DefaultMode), "read-only, workspace-write or danger-full-access")
-	cmd.Flags().StringArrayVar(&o.writable, "writable", nil, "a further writable directory (workspace-write; repeatable)")
-	cmd.Flags().BoolVar(&o.allowNetwork, "allow-network", false, "let the command use the network")
-	cmd.Flags().StringVar(&o.cwd, "cwd", "", "the workspace and working directory (default: the current directory)")
+	o.addFlags(cmd, true)
 	return cmd
 }
 
-func (o sandboxRunOptions) run(ctx context.Context, argv []string) error {
-	mode, err := sandbox.ParseMode(o.mode)
+// runInSandbox is tern sandbox run: the config file does not apply to it.
+func runInSandbox(ctx context.Context, o sandboxOptions, argv []string) error {
+	sb, err := o.setup("", "")
 	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	policy, err := sandbox.NewPolicy(mode, o.cwd, o.writable, o.allowNetwork)
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	plan, err := sandbox.Probe().Plan(policy)
-	if err != nil {
-		return &exitError{code: sandbox.ExitSandboxFailed, err: err}
+		return err
 	}
 	signals, stop := forwardedSignals()
 	defer stop()
-	code, err := plan.Run(ctx, policy, sandbox.Command{
+	code, err := sb.Plan.Run(ctx, sb.Policy, sandbox.Command{
 		Argv:    argv,
 		Stdin:   os.Stdin,
 		Stdout:  os.Stdout,
@@ -84,7 +70,9 @@ func (o sandboxRunOptions) run(ctx context.Context, argv []string) error {
 		Signals: signals,
 	})
 	if err != nil || code != 0 {
-		return &exitError{code: code, err: err}
+		// The command's own code, or the sandbox's 125, 126 or 127
+		// (exitcode.SandboxFailed, NotExecutable, NotFound).
+		return &exitError{code: exitcode.Code(code), err: err}
 	}
 	return nil
 }
