@@ -13,8 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -177,10 +179,11 @@ func readStream(r io.Reader, onText func(string)) (Reply, error) {
 		data = strings.TrimSpace(data)
 		if data == "[DONE]" {
 			reply.Message.Content = text.String()
-			for i := 0; i < len(calls); i++ {
-				if c, ok := calls[i]; ok {
-					reply.Message.ToolCalls = append(reply.Message.ToolCalls, *c)
-				}
+			// By index, whatever the first one is: counting from 0 up to
+			// len(calls) dropped the last call of a provider that counts
+			// from 1, or skips one.
+			for _, i := range slices.Sorted(maps.Keys(calls)) {
+				reply.Message.ToolCalls = append(reply.Message.ToolCalls, *calls[i])
 			}
 			return reply, nil
 		}
