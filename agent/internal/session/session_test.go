@@ -222,3 +222,25 @@ func TestRunStopsWhenEmitFails(t *testing.T) {
 		})
 	}
 }
+
+// TestDocsListEveryEventAndKind: docs/exec-events.md has a row for each
+// event type and names each error kind, so adding one means documenting it.
+func TestDocsListEveryEventAndKind(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "exec-events.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	for _, e := range EventTypes {
+		if !strings.Contains(doc, "| `"+string(e)+"` |") {
+			t.Errorf("docs/exec-events.md has no row for %s", e)
+		}
+	}
+	row := doc[strings.Index(doc, "| `error` |"):]
+	row = row[:strings.Index(row, "\n")]
+	for _, k := range ErrorKinds {
+		if !strings.Contains(row, "`"+string(k)+"`") {
+			t.Errorf("the error row does not name the kind %s: %s", k, row)
+		}
+	}
+}
