@@ -3,8 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -85,40 +83,8 @@ func (o sandboxOptions) setup(fileMode, filePath string) (sandboxSetup, error) {
 	}
 	explicit := o.mode != "" || fileMode != ""
 
-	ws := o.cd
-	if ws == "" {
-		if ws, err = os.Getwd(); err != nil {
-			return sandboxSetup{}, &exitError{code: exitcode.Failure, err: fmt.Errorf("cannot read the current directory: %w (choose the workspace with %s)", err, flagCd)}
-		}
-	}
-	if ws, err = resolveDir(ws, flagCd); err != nil {
-		return sandboxSetup{}, usageError(err)
-	}
-	if len(o.writable) > 0 && mode != sandbox.WorkspaceWrite {
-		return sandboxSetup{}, usageError(fmt.Errorf("%s applies only to %s %s (the mode is %s)", flagWritable, flagSandbox, sandbox.WorkspaceWrite, mode))
-	}
-	var writable []string
-	for _, w := range o.writable {
-		if !filepath.IsAbs(w) {
-			w = filepath.Join(ws, w)
-		}
-		d, err := resolveDir(w, flagWritable)
-		if err != nil {
-			return sandboxSetup{}, usageError(err)
-		}
-		writable = append(writable, d)
-	}
-	if mode == sandbox.WorkspaceWrite {
-		for _, d := range append([]string{ws}, writable...) {
-			if filepath.Dir(d) == d {
-				return sandboxSetup{}, usageError(fmt.Errorf("refusing to make %s writable in %s mode: that is no sandbox; pick a narrower directory with %s, or choose %s %s explicitly", d, mode, flagCd, flagSandbox, sandbox.DangerFullAccess))
-			}
-		}
-	}
-	// NewPolicy checks all of the above again; its messages name sandbox
-	// run's old flags, so the checks above come first to name this
-	// command's.
-	policy, err := sandbox.NewPolicy(mode, ws, writable, o.allowNetwork)
+	policy, err := sandbox.NewPolicyFor(sandbox.Flags{Mode: flagSandbox, Workspace: flagCd, Writable: flagWritable},
+		mode, o.cd, o.writable, o.allowNetwork)
 	if err != nil {
 		return sandboxSetup{}, usageError(err)
 	}
@@ -138,30 +104,6 @@ func (s sandboxSetup) tools(env []string) *tools.Set {
 	return &tools.Set{Workspace: s.Policy.Workspace, Policy: s.Policy, Plan: s.Plan, Env: env}
 }
 
-// resolveDir makes dir absolute and real, as sandbox.NewPolicy does, and
-// names flag when it cannot.
-func resolveDir(dir, flag string) (string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("%s %s: %w", flag, dir, err)
-	}
-	real, err := filepath.EvalSymlinks(abs)
-	if errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("%s %s: no such directory; create it first", flag, dir)
-	}
-	if err != nil {
-		return "", fmt.Errorf("%s %s: %w", flag, dir, err)
-	}
-	st, err := os.Stat(real)
-	if err != nil {
-		return "", fmt.Errorf("%s %s: %w", flag, dir, err)
-	}
-	if !st.IsDir() {
-		return "", fmt.Errorf("%s %s: not a directory", flag, dir)
-	}
-	return real, nil
-}
-
 // unavailableError is sandbox.UnavailableError told with the flags of the
 // command that was run: the sandbox package's own message names sandbox
 // run's --mode, and its Landlock remedy --allow-network, which tern exec
@@ -178,7 +120,7 @@ func (e *unavailableError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "cannot sandbox a command in %s mode on this machine:", e.u.Mode)
 	for _, p := range e.u.Problems {
-		if !e.hostFlags && strings.Contains(p.Remedy, flagAllowNetwork) {
+		if !e.hostFlags && p.Fix == sandbox.FixAllowNetwork {
 			p.Remedy = "use Linux 6.7 or newer, whose Landlock can deny network access"
 		}
 		b.WriteString("\n  - " + p.String())

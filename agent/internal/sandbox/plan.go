@@ -125,6 +125,7 @@ func (h Host) linuxProblems(p Policy) []Problem {
 			Subject: "landlock",
 			Detail:  fmt.Sprintf("Landlock ABI %d cannot deny network access (ABI %d, Linux 6.7, can)", h.LandlockABI, landlockNetABI),
 			Remedy:  "pass --allow-network if the command may use the network, or use Linux 6.7 or newer",
+			Fix:     FixAllowNetwork,
 		})
 	}
 	return probs

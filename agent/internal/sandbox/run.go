@@ -9,14 +9,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/tern-agent/tern/agent/internal/exitcode"
 )
 
 // Exit codes of Run's own failures, following the shell and env(1): the
 // command's own codes pass through untouched.
 const (
-	ExitSandboxFailed   = 125 // no sandbox could be set up
-	ExitNotExecutable   = 126
-	ExitCommandNotFound = 127
+	ExitSandboxFailed   = int(exitcode.SandboxFailed) // no sandbox could be set up
+	ExitNotExecutable   = int(exitcode.NotExecutable)
+	ExitCommandNotFound = int(exitcode.NotFound)
 )
 
 // Command is what to run inside the sandbox.

@@ -65,29 +65,45 @@ type Policy struct {
 	AllowNetwork bool
 }
 
+// Flags names the command-line flags a policy's errors point the user at,
+// so that each command's errors name its own flags.
+type Flags struct {
+	Mode, Workspace, Writable string
+}
+
+// legacyFlags are tern sandbox run's first spellings, which NewPolicy's
+// errors name.
+var legacyFlags = Flags{Mode: "--mode", Workspace: "--cwd", Writable: "--writable"}
+
 // NewPolicy validates and normalises a policy. workspace defaults to the
-// current directory.
+// current directory. Its errors name sandbox run's first flags; a command
+// with flags of its own calls NewPolicyFor.
 func NewPolicy(mode Mode, workspace string, writable []string, allowNetwork bool) (Policy, error) {
+	return NewPolicyFor(legacyFlags, mode, workspace, writable, allowNetwork)
+}
+
+// NewPolicyFor is NewPolicy with errors that name flags.
+func NewPolicyFor(flags Flags, mode Mode, workspace string, writable []string, allowNetwork bool) (Policy, error) {
 	if workspace == "" {
 		wd, err := os.Getwd()
 		if err != nil {
-			return Policy{}, fmt.Errorf("cannot read the current directory: %w", err)
+			return Policy{}, fmt.Errorf("cannot read the current directory: %w (choose the workspace with %s)", err, flags.Workspace)
 		}
 		workspace = wd
 	}
-	ws, err := resolveDir(workspace, "--cwd")
+	ws, err := resolveDir(workspace, flags.Workspace)
 	if err != nil {
 		return Policy{}, err
 	}
 	p := Policy{Mode: mode, Workspace: ws, AllowNetwork: allowNetwork}
 	if len(writable) > 0 && mode != WorkspaceWrite {
-		return Policy{}, fmt.Errorf("--writable applies only to --mode %s (the mode is %s)", WorkspaceWrite, mode)
+		return Policy{}, fmt.Errorf("%s applies only to %s %s (the mode is %s)", flags.Writable, flags.Mode, WorkspaceWrite, mode)
 	}
 	for _, w := range writable {
 		if !filepath.IsAbs(w) {
 			w = filepath.Join(ws, w)
 		}
-		d, err := resolveDir(w, "--writable")
+		d, err := resolveDir(w, flags.Writable)
 		if err != nil {
 			return Policy{}, err
 		}
@@ -95,8 +111,8 @@ func NewPolicy(mode Mode, workspace string, writable []string, allowNetwork bool
 	}
 	if mode == WorkspaceWrite {
 		for _, root := range p.WritableRoots() {
-			if root == "/" {
-				return Policy{}, fmt.Errorf("refusing to make / writable in %s mode: that is no sandbox; pick a narrower directory, or choose --mode %s explicitly", mode, DangerFullAccess)
+			if filepath.Dir(root) == root {
+				return Policy{}, fmt.Errorf("refusing to make %s writable in %s mode: that is no sandbox; pick a narrower directory with %s, or choose %s %s explicitly", root, mode, flags.Workspace, flags.Mode, DangerFullAccess)
 			}
 		}
 	}
@@ -149,7 +165,17 @@ type Problem struct {
 	Subject string `json:"subject"` // the mechanism or setting at fault
 	Detail  string `json:"detail"`
 	Remedy  string `json:"remedy,omitempty"`
+	// Fix names a remedy that is a flag, for commands that word it their
+	// own way (or lack the flag).
+	Fix Fix `json:"fix,omitempty"`
 }
+
+// Fix is a remedy a command can offer by a flag of its own.
+type Fix string
+
+// FixAllowNetwork: the problem goes away when the command may use the
+// network.
+const FixAllowNetwork Fix = "allow-network"
 
 func (p Problem) String() string {
 	s := p.Subject + ": " + p.Detail
