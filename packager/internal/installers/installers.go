@@ -2,11 +2,19 @@
 // where SHA256SUMS covers them like every other file. The scripts consume
 // only what the release already holds (archives, SHA256SUMS, its signature):
 // there is no installer-only artifact to make.
+//
+// A release signed with a cosign key pins that key's public half in both
+// scripts, in place of their empty placeholder line, so that an install
+// with openssl and no --public-key still checks the signature. It never pins
+// the throw-away key of a snapshot, nor anything for a keyless release.
 package installers
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
@@ -18,15 +26,30 @@ const Dir = "installers"
 // Scripts are the published installers.
 var Scripts = []string{"install.sh", "install.ps1"}
 
-// Pipe copies the installers into the release.
-type Pipe struct{}
+// keyVar is each script's pinned-key variable: the line that assigns it ”
+// in the repository is the placeholder the packager fills.
+var keyVar = map[string]string{
+	"install.sh":  "PUBLIC_KEY_PEM=",
+	"install.ps1": "$PublicKeyPem = ",
+}
+
+// Pipe copies the installers into the release, pinning PublicKeyPEM when
+// it is set.
+type Pipe struct {
+	// PublicKeyPEM is the public half of COSIGN_KEY; nil pins nothing.
+	PublicKeyPEM []byte
+}
 
 func (Pipe) String() string { return "add the installers" }
 
-func (Pipe) Run(ctx *pipeline.Context) error {
+func (p Pipe) Run(ctx *pipeline.Context) error {
 	for _, name := range Scripts {
-		raw, err := os.ReadFile(filepath.Join(ctx.Root, Dir, name))
+		src := filepath.Join(ctx.Root, Dir, name)
+		raw, err := os.ReadFile(src)
 		if err != nil {
+			return err
+		}
+		if raw, err = Pin(src, name, raw, p.PublicKeyPEM); err != nil {
 			return err
 		}
 		out := filepath.Join(ctx.Release, name)
@@ -35,5 +58,73 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 		}
 		ctx.Artifacts.Add(artifact.Artifact{Name: name, Path: out, Kind: artifact.Installer})
 	}
+	if p.PublicKeyPEM != nil {
+		ctx.Logf("pinned the signing key in %s", strings.Join(Scripts, " and "))
+	}
 	return nil
+}
+
+// Pin replaces the script's placeholder line (`PUBLIC_KEY_PEM=”`) with
+// the key in single quotes, which neither sh nor PowerShell expands inside.
+// The placeholder must be there exactly once, key or not, so that a script
+// that lost it is caught before a release that needs it. file names the
+// script in errors.
+func Pin(file, name string, script, publicKeyPEM []byte) ([]byte, error) {
+	v, ok := keyVar[name]
+	if !ok {
+		return nil, fmt.Errorf("%s: no pinned-key variable is known for %s", file, name)
+	}
+	placeholder := v + "''"
+	lines := strings.Split(string(script), "\n")
+	at := -1
+	for i, l := range lines {
+		if l != placeholder {
+			continue
+		}
+		if at >= 0 {
+			return nil, fmt.Errorf("%s has more than one line %s, want exactly one: the packager pins the signing key there", file, placeholder)
+		}
+		at = i
+	}
+	if at < 0 {
+		return nil, fmt.Errorf("%s has no line %s, want exactly one: the packager pins the signing key there (restore the line)", file, placeholder)
+	}
+	if publicKeyPEM == nil {
+		return script, nil
+	}
+	pemText := strings.TrimSpace(string(publicKeyPEM))
+	if strings.Contains(pemText, "'") {
+		return nil, fmt.Errorf("the public key to pin in %s holds a quote: it is not a PEM", file)
+	}
+	lines[at] = v + "'" + pemText + "'"
+	return []byte(strings.Join(lines, "\n")), nil
+}
+
+// Pinned returns the key a published script pins, "" when it pins none.
+// It is an error when the script has no key line, or more than one.
+func Pinned(name string, script []byte) (string, error) {
+	v, ok := keyVar[name]
+	if !ok {
+		return "", fmt.Errorf("no pinned-key variable is known for %s", name)
+	}
+	var starts []int
+	for i := 0; i < len(script); {
+		j := bytes.IndexByte(script[i:], '\n')
+		if bytes.HasPrefix(script[i:], []byte(v+"'")) {
+			starts = append(starts, i+len(v)+1)
+		}
+		if j < 0 {
+			break
+		}
+		i += j + 1
+	}
+	if len(starts) != 1 {
+		return "", fmt.Errorf("has %d lines %s'…', want exactly one", len(starts), v)
+	}
+	rest := script[starts[0]:]
+	end := bytes.IndexByte(rest, '\'')
+	if end < 0 {
+		return "", fmt.Errorf("its %s line has no closing quote", v)
+	}
+	return string(rest[:end]), nil
 }

@@ -98,6 +98,10 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 	fmt.Fprintf(o.Log, "%s %s (commit %.12s, %s)\n", cfg.Product, ver, ver.Commit, ver.Time.Format("2006-01-02T15:04:05Z"))
 
 	signer := &signPipe{Pipe: sign.Pipe{Options: o.Sign}}
+	pinned, err := pinnedKey(o.Sign)
+	if err != nil {
+		return nil, err
+	}
 	cache := thirdparty.Cache{Dir: o.SourceCache}
 	if cache.Dir == "" {
 		if cache, err = thirdparty.DefaultCache(); err != nil {
@@ -113,7 +117,7 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 		pipes = append(pipes, pack.Pipe{})
 	}
 	if o.Until >= NPM {
-		pipes = append(pipes, npm.Pipe{}, installers.Pipe{}, sbom.Pipe{}, dotslash.Pipe{})
+		pipes = append(pipes, npm.Pipe{}, installers.Pipe{PublicKeyPEM: pinned}, sbom.Pipe{}, dotslash.Pipe{})
 	}
 	if o.Until >= Sign {
 		pipes = append(pipes, manifest.Pipe{}, checksum.Pipe{}, signer)
@@ -142,6 +146,21 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 		}
 	}
 	return pc, nil
+}
+
+// pinnedKey is the public key the installers pin: COSIGN_KEY's, when the
+// release is signed with it. Keyless releases and snapshots signed with a
+// throw-away key pin none. The installers are written before the sign step,
+// so the key is read here.
+func pinnedKey(o sign.Options) ([]byte, error) {
+	if o.Key == "" || o.Keyless {
+		return nil, nil
+	}
+	priv, err := sign.LoadCosignKey(o.Key, o.Password)
+	if err != nil {
+		return nil, err
+	}
+	return sign.PublicKeyPEM(&priv.PublicKey)
 }
 
 // summary prints every release file with its size, digest and what the gate

@@ -12,8 +12,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/checksum"
@@ -490,6 +493,14 @@ func TestVerifyRefusesTampering(t *testing.T) {
 				}
 			})
 		}, []string{x64 + `: binary is stamped with version "9.9.9", the release is ` + fixtureVersion}},
+		{"an installer pinning another key", func(t *testing.T, dir string) {
+			_, other := testKey(t)
+			pub, _ := sign.PublicKeyPEM(&other.PublicKey)
+			p := filepath.Join(dir, "install.sh")
+			script := regexp.MustCompile(`\nPUBLIC_KEY_PEM='[^']*'\n`).ReplaceAllLiteralString(readFile(t, p), "\nPUBLIC_KEY_PEM='"+strings.TrimSpace(string(pub))+"'\n")
+			writeFile(t, p, script)
+			reseal(t, dir, priv, nil)
+		}, []string{"install.sh: pins another key than the one that signed this release"}},
 		{"a stamped helper digest", func(t *testing.T, dir string) {
 			bin := filepath.Join(t.TempDir(), "tern")
 			x64Target, _ := cfg(t).Target("linux-x64")
@@ -752,5 +763,36 @@ func TestSummaryGivesEveryFilesSizeAndDigest(t *testing.T) {
 		if row == "" || strings.Contains(row, " 0 B ") || !strings.Contains(row, sum[:12]) {
 			t.Errorf("the summary's row for %s is %q, want its size and sha256 %.12s\n%s", name, row, sum, log)
 		}
+	}
+}
+
+// A release signed with a cosign key pins the key's public half in both
+// installers; a snapshot's throw-away key is never pinned.
+func TestReleasePinsTheSigningKeyInTheInstallers(t *testing.T) {
+	privPEM, pubPEM, err := sign.GenerateCosignKey([]byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := mustRelease(t, newRepo(t), Options{Snapshot: true, Sign: sign.Options{Key: string(privPEM), Password: []byte("pw")}})
+	pub := strings.TrimSpace(string(pubPEM))
+	for name, line := range map[string]string{
+		"install.sh":  "\nPUBLIC_KEY_PEM='" + pub + "'\n",
+		"install.ps1": "\n$PublicKeyPem = '" + pub + "'\n",
+	} {
+		if !strings.Contains(readFile(t, filepath.Join(dir, name)), line) {
+			t.Errorf("the published %s does not pin the signing key (%q)", name, line)
+		}
+	}
+	key, err := cryptoutils.UnmarshalPEMToPublicKey(pubPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := verify.Release(dir, verify.Options{Config: cfg(t), PublicKey: key}); err != nil {
+		t.Fatalf("verify refused a release whose installers pin its key: %v", err)
+	}
+
+	snap := mustRelease(t, newRepo(t), Options{Snapshot: true})
+	if !strings.Contains(readFile(t, filepath.Join(snap, "install.sh")), "\nPUBLIC_KEY_PEM=''\n") {
+		t.Errorf("a snapshot's install.sh pins its throw-away key")
 	}
 }

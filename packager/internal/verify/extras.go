@@ -1,7 +1,10 @@
 package verify
 
 import (
+	"bytes"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path"
 	"path/filepath"
@@ -9,6 +12,7 @@ import (
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/dotslash"
+	"github.com/tern-agent/tern/packager/internal/installers"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/pack"
 	"github.com/tern-agent/tern/packager/internal/sbom"
@@ -99,6 +103,46 @@ func (c *checker) dotslashFile(m *manifest.Manifest) {
 			c.fail(name, "gives %s format %q path %q, want %q %q", dotslash.PlatformKey(t), p.Format, p.Path, pack.FormatFor(t), want)
 		case len(p.Providers) == 0 || !strings.HasSuffix(p.Providers[0].URL, "/v"+m.Version+"/"+a.Name):
 			c.fail(name, "does not download %s from this release", a.Name)
+		}
+	}
+}
+
+// installerKeys checks the key each installer pins: the key the release is
+// verified with, or none. A script pinning another key would check a later
+// download against a key this release's signer does not hold; a keyless
+// release's script must not pin one, for it would refuse every keyless
+// signature.
+func (c *checker) installerKeys() {
+	var want []byte
+	if c.opts.PublicKey != nil {
+		der, err := x509.MarshalPKIXPublicKey(c.opts.PublicKey)
+		if err != nil {
+			c.fail(installers.Scripts[0], "cannot compare its pinned key with the verifying key: %v", err)
+			return
+		}
+		want = der
+	}
+	for _, name := range installers.Scripts {
+		raw, err := os.ReadFile(filepath.Join(c.dir, name))
+		if err != nil {
+			c.fail(name, "%v", err)
+			continue
+		}
+		pinned, err := installers.Pinned(name, raw)
+		if err != nil {
+			c.fail(name, "%v", err)
+			continue
+		}
+		if pinned == "" {
+			continue
+		}
+		if want == nil {
+			c.fail(name, "pins a key, but this release is signed keyless: the installer would refuse its signature")
+			continue
+		}
+		block, _ := pem.Decode([]byte(pinned))
+		if block == nil || !bytes.Equal(block.Bytes, want) {
+			c.fail(name, "pins another key than the one that signed this release")
 		}
 	}
 }

@@ -16,7 +16,9 @@
 //     byte for byte, with the right os and cpu, and the meta package pins
 //     them all at the release version with their binaries' digests;
 //   - every archive has a CycloneDX SBOM naming its binary, and the DotSlash
-//     file points at every archive with its size and digest.
+//     file points at every archive with its size and digest;
+//   - an installer that pins a key pins the key that signed the release, and
+//     none pins a key when the release is signed keyless.
 //
 // It never executes anything it reads.
 package verify
@@ -108,6 +110,7 @@ func (c *checker) run() {
 	c.npmPackages(m)
 	c.sboms(m)
 	c.dotslashFile(m)
+	c.installerKeys()
 }
 
 // signature checks the bundle over SHA256SUMS.
