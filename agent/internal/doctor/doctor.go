@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/tern-agent/tern/agent/internal/buildinfo"
-	"github.com/tern-agent/tern/agent/internal/helpers"
+	"github.com/tern-agent/tern/agent/internal/helperbin"
 	"github.com/tern-agent/tern/agent/internal/sandbox"
 )
 
@@ -36,17 +36,17 @@ type Report struct {
 // HelperReport describes one helper: where it was found and what it is, or
 // every place that was searched.
 type HelperReport struct {
-	Name    string         `json:"name"`
-	Found   bool           `json:"found"`
-	Path    string         `json:"path,omitempty"`
-	Source  helpers.Source `json:"source,omitempty"`
-	Version string         `json:"version,omitempty"`
-	SHA256  string         `json:"sha256,omitempty"`
+	Name    string           `json:"name"`
+	Found   bool             `json:"found"`
+	Path    string           `json:"path,omitempty"`
+	Source  helperbin.Source `json:"source,omitempty"`
+	Version string           `json:"version,omitempty"`
+	SHA256  string           `json:"sha256,omitempty"`
 	// DigestCheck says whether the digest was checked against the one this
 	// build recorded: "matched", or why it was not checked.
-	DigestCheck string              `json:"digest_check,omitempty"`
-	Error       string              `json:"error,omitempty"`
-	Tried       []helpers.Candidate `json:"tried,omitempty"`
+	DigestCheck string                `json:"digest_check,omitempty"`
+	Error       string                `json:"error,omitempty"`
+	Tried       []helperbin.Candidate `json:"tried,omitempty"`
 }
 
 // SandboxReport describes what the host offers and what the default mode gets.
@@ -65,7 +65,7 @@ type SandboxReport struct {
 // kernel lets the sandbox set itself up.
 func Run(ctx context.Context) Report {
 	r := Report{Tern: buildinfo.Get(), Problems: []sandbox.Problem{}}
-	exe, err := helpers.Executable()
+	exe, err := helperbin.Executable()
 	if err != nil {
 		r.Problems = append(r.Problems, sandbox.Problem{Subject: "executable", Detail: err.Error()})
 	}
@@ -108,15 +108,15 @@ func describeBwrap(h sandbox.Host) HelperReport {
 	hr := HelperReport{Name: "bwrap"}
 	if h.Bwrap == nil {
 		hr.Error = h.BwrapErr
-		var nf *helpers.NotFoundError
-		if _, err := helpers.FindBwrap(); errors.As(err, &nf) {
+		var nf *helperbin.NotFoundError
+		if _, err := helperbin.FindBwrap(); errors.As(err, &nf) {
 			hr.Tried = nf.Tried
 		}
 		return hr
 	}
 	hr.Found, hr.Path, hr.Source, hr.Version = true, h.Bwrap.Path, h.Bwrap.Source, h.Bwrap.Version
 	if hr.Version == "" {
-		if v, err := helpers.BwrapVersion(hr.Path); err == nil {
+		if v, err := helperbin.BwrapVersion(hr.Path); err == nil {
 			hr.Version = v
 		} else {
 			hr.Error = err.Error()
@@ -125,7 +125,7 @@ func describeBwrap(h sandbox.Host) HelperReport {
 	switch {
 	case h.Bwrap.Verified:
 		hr.SHA256, hr.DigestCheck = h.Bwrap.SHA256, "matched the digest this build recorded"
-	case h.Bwrap.Source == helpers.Bundled:
+	case h.Bwrap.Source == helperbin.Bundled:
 		hr.DigestCheck = "not checked: this build recorded no digest (a dev build)"
 	default:
 		hr.DigestCheck = "not checked: not shipped with tern"
@@ -162,7 +162,7 @@ func trialRun(ctx context.Context, plan sandbox.Plan, policy sandbox.Policy, exe
 	return &sandbox.Problem{
 		Subject: string(plan.Backend),
 		Detail:  detail,
-		Remedy:  "if this runs in a container, allow it to create namespaces (docker run --security-opt seccomp=unconfined --cap-add SYS_ADMIN), or set " + helpers.EnvBwrap + " to a working bwrap",
+		Remedy:  "if this runs in a container, allow it to create namespaces (docker run --security-opt seccomp=unconfined --cap-add SYS_ADMIN), or set " + helperbin.EnvBwrap + " to a working bwrap",
 	}
 }
 

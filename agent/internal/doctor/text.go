@@ -5,7 +5,7 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/tern-agent/tern/agent/internal/helpers"
+	"github.com/tern-agent/tern/agent/internal/helperbin"
 )
 
 // WriteText prints the report for a person: facts first, then one line per
@@ -73,13 +73,13 @@ func (r Report) WriteText(w io.Writer) {
 	}
 }
 
-func sourceText(s helpers.Source) string {
+func sourceText(s helperbin.Source) string {
 	switch s {
-	case helpers.FromEnv:
-		return "from " + helpers.EnvBwrap
-	case helpers.Bundled:
+	case helperbin.FromEnv:
+		return "from " + helperbin.EnvBwrap
+	case helperbin.Bundled:
 		return "shipped with tern"
-	case helpers.FromPath:
+	case helperbin.FromPath:
 		return "found on PATH"
 	}
 	return string(s)

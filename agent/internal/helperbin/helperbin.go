@@ -1,4 +1,4 @@
-// Package helpers finds the native helper binaries that tern runs, today only
+// Package helperbin finds the native helper binaries that tern runs, today only
 // bwrap (bubblewrap), the Linux sandbox.
 //
 // Every release target ships one tree, whichever door installs it (archive,
@@ -28,7 +28,7 @@
 // This package never runs a helper for any other purpose than asking its
 // version, and never decides whether sandboxing is possible: that is the
 // sandbox package's job.
-package helpers
+package helperbin
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package helpers
+package helperbin
 
 import (
 	"crypto/sha256"

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tern-agent/tern/agent/internal/helpers"
+	"github.com/tern-agent/tern/agent/internal/helperbin"
 )
 
 // runBwrap runs c inside bwrap.
@@ -20,7 +20,7 @@ import (
 // for. But bwrap makes that init the leader of the command's process group,
 // so tern signals the group: the init ignores it, the command and its
 // children get it. bwrap reports the init's host PID on --info-fd.
-func runBwrap(ctx context.Context, bwrap helpers.Helper, p Policy, c Command) (int, error) {
+func runBwrap(ctx context.Context, bwrap helperbin.Helper, p Policy, c Command) (int, error) {
 	infoR, infoW, err := os.Pipe()
 	if err != nil {
 		return ExitSandboxFailed, err

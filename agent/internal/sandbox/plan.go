@@ -3,7 +3,7 @@ package sandbox
 import (
 	"fmt"
 
-	"github.com/tern-agent/tern/agent/internal/helpers"
+	"github.com/tern-agent/tern/agent/internal/helperbin"
 )
 
 // Host is what this machine offers for sandboxing, as found by Probe. It is
@@ -13,8 +13,8 @@ type Host struct {
 	OS string `json:"os"`
 
 	// Linux.
-	Bwrap    *helpers.Helper `json:"bwrap,omitempty"`
-	BwrapErr string          `json:"bwrap_error,omitempty"`
+	Bwrap    *helperbin.Helper `json:"bwrap,omitempty"`
+	BwrapErr string            `json:"bwrap_error,omitempty"`
 	// BwrapConfigErr marks BwrapErr as the user's explicit choice gone wrong
 	// (a bad TERN_BWRAP): that stops everything rather than falling back.
 	BwrapConfigErr bool   `json:"-"`
@@ -41,9 +41,9 @@ const landlockNetABI = 4
 // Plan is the mechanism chosen for a policy on a host.
 type Plan struct {
 	Backend     Backend
-	Bwrap       helpers.Helper // with Bubblewrap
-	LandlockABI int            // with Landlock
-	SandboxExec string         // with SandboxExec
+	Bwrap       helperbin.Helper // with Bubblewrap
+	LandlockABI int              // with Landlock
+	SandboxExec string           // with SandboxExec
 	// MountNS says, with Landlock, that the host lets tern make a mount
 	// namespace (as root, or in a user namespace), where it keeps the
 	// protected paths read-only; Landlock alone cannot.
@@ -104,7 +104,7 @@ func (h Host) linuxProblems(p Policy) []Problem {
 		probs = append(probs, Problem{
 			Subject: "bwrap",
 			Detail:  h.BwrapErr,
-			Remedy:  "install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap), reinstall tern from a release that ships libexec/tern/bwrap, or set " + helpers.EnvBwrap + " to a bwrap binary",
+			Remedy:  "install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap), reinstall tern from a release that ships libexec/tern/bwrap, or set " + helperbin.EnvBwrap + " to a bwrap binary",
 		})
 	case !h.UserNS.OK:
 		subject := "user namespaces"

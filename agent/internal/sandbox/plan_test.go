@@ -5,10 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tern-agent/tern/agent/internal/helpers"
+	"github.com/tern-agent/tern/agent/internal/helperbin"
 )
 
-var systemBwrap = &helpers.Helper{Name: "bwrap", Path: "/usr/bin/bwrap", Source: helpers.FromPath}
+var systemBwrap = &helperbin.Helper{Name: "bwrap", Path: "/usr/bin/bwrap", Source: helperbin.FromPath}
 
 func TestPlanLinux(t *testing.T) {
 	restricted := Check{Detail: "denied", Setting: sysctlAppArmorUserNS, Remedy: "sysctl"}
@@ -38,7 +38,7 @@ func TestPlanLinux(t *testing.T) {
 		{"neither bwrap nor landlock",
 			Host{OS: "linux", BwrapErr: "bwrap not found", LandlockErr: "not available in this kernel"},
 			Policy{Mode: WorkspaceWrite}, "",
-			[]string{"cannot sandbox a command in workspace-write mode", "bwrap not found", "apt-get install bubblewrap", helpers.EnvBwrap, "not available in this kernel", "--mode danger-full-access"}},
+			[]string{"cannot sandbox a command in workspace-write mode", "bwrap not found", "apt-get install bubblewrap", helperbin.EnvBwrap, "not available in this kernel", "--mode danger-full-access"}},
 		{"AppArmor restriction and no landlock names the setting",
 			Host{OS: "linux", Bwrap: systemBwrap, UserNS: restricted, LandlockErr: "not available"},
 			Policy{Mode: ReadOnly}, "",

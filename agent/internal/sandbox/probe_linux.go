@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/tern-agent/tern/agent/internal/helpers"
+	"github.com/tern-agent/tern/agent/internal/helperbin"
 )
 
 // Probe looks at what this host offers. It reads a few kernel settings and,
@@ -12,8 +12,8 @@ import (
 // before every command.
 func Probe() Host {
 	h := Host{OS: "linux"}
-	b, err := helpers.FindBwrap()
-	var notFound *helpers.NotFoundError
+	b, err := helperbin.FindBwrap()
+	var notFound *helperbin.NotFoundError
 	switch {
 	case err == nil:
 		h.Bwrap = &b
