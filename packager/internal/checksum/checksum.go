@@ -16,11 +16,9 @@ import (
 	"sync"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 )
-
-// FileName is the checksum file's name in the release.
-const FileName = "SHA256SUMS"
 
 // Line is one entry of SHA256SUMS.
 type Line struct {
@@ -81,7 +79,7 @@ func HashFiles(paths []string) ([]string, []int64, error) {
 // Pipe writes SHA256SUMS over every release file made so far.
 type Pipe struct{}
 
-func (Pipe) String() string { return "write " + FileName }
+func (Pipe) String() string { return "write " + layout.Sums }
 
 func (Pipe) Run(ctx *pipeline.Context) error {
 	covered := artifact.And(artifact.ReleaseFiles, artifact.Not(artifact.ByKind(artifact.Checksums, artifact.Signature)))
@@ -92,11 +90,11 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 	for _, a := range ctx.Artifacts.Filter(covered) {
 		lines = append(lines, Line{SHA256: a.SHA256, Name: a.Name})
 	}
-	path := filepath.Join(ctx.Release, FileName)
+	path := filepath.Join(ctx.Release, layout.Sums)
 	if err := os.WriteFile(path, Format(lines), 0o644); err != nil {
 		return err
 	}
-	ctx.Artifacts.Add(artifact.Artifact{Name: FileName, Path: path, Kind: artifact.Checksums})
+	ctx.Artifacts.Add(artifact.Artifact{Name: layout.Sums, Path: path, Kind: artifact.Checksums})
 	ctx.Logf("%d files", len(lines))
 	return nil
 }

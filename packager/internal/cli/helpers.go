@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tern-agent/tern/packager/internal/helperbuild"
-	"github.com/tern-agent/tern/packager/internal/release"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/thirdparty"
 )
 
@@ -89,7 +89,7 @@ func newHelpersBuild(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			b := helperbuild.Builder{Cache: cache, Out: release.HelpersDir(root), Log: cmd.ErrOrStderr(), UpdateLock: updateLock}
+			b := helperbuild.Builder{Cache: cache, Out: layout.HelpersDir(root), Log: cmd.ErrOrStderr(), UpdateLock: updateLock}
 			for _, m := range ms {
 				for target := range m.Targets {
 					if len(targets) > 0 && !slices.Contains(targets, target) {

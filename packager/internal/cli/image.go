@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"path/filepath"
-
 	"github.com/spf13/cobra"
 
 	"github.com/tern-agent/tern/packager/internal/image"
-	"github.com/tern-agent/tern/packager/internal/release"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/sign"
 )
 
@@ -30,10 +28,10 @@ binaries must be the release's, byte for byte. No Docker daemon is used.`,
 			}
 			o.Config, o.Sign = cfg, sign.OptionsFromEnv(keyless)
 			if o.ReleaseDir == "" {
-				o.ReleaseDir = release.ReleaseDir(root)
+				o.ReleaseDir = layout.ReleaseDir(root)
 			}
 			if o.StageDir == "" {
-				o.StageDir = filepath.Join(root, "dist", "stage")
+				o.StageDir = layout.StageDir(layout.Dist(root))
 			}
 			_, err = image.Publish(cmd.Context(), o, cmd.OutOrStdout())
 			return err

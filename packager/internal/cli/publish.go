@@ -3,8 +3,8 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/publish"
-	"github.com/tern-agent/tern/packager/internal/release"
 )
 
 func newPublish(g *globalOptions) *cobra.Command {
@@ -28,7 +28,7 @@ configuration (.npmrc, NODE_AUTH_TOKEN) authenticates.`,
 				return err
 			}
 			if o.Dir == "" {
-				o.Dir = release.ReleaseDir(root)
+				o.Dir = layout.ReleaseDir(root)
 			}
 			o.Log = cmd.ErrOrStderr()
 			return publish.NPM(cmd.Context(), cfg, o)

@@ -15,7 +15,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/checksum"
 	"github.com/tern-agent/tern/packager/internal/config"
-	"github.com/tern-agent/tern/packager/internal/pack"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 )
 
@@ -53,9 +53,6 @@ func PlatformKey(t config.Target) string {
 	return os + "-" + arch
 }
 
-// FileName is the DotSlash file's name in the release: the command it runs.
-func FileName(c *config.Config) string { return c.Binary }
-
 // Pipe writes the DotSlash file.
 type Pipe struct{}
 
@@ -73,8 +70,8 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 			return fmt.Errorf("%s is for target %q, which release.yaml does not have", a.Name, a.Target)
 		}
 		f.Platforms[PlatformKey(t)] = Platform{
-			Size: a.Size, Hash: "sha256", Digest: a.SHA256, Format: string(pack.FormatFor(t)),
-			Path:      path.Join(pack.Prefix(c, version, t), "bin", c.BinaryName(t)),
+			Size: a.Size, Hash: "sha256", Digest: a.SHA256, Format: string(layout.FormatFor(t)),
+			Path:      path.Join(layout.Prefix(c, version, t), "bin", c.BinaryName(t)),
 			Providers: []Provider{{URL: fmt.Sprintf("%s/releases/download/v%s/%s", c.Repository, version, a.Name)}},
 		}
 	}
@@ -86,10 +83,10 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 	if err := enc.Encode(f); err != nil {
 		return err
 	}
-	out := filepath.Join(ctx.Release, FileName(c))
+	out := filepath.Join(ctx.Release, layout.DotSlashName(c))
 	if err := os.WriteFile(out, b.Bytes(), 0o755); err != nil {
 		return err
 	}
-	ctx.Artifacts.Add(artifact.Artifact{Name: FileName(c), Path: out, Kind: artifact.DotSlash})
+	ctx.Artifacts.Add(artifact.Artifact{Name: layout.DotSlashName(c), Path: out, Kind: artifact.DotSlash})
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/sign"
 )
@@ -35,7 +36,7 @@ func Publish(ctx context.Context, o Options, log io.Writer) (name.Digest, error)
 	if err := o.Sign.Check(false); err != nil {
 		return name.Digest{}, fmt.Errorf("refusing to push an image that would stay unsigned: %w", err)
 	}
-	m, err := manifest.Read(filepath.Join(o.ReleaseDir, manifest.FileName))
+	m, err := manifest.Read(filepath.Join(o.ReleaseDir, layout.Manifest))
 	if err != nil {
 		return name.Digest{}, err
 	}

@@ -17,14 +17,9 @@ import (
 	"strings"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 )
-
-// Dir holds the scripts, relative to the repository.
-const Dir = "installers"
-
-// Scripts are the published installers.
-var Scripts = []string{"install.sh", "install.ps1"}
 
 // keyVar is each script's pinned-key variable: the line that assigns it ”
 // in the repository is the placeholder the packager fills.
@@ -43,8 +38,8 @@ type Pipe struct {
 func (Pipe) String() string { return "add the installers" }
 
 func (p Pipe) Run(ctx *pipeline.Context) error {
-	for _, name := range Scripts {
-		src := filepath.Join(ctx.Root, Dir, name)
+	for _, name := range layout.InstallerScripts {
+		src := filepath.Join(ctx.Root, layout.Installers, name)
 		raw, err := os.ReadFile(src)
 		if err != nil {
 			return err
@@ -59,7 +54,7 @@ func (p Pipe) Run(ctx *pipeline.Context) error {
 		ctx.Artifacts.Add(artifact.Artifact{Name: name, Path: out, Kind: artifact.Installer})
 	}
 	if p.PublicKeyPEM != nil {
-		ctx.Logf("pinned the signing key in %s", strings.Join(Scripts, " and "))
+		ctx.Logf("pinned the signing key in %s", strings.Join(layout.InstallerScripts, " and "))
 	}
 	return nil
 }

@@ -13,11 +13,9 @@ import (
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/checksum"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 )
-
-// FileName is the manifest's name in the release.
-const FileName = "manifest.json"
 
 // Schema is the manifest format's version; readers refuse others.
 const Schema = 1
@@ -57,7 +55,7 @@ type Artifact struct {
 // Pipe writes manifest.json over every release file made so far.
 type Pipe struct{}
 
-func (Pipe) String() string { return "write " + FileName }
+func (Pipe) String() string { return "write " + layout.Manifest }
 
 func (Pipe) Run(ctx *pipeline.Context) error {
 	described := artifact.And(artifact.ReleaseFiles, artifact.Not(artifact.ByKind(artifact.Checksums, artifact.Manifest, artifact.Signature)))
@@ -88,11 +86,11 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(ctx.Release, FileName)
+	path := filepath.Join(ctx.Release, layout.Manifest)
 	if err := os.WriteFile(path, append(raw, '\n'), 0o644); err != nil {
 		return err
 	}
-	ctx.Artifacts.Add(artifact.Artifact{Name: FileName, Path: path, Kind: artifact.Manifest})
+	ctx.Artifacts.Add(artifact.Artifact{Name: layout.Manifest, Path: path, Kind: artifact.Manifest})
 	return nil
 }
 

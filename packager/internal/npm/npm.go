@@ -22,21 +22,13 @@ import (
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pack"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 )
 
 // npmMtime is the time npm writes on every entry of the tarballs it packs.
 var npmMtime = time.Date(1985, time.October, 26, 8, 15, 0, 0, time.UTC)
-
-// Template is where the package templates live, relative to the repository.
-const Template = "npm-template"
-
-// TarballName is the file npm pack would write for a package:
-// @tern-agent/cli-linux-x64@1.2.3 → tern-agent-cli-linux-x64-1.2.3.tgz.
-func TarballName(pkg, version string) string {
-	return strings.ReplaceAll(strings.TrimPrefix(pkg, "@"), "/", "-") + "-" + version + ".tgz"
-}
 
 // PlatformEntry is one line of the meta package's lib/platforms.json: how the
 // launcher finds and checks a target's binary. Files is every file of the
@@ -92,7 +84,7 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 // digests.
 func platformPackage(ctx *pipeline.Context, t config.Target, treeDir, name string) (map[string]string, error) {
 	c, version := ctx.Config, ctx.Version.String()
-	tmpl, err := readJSON(filepath.Join(ctx.Root, Template, "platform", "package.json"))
+	tmpl, err := readJSON(filepath.Join(ctx.Root, layout.NPMTemplate, "platform", "package.json"))
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +95,7 @@ func platformPackage(ctx *pipeline.Context, t config.Target, treeDir, name strin
 	if c.Repository != "" {
 		tmpl["repository"] = map[string]string{"type": "git", "url": "git+" + c.Repository + ".git"}
 	}
-	readme, err := os.ReadFile(filepath.Join(ctx.Root, Template, "platform", "README.md"))
+	readme, err := os.ReadFile(filepath.Join(ctx.Root, layout.NPMTemplate, "platform", "README.md"))
 	if err != nil {
 		return nil, err
 	}
@@ -125,12 +117,12 @@ func platformPackage(ctx *pipeline.Context, t config.Target, treeDir, name strin
 			files = append(files, f)
 		}
 	}
-	return write(ctx, TarballName(name, version), t.Name, files)
+	return write(ctx, layout.NPMTarball(name, version), t.Name, files)
 }
 
 func metaPackage(ctx *pipeline.Context, platforms map[string]PlatformEntry, optional map[string]string) error {
 	c, version := ctx.Config, ctx.Version.String()
-	dir := filepath.Join(ctx.Root, Template, "meta")
+	dir := filepath.Join(ctx.Root, layout.NPMTemplate, "meta")
 	tmplPath := filepath.Join(dir, "package.json")
 	tmpl, err := readJSON(tmplPath)
 	if err != nil {
@@ -168,7 +160,7 @@ func metaPackage(ctx *pipeline.Context, platforms map[string]PlatformEntry, opti
 		}
 		files = append(files, pack.File{Name: name, Src: filepath.Join(dir, filepath.FromSlash(name)), Mode: mode})
 	}
-	_, err = write(ctx, TarballName(c.NPMMetaPackage(), version), "", files)
+	_, err = write(ctx, layout.NPMTarball(c.NPMMetaPackage(), version), "", files)
 	return err
 }
 

@@ -1,6 +1,8 @@
 package npm
 
 import (
+	"github.com/tern-agent/tern/packager/internal/layout"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +21,7 @@ func TestMetaTemplateFilesMustBeAListOfNames(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := pipelinetest.New(t)
-			p := filepath.Join(ctx.Root, Template, "meta", "package.json")
+			p := filepath.Join(ctx.Root, layout.NPMTemplate, "meta", "package.json")
 			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 				t.Fatal(err)
 			}

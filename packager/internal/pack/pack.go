@@ -12,39 +12,13 @@ import (
 	"sync"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
-	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 )
 
 // cacheFormat changes whenever the bytes the writers produce change, so that
 // a cached archive is never reused across such a change.
 const cacheFormat = "pack-v2"
-
-// Format is an archive format.
-type Format string
-
-const (
-	TarGz Format = "tar.gz"
-	Zip   Format = "zip"
-)
-
-// FormatFor is the archive format of a target: zip where users have no tar.
-func FormatFor(t config.Target) Format {
-	if t.GOOS == "windows" {
-		return Zip
-	}
-	return TarGz
-}
-
-// ArchiveName is the file name of a target's archive.
-func ArchiveName(c *config.Config, version string, t config.Target) string {
-	return fmt.Sprintf("%s.%s", Prefix(c, version, t), FormatFor(t))
-}
-
-// Prefix is the directory every archive entry sits under.
-func Prefix(c *config.Config, version string, t config.Target) string {
-	return fmt.Sprintf("%s-%s-%s", c.Product, version, t.Name)
-}
 
 // Pipe packs every staged tree.
 type Pipe struct{}
@@ -80,8 +54,8 @@ func packOne(ctx *pipeline.Context, tree artifact.Artifact) error {
 		return fmt.Errorf("no target %s in release.yaml", tree.Target)
 	}
 	version := ctx.Version.String()
-	name := ArchiveName(ctx.Config, version, t)
-	list, err := entries(tree.Path, Prefix(ctx.Config, version, t))
+	name := layout.ArchiveName(ctx.Config, version, t)
+	list, err := entries(tree.Path, layout.Prefix(ctx.Config, version, t))
 	if err != nil {
 		return err
 	}
@@ -92,7 +66,7 @@ func packOne(ctx *pipeline.Context, tree artifact.Artifact) error {
 
 	out := filepath.Join(ctx.Release, name)
 	err = Cached(ctx.Dist, key, out, func(w io.Writer) error {
-		if FormatFor(t) == Zip {
+		if layout.FormatFor(t) == layout.Zip {
 			return writeZip(w, list, ctx.Version.Time)
 		}
 		return WriteTarGz(w, list, ctx.Version.Time)

@@ -8,11 +8,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/version"
 )
 
@@ -29,10 +29,10 @@ type Context struct {
 }
 
 // BuildDir is where GoReleaser writes: its --clean wipes only this.
-func (c *Context) BuildDir() string { return filepath.Join(c.Dist, "build") }
+func (c *Context) BuildDir() string { return layout.BuildDir(c.Dist) }
 
 // StageDir holds one staged tree per target.
-func (c *Context) StageDir() string { return filepath.Join(c.Dist, "stage") }
+func (c *Context) StageDir() string { return layout.StageDir(c.Dist) }
 
 // Logf writes one line of progress.
 func (c *Context) Logf(format string, args ...any) {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/version"
 )
@@ -48,13 +49,13 @@ type npmPackage struct {
 // that is not there. A version already on the registry is skipped when its
 // integrity is ours, and is an error when it is not.
 func NPM(ctx context.Context, cfg *config.Config, o NPMOptions) error {
-	m, err := manifest.Read(filepath.Join(o.Dir, manifest.FileName))
+	m, err := manifest.Read(filepath.Join(o.Dir, layout.Manifest))
 	if err != nil {
 		return err
 	}
 	v, err := semver.StrictNewVersion(m.Version)
 	if err != nil {
-		return fmt.Errorf("%s: version %q: %w", manifest.FileName, m.Version, err)
+		return fmt.Errorf("%s: version %q: %w", layout.Manifest, m.Version, err)
 	}
 	tag := version.DistTag(v)
 
@@ -106,7 +107,7 @@ func packages(cfg *config.Config, m *manifest.Manifest, dir string) ([]npmPackag
 			return nil, err
 		}
 		if sum, _, _ := artifact.SHA256File(filepath.Join(dir, a.Name)); sum != a.SHA256 {
-			return nil, fmt.Errorf("%s has sha256 %s, %s says %s: run packager verify", a.Name, sum, manifest.FileName, a.SHA256)
+			return nil, fmt.Errorf("%s has sha256 %s, %s says %s: run packager verify", a.Name, sum, layout.Manifest, a.SHA256)
 		}
 		h := sha512.Sum512(raw)
 		p := npmPackage{file: a.Name, integrity: "sha512-" + base64.StdEncoding.EncodeToString(h[:])}
@@ -123,7 +124,7 @@ func packages(cfg *config.Config, m *manifest.Manifest, dir string) ([]npmPackag
 		platforms = append(platforms, p)
 	}
 	if len(metas) != 1 || len(platforms) != len(cfg.Targets) {
-		return nil, fmt.Errorf("%s lists %d meta and %d platform npm packages, want 1 and %d", manifest.FileName, len(metas), len(platforms), len(cfg.Targets))
+		return nil, fmt.Errorf("%s lists %d meta and %d platform npm packages, want 1 and %d", layout.Manifest, len(metas), len(platforms), len(cfg.Targets))
 	}
 	sort.Slice(platforms, func(i, j int) bool { return platforms[i].name < platforms[j].name })
 	return append(platforms, metas...), nil

@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/tern-agent/tern/packager/internal/image"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/sign"
 )
@@ -45,7 +46,7 @@ func TestImage(t *testing.T) {
 	}
 	repo := newRepo(t)
 	dir := mustRelease(t, repo, Options{Snapshot: true})
-	m, err := manifest.Read(filepath.Join(dir, manifest.FileName))
+	m, err := manifest.Read(filepath.Join(dir, layout.Manifest))
 	if err != nil {
 		t.Fatal(err)
 	}

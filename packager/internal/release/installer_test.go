@@ -19,7 +19,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tern-agent/tern/packager/internal/checksum"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/sign"
 	"github.com/tern-agent/tern/packager/internal/version"
 )
@@ -74,7 +74,7 @@ func (s *releaseServer) serve(w http.ResponseWriter, r *http.Request) {
 		body[len(body)/2] ^= 0xff
 	case fault == "truncate" && archive:
 		body = body[:len(body)/2]
-	case fault == "500" && file == checksum.FileName:
+	case fault == "500" && file == layout.Sums:
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	case fault == "cut" && archive:
@@ -85,11 +85,11 @@ func (s *releaseServer) serve(w http.ResponseWriter, r *http.Request) {
 		conn, _, _ := w.(http.Hijacker).Hijack()
 		conn.Close()
 		return
-	case fault == "sums-wrong" && file == checksum.FileName:
+	case fault == "sums-wrong" && file == layout.Sums:
 		body = regexpReplaceSum(body, "-linux-", strings.Repeat("0", 64))
-	case fault == "sums-missing" && file == checksum.FileName:
+	case fault == "sums-missing" && file == layout.Sums:
 		body = dropLines(body, "-linux-")
-	case fault == "bundle" && file == sign.BundleName:
+	case fault == "bundle" && file == layout.SumsBundle:
 		body = bytes.Replace(body, []byte(`"signature":"M`), []byte(`"signature":"N`), 1)
 	case fault == "redirect" && archive:
 		s.mu.Lock()
@@ -99,7 +99,7 @@ func (s *releaseServer) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	case fault == "swapped" && archive:
 		body = swappedArchive(strings.TrimSuffix(file, ".tar.gz"), ver)
-	case fault == "swapped" && file == checksum.FileName:
+	case fault == "swapped" && file == layout.Sums:
 		// A mirror that swaps the archive swaps SHA256SUMS to match; only the
 		// signature, over the original SHA256SUMS, can tell.
 		for _, t := range []string{"linux-x64", "linux-arm64"} {
@@ -108,7 +108,7 @@ func (s *releaseServer) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	case fault == "hostile" && archive:
 		body = hostileArchive(strings.TrimSuffix(file, ".tar.gz"))
-	case fault == "hostile" && file == checksum.FileName:
+	case fault == "hostile" && file == layout.Sums:
 		// An attacker who controls the mirror controls SHA256SUMS too; only
 		// a signature (not required here) would catch it, so the unpacking
 		// guard must.

@@ -53,7 +53,7 @@ func TestLauncherRefusesASwappedBinary(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			project, launcher := layout(t, release, "linux-x64")
+			project, launcher := installByHand(t, release, "linux-x64")
 			bin := filepath.Join(project, "node_modules", "@tern-agent", "cli-linux-x64", "bin", "tern")
 			marker := filepath.Join(project, "hostile-ran")
 			original, err := os.ReadFile(bin)

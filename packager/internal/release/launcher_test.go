@@ -20,9 +20,9 @@ if (process.env.FAKE_PLATFORM) Object.defineProperty(process, 'platform', { valu
 if (process.env.FAKE_ARCH) Object.defineProperty(process, 'arch', { value: process.env.FAKE_ARCH });
 `
 
-// layout installs the meta package and the named platform packages into a
+// installByHand installs the meta package and the named platform packages into a
 // project's node_modules by hand, as npm would, and returns the launcher.
-func layout(t *testing.T, release string, platforms ...string) (project, launcher string) {
+func installByHand(t *testing.T, release string, platforms ...string) (project, launcher string) {
 	t.Helper()
 	project = t.TempDir()
 	extract := func(tgz, into string) {
@@ -54,7 +54,7 @@ func TestLauncherDiagnoses(t *testing.T) {
 	release := mustRelease(t, newRepo(t), Options{Snapshot: true})
 
 	t.Run("it runs the binary and passes the exit code", func(t *testing.T) {
-		project, launcher := layout(t, release, "linux-x64")
+		project, launcher := installByHand(t, release, "linux-x64")
 		if r := launch(t, project, launcher, nil, "--version"); r.code != 0 || !strings.Contains(r.out, "version="+fixtureVersion) {
 			t.Fatalf("exit %d: %s", r.code, r.out)
 		}
@@ -87,7 +87,7 @@ func TestLauncherDiagnoses(t *testing.T) {
 			[]string{"@tern-agent/cli-linux-x64 is not installed", "npm install @tern-agent/cli-linux-x64@" + fixtureVersion + " --package-lock-only && npm install"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			project, launcher := layout(t, release, tc.platforms...)
+			project, launcher := installByHand(t, release, tc.platforms...)
 			if tc.edit != nil {
 				tc.edit(t, project)
 			}
@@ -109,7 +109,7 @@ func TestLauncherForwardsSignals(t *testing.T) {
 		t.Skip("node is not installed")
 	}
 	release := mustRelease(t, newRepo(t), Options{Snapshot: true})
-	project, launcher := layout(t, release)
+	project, launcher := installByHand(t, release)
 	script := filepath.Join(project, "child.sh")
 	writeFile(t, script, "#!/bin/sh\ntrap 'echo got-term > \"$1/term\"; exit 5' TERM\ntouch \"$1/ready\"\nwhile :; do sleep 0.05; done\n")
 	os.Chmod(script, 0o755)

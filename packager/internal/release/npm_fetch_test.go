@@ -96,7 +96,7 @@ func TestPostinstallRefusesAHostilePlatformTarball(t *testing.T) {
 		}, []string{"package/libexec/tern/bwrap has sha256", "was published with"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			project, launcher := layout(t, release)
+			project, launcher := installByHand(t, release)
 			marker := filepath.Join(project, "hostile-ran")
 			tgz := filepath.Join(t.TempDir(), "platform.tgz")
 			copyFile(t, original, tgz)
@@ -132,7 +132,7 @@ func TestPostinstallRefusesAHostilePlatformTarball(t *testing.T) {
 
 	// The same path with the published tarball installs, and links on npm.
 	t.Run("the published tarball", func(t *testing.T) {
-		project, launcher := layout(t, release)
+		project, launcher := installByHand(t, release)
 		body, err := os.ReadFile(original)
 		if err != nil {
 			t.Fatal(err)

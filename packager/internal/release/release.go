@@ -21,6 +21,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/dotslash"
 	"github.com/tern-agent/tern/packager/internal/helperbuild"
 	"github.com/tern-agent/tern/packager/internal/installers"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/notices"
 	"github.com/tern-agent/tern/packager/internal/npm"
@@ -60,12 +61,6 @@ type Options struct {
 	Log         io.Writer
 }
 
-// HelpersDir is where built helpers land, per target.
-func HelpersDir(root string) string { return filepath.Join(root, "dist", "helpers") }
-
-// ReleaseDir is where a finished release lands.
-func ReleaseDir(root string) string { return filepath.Join(root, "dist", "release") }
-
 // Run runs the pipeline up to o.Until and returns the finished context.
 func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 	if o.ConfigPath == "" {
@@ -79,7 +74,7 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 	if err != nil {
 		return nil, err
 	}
-	dist := filepath.Join(o.Root, "dist")
+	dist := layout.Dist(o.Root)
 	if err := os.MkdirAll(dist, 0o755); err != nil {
 		return nil, err
 	}
@@ -109,7 +104,7 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 		}
 	}
 	pipes := []pipeline.Pipe{
-		helperbuild.Pipe{Builder: helperbuild.Builder{Cache: cache, Out: HelpersDir(o.Root), Log: o.Log}},
+		helperbuild.Pipe{Builder: helperbuild.Builder{Cache: cache, Out: layout.HelpersDir(o.Root), Log: o.Log}},
 		build.Pipe{GoReleaser: o.GoReleaser, Reuse: o.ReuseBuild},
 		stage.Pipe{Notices: &notices.Writer{}},
 	}
@@ -136,10 +131,10 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 		}
 	}
 	if o.Until >= Pack {
-		if err := swap(work, ReleaseDir(o.Root)); err != nil {
+		if err := swap(work, layout.ReleaseDir(o.Root)); err != nil {
 			return nil, err
 		}
-		pc.Release = ReleaseDir(o.Root)
+		pc.Release = layout.ReleaseDir(o.Root)
 		fmt.Fprintf(o.Log, "release written to %s\n", pc.Release)
 		if o.Until >= Verify {
 			summary(o.Log, pc)

@@ -21,6 +21,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/checksum"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/sign"
 	"github.com/tern-agent/tern/packager/internal/verify"
@@ -43,7 +44,7 @@ func mustRelease(t *testing.T, repo string, o Options) string {
 	if err != nil {
 		t.Fatalf("release: %v\n%s", err, log)
 	}
-	return ReleaseDir(repo)
+	return layout.ReleaseDir(repo)
 }
 
 func testKey(t *testing.T) (keyPEM string, priv *ecdsa.PrivateKey) {
@@ -77,12 +78,12 @@ func TestSnapshotReleaseVerifiesWithTheCosignCLI(t *testing.T) {
 		if err != nil {
 			t.Fatalf("release: %v\n%s", err, log)
 		}
-		return ReleaseDir(repo)
+		return layout.ReleaseDir(repo)
 	}()
 	if !strings.Contains(log, "UNTRUSTED SNAPSHOT SIGNATURE") {
 		t.Errorf("a snapshot signed with a throw-away key must say so loudly:\n%s", log)
 	}
-	pub := filepath.Join(repo, "dist", sign.SnapshotKeyName)
+	pub := filepath.Join(repo, "dist", layout.SnapshotKey)
 	if _, err := os.Stat(pub); err != nil {
 		t.Fatalf("the snapshot's public key is not at %s", pub)
 	}
@@ -92,7 +93,7 @@ func TestSnapshotReleaseVerifiesWithTheCosignCLI(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	want := []string{checksum.FileName, sign.BundleName, manifest.FileName, "install.sh", "install.ps1", "tern"}
+	want := []string{layout.Sums, layout.SumsBundle, layout.Manifest, "install.sh", "install.ps1", "tern"}
 	for _, tg := range cfg(t).Targets {
 		ext := ".tar.gz"
 		if tg.GOOS == "windows" {
@@ -111,11 +112,11 @@ func TestSnapshotReleaseVerifiesWithTheCosignCLI(t *testing.T) {
 		}
 	}
 
-	if out, err := run(t, dir, nil, "sha256sum", "-c", checksum.FileName); err != nil {
+	if out, err := run(t, dir, nil, "sha256sum", "-c", layout.Sums); err != nil {
 		t.Fatalf("sha256sum -c: %v\n%s", err, out)
 	}
 	cosign := cosignCLI(t)
-	out, err := run(t, dir, nil, cosign, "verify-blob", "--key", pub, "--bundle", sign.BundleName, "--insecure-ignore-tlog=true", checksum.FileName)
+	out, err := run(t, dir, nil, cosign, "verify-blob", "--key", pub, "--bundle", layout.SumsBundle, "--insecure-ignore-tlog=true", layout.Sums)
 	if err != nil || !strings.Contains(out, "Verified OK") {
 		t.Fatalf("cosign verify-blob refused the bundle: %v\n%s", err, out)
 	}
@@ -135,11 +136,11 @@ func TestCosignKeyInterop(t *testing.T) {
 	for _, key := range []string{filepath.Join(keys, "cosign.key"), string(keyPEM)} {
 		repo := newRepo(t)
 		dir := mustRelease(t, repo, Options{Snapshot: true, Sign: sign.Options{Key: key, Password: []byte("pw")}})
-		out, err := run(t, dir, nil, cosign, "verify-blob", "--key", filepath.Join(keys, "cosign.pub"), "--bundle", sign.BundleName, "--insecure-ignore-tlog=true", checksum.FileName)
+		out, err := run(t, dir, nil, cosign, "verify-blob", "--key", filepath.Join(keys, "cosign.pub"), "--bundle", layout.SumsBundle, "--insecure-ignore-tlog=true", layout.Sums)
 		if err != nil || !strings.Contains(out, "Verified OK") {
 			t.Fatalf("cosign verify-blob refused a bundle signed with cosign's own key: %v\n%s", err, out)
 		}
-		if _, err := os.Stat(filepath.Join(repo, "dist", sign.SnapshotKeyName)); err == nil {
+		if _, err := os.Stat(filepath.Join(repo, "dist", layout.SnapshotKey)); err == nil {
 			t.Errorf("signing with a real key must not write a throw-away public key")
 		}
 	}
@@ -150,7 +151,7 @@ func TestReproducibleAcrossClones(t *testing.T) {
 	var sums [][]byte
 	for i := 0; i < 2; i++ {
 		dir := mustRelease(t, newRepo(t), Options{Snapshot: true, Sign: sign.Options{Key: key, Password: []byte("secret")}})
-		b, err := os.ReadFile(filepath.Join(dir, checksum.FileName))
+		b, err := os.ReadFile(filepath.Join(dir, layout.Sums))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,8 +164,8 @@ func TestReproducibleAcrossClones(t *testing.T) {
 
 func TestRerunGivesTheSameRelease(t *testing.T) {
 	repo := newRepo(t)
-	first, _ := os.ReadFile(filepath.Join(mustRelease(t, repo, Options{Snapshot: true}), checksum.FileName))
-	second, _ := os.ReadFile(filepath.Join(mustRelease(t, repo, Options{Snapshot: true}), checksum.FileName))
+	first, _ := os.ReadFile(filepath.Join(mustRelease(t, repo, Options{Snapshot: true}), layout.Sums))
+	second, _ := os.ReadFile(filepath.Join(mustRelease(t, repo, Options{Snapshot: true}), layout.Sums))
 	if !bytes.Equal(first, second) {
 		t.Fatalf("a re-run changed SHA256SUMS:\n%s\n%s", first, second)
 	}
@@ -205,7 +206,7 @@ func TestArchivesAreNormalised(t *testing.T) {
 // catches after a reseal, it catches by looking inside the archives.
 func reseal(t *testing.T, dir string, priv *ecdsa.PrivateKey, editManifest func(*manifest.Manifest)) {
 	t.Helper()
-	m, err := manifest.Read(filepath.Join(dir, manifest.FileName))
+	m, err := manifest.Read(filepath.Join(dir, layout.Manifest))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,11 +224,11 @@ func reseal(t *testing.T, dir string, priv *ecdsa.PrivateKey, editManifest func(
 		editManifest(m)
 	}
 	raw, _ := json.MarshalIndent(m, "", "  ")
-	writeFile(t, filepath.Join(dir, manifest.FileName), string(raw)+"\n")
+	writeFile(t, filepath.Join(dir, layout.Manifest), string(raw)+"\n")
 	var lines []checksum.Line
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if e.Name() == checksum.FileName || e.Name() == sign.BundleName {
+		if e.Name() == layout.Sums || e.Name() == layout.SumsBundle {
 			continue
 		}
 		sum, _, err := artifact.SHA256File(filepath.Join(dir, e.Name()))
@@ -237,12 +238,12 @@ func reseal(t *testing.T, dir string, priv *ecdsa.PrivateKey, editManifest func(
 		lines = append(lines, checksum.Line{SHA256: sum, Name: e.Name()})
 	}
 	sums := checksum.Format(lines)
-	writeFile(t, filepath.Join(dir, checksum.FileName), string(sums))
+	writeFile(t, filepath.Join(dir, layout.Sums), string(sums))
 	bundle, err := sign.WithKey(sums, priv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(dir, sign.BundleName), string(bundle))
+	writeFile(t, filepath.Join(dir, layout.SumsBundle), string(bundle))
 }
 
 type tarMember struct {
@@ -365,7 +366,7 @@ func TestVerifyRefusesTampering(t *testing.T) {
 			writeFile(t, p, string(b))
 		}, []string{x64 + ": sha256 is"}},
 		{"a checksum line", func(t *testing.T, dir string) {
-			p := filepath.Join(dir, checksum.FileName)
+			p := filepath.Join(dir, layout.Sums)
 			b, _ := os.ReadFile(p)
 			if b[0] == 'f' { // any other hex digit
 				b[0] = '0'
@@ -373,9 +374,9 @@ func TestVerifyRefusesTampering(t *testing.T) {
 				b[0] = 'f'
 			}
 			writeFile(t, p, string(b))
-		}, []string{sign.BundleName + ": does not verify", "SHA256SUMS says"}},
+		}, []string{layout.SumsBundle + ": does not verify", "SHA256SUMS says"}},
 		{"the signature", func(t *testing.T, dir string) {
-			p := filepath.Join(dir, sign.BundleName)
+			p := filepath.Join(dir, layout.SumsBundle)
 			var bundle map[string]any
 			raw, _ := os.ReadFile(p)
 			json.Unmarshal(raw, &bundle)
@@ -389,10 +390,10 @@ func TestVerifyRefusesTampering(t *testing.T) {
 			ms["signature"] = string(sig)
 			raw, _ = json.Marshal(bundle)
 			writeFile(t, p, string(raw))
-		}, []string{sign.BundleName + ": does not verify"}},
+		}, []string{layout.SumsBundle + ": does not verify"}},
 		{"a missing signature", func(t *testing.T, dir string) {
-			os.Remove(filepath.Join(dir, sign.BundleName))
-		}, []string{sign.BundleName + ": missing: the release is unsigned"}},
+			os.Remove(filepath.Join(dir, layout.SumsBundle))
+		}, []string{layout.SumsBundle + ": missing: the release is unsigned"}},
 		{"an archive member", func(t *testing.T, dir string) {
 			editTarGz(t, filepath.Join(dir, x64), setMember("bin/tern", []byte("#!/bin/sh\necho pwned\n")))
 			reseal(t, dir, priv, nil)
@@ -555,7 +556,7 @@ func TestVerifyRefusesTampering(t *testing.T) {
 	t.Run("another key", func(t *testing.T) {
 		_, other := testKey(t)
 		err := verify.Release(good, verify.Options{Config: cfg(t), PublicKey: &other.PublicKey})
-		if err == nil || !strings.Contains(err.Error(), sign.BundleName+": does not verify") {
+		if err == nil || !strings.Contains(err.Error(), layout.SumsBundle+": does not verify") {
 			t.Fatalf("verify with another key: %v", err)
 		}
 	})
@@ -564,7 +565,7 @@ func TestVerifyRefusesTampering(t *testing.T) {
 func TestBadInputsFailClearlyAndKeepThePreviousRelease(t *testing.T) {
 	repo := newRepo(t)
 	dir := mustRelease(t, repo, Options{Snapshot: true})
-	before, _ := os.ReadFile(filepath.Join(dir, checksum.FileName))
+	before, _ := os.ReadFile(filepath.Join(dir, layout.Sums))
 
 	for _, tc := range []struct {
 		name  string
@@ -612,7 +613,7 @@ func TestBadInputsFailClearlyAndKeepThePreviousRelease(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to say %q\n%s", err, tc.want, log)
 			}
-			after, _ := os.ReadFile(filepath.Join(dir, checksum.FileName))
+			after, _ := os.ReadFile(filepath.Join(dir, layout.Sums))
 			if !bytes.Equal(before, after) {
 				t.Fatalf("a failed run changed the previous release")
 			}
@@ -636,7 +637,7 @@ func sha256Hex(b []byte) string {
 
 func TestHelpersAreRecordedWithTheirSourceAndLicence(t *testing.T) {
 	dir := mustRelease(t, newRepo(t), Options{Snapshot: true})
-	m, err := manifest.Read(filepath.Join(dir, manifest.FileName))
+	m, err := manifest.Read(filepath.Join(dir, layout.Manifest))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -704,7 +705,7 @@ func TestHelperBuildFailuresNameTheRemedy(t *testing.T) {
 					t.Errorf("err = %v, want it to say %q", err, w)
 				}
 			}
-			if _, err := os.Stat(ReleaseDir(repo)); err == nil {
+			if _, err := os.Stat(layout.ReleaseDir(repo)); err == nil {
 				t.Errorf("a failed helper build must not leave a release")
 			}
 		})
@@ -728,8 +729,8 @@ func TestVerifyKeySignedWithoutKeyNamesTheSnapshotKey(t *testing.T) {
 		t.Fatal("verify accepted a key-signed release against an identity")
 	}
 	for _, w := range []string{
-		sign.BundleName + ": is signed with a key and carries no certificate",
-		"--key dist/" + sign.SnapshotKeyName,
+		layout.SumsBundle + ": is signed with a key and carries no certificate",
+		"--key dist/" + layout.SnapshotKey,
 	} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("the refusal does not say %q:\n%v", w, err)
@@ -748,8 +749,8 @@ func TestSummaryGivesEveryFilesSizeAndDigest(t *testing.T) {
 	if err != nil {
 		t.Fatalf("release: %v\n%s", err, log)
 	}
-	dir := ReleaseDir(repo)
-	for _, name := range []string{checksum.FileName, sign.BundleName, manifest.FileName} {
+	dir := layout.ReleaseDir(repo)
+	for _, name := range []string{layout.Sums, layout.SumsBundle, layout.Manifest} {
 		sum, _, err := artifact.SHA256File(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)

@@ -14,21 +14,13 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 )
-
-// Suffix follows the archive's name without its extension.
-const Suffix = ".cdx.json"
-
-// NameFor is the SBOM's file name for an archive.
-func NameFor(archive string) string {
-	return strings.TrimSuffix(strings.TrimSuffix(archive, ".zip"), ".tar.gz") + Suffix
-}
 
 // Pipe writes an SBOM for every archive.
 type Pipe struct{}
@@ -51,11 +43,11 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", a.Name, err)
 		}
-		out := filepath.Join(ctx.Release, NameFor(a.Name))
+		out := filepath.Join(ctx.Release, layout.SBOMName(a.Name))
 		if err := os.WriteFile(out, raw, 0o644); err != nil {
 			return err
 		}
-		ctx.Artifacts.Add(artifact.Artifact{Name: NameFor(a.Name), Path: out, Kind: artifact.SBOM, Target: a.Target})
+		ctx.Artifacts.Add(artifact.Artifact{Name: layout.SBOMName(a.Name), Path: out, Kind: artifact.SBOM, Target: a.Target})
 	}
 	return nil
 }

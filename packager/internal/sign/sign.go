@@ -32,16 +32,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
-	"github.com/tern-agent/tern/packager/internal/checksum"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 )
-
-// BundleName is the signature's file name in the release.
-const BundleName = checksum.FileName + ".sigstore.json"
-
-// SnapshotKeyName is where a snapshot's ephemeral public key goes, in dist/
-// and outside the release.
-const SnapshotKeyName = "snapshot-cosign.pub"
 
 // Options choose how to sign.
 type Options struct {
@@ -99,7 +92,7 @@ func (o Options) KeyFile(dir string) (string, error) {
 // Pipe signs SHA256SUMS.
 type Pipe struct{ Options Options }
 
-func (Pipe) String() string { return "sign " + checksum.FileName }
+func (Pipe) String() string { return "sign " + layout.Sums }
 
 func (p Pipe) Run(ctx *pipeline.Context) error {
 	_, err := p.Sign(ctx)
@@ -109,7 +102,7 @@ func (p Pipe) Run(ctx *pipeline.Context) error {
 // Sign signs SHA256SUMS and returns the public key to check the signature
 // with: nil for a keyless signature, whose certificate carries the key.
 func (p Pipe) Sign(ctx *pipeline.Context) (crypto.PublicKey, error) {
-	sums, err := ctx.Artifacts.One(artifact.ByKind(artifact.Checksums), checksum.FileName)
+	sums, err := ctx.Artifacts.One(artifact.ByKind(artifact.Checksums), layout.Sums)
 	if err != nil {
 		return nil, err
 	}
@@ -121,11 +114,11 @@ func (p Pipe) Sign(ctx *pipeline.Context) (crypto.PublicKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(ctx.Release, BundleName)
+	path := filepath.Join(ctx.Release, layout.SumsBundle)
 	if err := os.WriteFile(path, bundle, 0o644); err != nil {
 		return nil, err
 	}
-	ctx.Artifacts.Add(artifact.Artifact{Name: BundleName, Path: path, Kind: artifact.Signature})
+	ctx.Artifacts.Add(artifact.Artifact{Name: layout.SumsBundle, Path: path, Kind: artifact.Signature})
 	return pub, nil
 }
 
@@ -155,7 +148,7 @@ func (p Pipe) sign(ctx *pipeline.Context, data []byte) ([]byte, crypto.PublicKey
 		if err != nil {
 			return nil, nil, err
 		}
-		pubPath := filepath.Join(ctx.Dist, SnapshotKeyName)
+		pubPath := filepath.Join(ctx.Dist, layout.SnapshotKey)
 		if err := os.WriteFile(pubPath, pub, 0o644); err != nil {
 			return nil, nil, err
 		}

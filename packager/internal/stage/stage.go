@@ -13,34 +13,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/notices"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 )
-
-// File names at the top of every tree.
-const (
-	LicenseName = "LICENSE"
-	NoticesName = "THIRD_PARTY_NOTICES.md"
-)
-
-// Layout lists the files a target's tree must hold, as slash paths relative
-// to the tree, sorted. verify checks archives against the same list.
-func Layout(c *config.Config, t config.Target, helpers []string) []string {
-	files := []string{
-		LicenseName,
-		NoticesName,
-		path.Join("bin", c.BinaryName(t)),
-	}
-	for _, h := range helpers {
-		files = append(files, path.Join(c.HelperDir(), h))
-	}
-	return files
-}
 
 // Pipe stages every target.
 type Pipe struct {
@@ -83,7 +63,7 @@ func (p Pipe) stage(ctx *pipeline.Context, t config.Target) error {
 		}
 	}
 
-	if err := copyFile(filepath.Join(ctx.Root, ctx.Config.LicenseFile), filepath.Join(dir, LicenseName), 0o644); err != nil {
+	if err := copyFile(filepath.Join(ctx.Root, ctx.Config.LicenseFile), filepath.Join(dir, layout.License), 0o644); err != nil {
 		return err
 	}
 	var helperNotices []notices.Helper
@@ -102,7 +82,7 @@ func (p Pipe) stage(ctx *pipeline.Context, t config.Target) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, NoticesName), text, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, layout.Notices), text, 0o644); err != nil {
 		return err
 	}
 	ctx.Artifacts.Add(artifact.Artifact{Name: t.Name, Path: dir, Kind: artifact.Tree, Target: t.Name})

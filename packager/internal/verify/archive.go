@@ -21,9 +21,8 @@ import (
 	"strings"
 
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
-	"github.com/tern-agent/tern/packager/internal/pack"
-	"github.com/tern-agent/tern/packager/internal/stage"
 )
 
 // maxMember bounds how much of one archive member is read into memory.
@@ -54,11 +53,11 @@ func (c *checker) archives(m *manifest.Manifest) {
 			continue
 		}
 		seen[t.Name] = true
-		if want := pack.ArchiveName(cfg, m.Version, t); a.Name != want {
+		if want := layout.ArchiveName(cfg, m.Version, t); a.Name != want {
 			c.fail(a.Name, "should be named %s", want)
 			continue
 		}
-		members, err := readArchive(filepath.Join(c.dir, a.Name), pack.FormatFor(t))
+		members, err := readArchive(filepath.Join(c.dir, a.Name), layout.FormatFor(t))
 		if err != nil {
 			c.fail(a.Name, "%v", err)
 			continue
@@ -67,7 +66,7 @@ func (c *checker) archives(m *manifest.Manifest) {
 	}
 	for _, t := range cfg.Targets {
 		if !seen[t.Name] {
-			c.fail(manifest.FileName, "lists no archive for target %s", t.Name)
+			c.fail(layout.Manifest, "lists no archive for target %s", t.Name)
 		}
 	}
 }
@@ -75,7 +74,7 @@ func (c *checker) archives(m *manifest.Manifest) {
 // tree checks that the members are exactly the target's staged tree.
 func (c *checker) tree(a manifest.Artifact, t config.Target, m *manifest.Manifest, members []member) {
 	cfg := c.opts.Config
-	prefix := pack.Prefix(cfg, m.Version, t)
+	prefix := layout.Prefix(cfg, m.Version, t)
 	var helpers []string
 	for _, mt := range m.Targets {
 		if mt.Name == t.Name {
@@ -84,7 +83,7 @@ func (c *checker) tree(a manifest.Artifact, t config.Target, m *manifest.Manifes
 	}
 	wantFiles := map[string]bool{}
 	wantDirs := map[string]bool{prefix + "/": true}
-	for _, f := range stage.Layout(cfg, t, helpers) {
+	for _, f := range layout.Tree(cfg, t, helpers) {
 		full := path.Join(prefix, f)
 		wantFiles[full] = true
 		for d := path.Dir(full); d != prefix; d = path.Dir(d) {
@@ -148,7 +147,7 @@ func (c *checker) tree(a manifest.Artifact, t config.Target, m *manifest.Manifes
 		}
 		for _, h := range a.Helpers {
 			if name == path.Join(prefix, cfg.HelperDir(), h.Name) && digest(mb.data) != h.SHA256 {
-				c.fail(a.Name, "helper %s has sha256 %s, %s says %s", h.Name, digest(mb.data), manifest.FileName, h.SHA256)
+				c.fail(a.Name, "helper %s has sha256 %s, %s says %s", h.Name, digest(mb.data), layout.Manifest, h.SHA256)
 			}
 		}
 	}
@@ -167,9 +166,9 @@ func (c *checker) tree(a manifest.Artifact, t config.Target, m *manifest.Manifes
 // binary checks the executable's digest, format, architecture and version.
 func (c *checker) binary(a manifest.Artifact, t config.Target, version string, data []byte) {
 	if a.Binary == nil {
-		c.fail(a.Name, "%s records no binary digest", manifest.FileName)
+		c.fail(a.Name, "%s records no binary digest", layout.Manifest)
 	} else if got := digest(data); got != a.Binary.SHA256 {
-		c.fail(a.Name, "binary sha256 is %s, %s says %s", got, manifest.FileName, a.Binary.SHA256)
+		c.fail(a.Name, "binary sha256 is %s, %s says %s", got, layout.Manifest, a.Binary.SHA256)
 	}
 	if err := checkArch(data, t); err != nil {
 		c.fail(a.Name, "binary %v", err)
@@ -326,8 +325,8 @@ func digest(data []byte) string {
 
 // readArchive reads every member of an archive into memory, without
 // extracting anything to disk.
-func readArchive(p string, format pack.Format) ([]member, error) {
-	if format == pack.Zip {
+func readArchive(p string, format layout.Format) ([]member, error) {
+	if format == layout.Zip {
 		return readZip(p)
 	}
 	f, err := os.Open(p)

@@ -13,9 +13,8 @@ import (
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/dotslash"
 	"github.com/tern-agent/tern/packager/internal/installers"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
-	"github.com/tern-agent/tern/packager/internal/pack"
-	"github.com/tern-agent/tern/packager/internal/sbom"
 )
 
 // sboms checks that every archive has its SBOM, and that the SBOM describes
@@ -31,9 +30,9 @@ func (c *checker) sboms(m *manifest.Manifest) {
 		if a.Kind != artifact.Archive || a.Binary == nil {
 			continue
 		}
-		name := sbom.NameFor(a.Name)
+		name := layout.SBOMName(a.Name)
 		if !listed[name] {
-			c.fail(manifest.FileName, "lists no SBOM %s for %s", name, a.Name)
+			c.fail(layout.Manifest, "lists no SBOM %s for %s", name, a.Name)
 			continue
 		}
 		raw, err := os.ReadFile(filepath.Join(c.dir, name))
@@ -72,7 +71,7 @@ func (c *checker) sboms(m *manifest.Manifest) {
 // its exact size, digest, format and binary path.
 func (c *checker) dotslashFile(m *manifest.Manifest) {
 	cfg := c.opts.Config
-	name := dotslash.FileName(cfg)
+	name := layout.DotSlashName(cfg)
 	raw, err := os.ReadFile(filepath.Join(c.dir, name))
 	if err != nil {
 		c.fail(name, "the DotSlash file is missing (%v)", err)
@@ -93,14 +92,14 @@ func (c *checker) dotslashFile(m *manifest.Manifest) {
 			continue
 		}
 		p, ok := f.Platforms[dotslash.PlatformKey(t)]
-		want := path.Join(pack.Prefix(cfg, m.Version, t), "bin", cfg.BinaryName(t))
+		want := path.Join(layout.Prefix(cfg, m.Version, t), "bin", cfg.BinaryName(t))
 		switch {
 		case !ok:
 			c.fail(name, "has no platform %s for %s", dotslash.PlatformKey(t), a.Name)
 		case p.Digest != a.SHA256 || p.Size != a.Size || p.Hash != "sha256":
 			c.fail(name, "gives %s size %d sha256 %s, the archive is %d bytes, sha256 %s", dotslash.PlatformKey(t), p.Size, p.Digest, a.Size, a.SHA256)
-		case p.Format != string(pack.FormatFor(t)) || p.Path != want:
-			c.fail(name, "gives %s format %q path %q, want %q %q", dotslash.PlatformKey(t), p.Format, p.Path, pack.FormatFor(t), want)
+		case p.Format != string(layout.FormatFor(t)) || p.Path != want:
+			c.fail(name, "gives %s format %q path %q, want %q %q", dotslash.PlatformKey(t), p.Format, p.Path, layout.FormatFor(t), want)
 		case len(p.Providers) == 0 || !strings.HasSuffix(p.Providers[0].URL, "/v"+m.Version+"/"+a.Name):
 			c.fail(name, "does not download %s from this release", a.Name)
 		}
@@ -117,12 +116,12 @@ func (c *checker) installerKeys() {
 	if c.opts.PublicKey != nil {
 		der, err := x509.MarshalPKIXPublicKey(c.opts.PublicKey)
 		if err != nil {
-			c.fail(installers.Scripts[0], "cannot compare its pinned key with the verifying key: %v", err)
+			c.fail(layout.InstallerScripts[0], "cannot compare its pinned key with the verifying key: %v", err)
 			return
 		}
 		want = der
 	}
-	for _, name := range installers.Scripts {
+	for _, name := range layout.InstallerScripts {
 		raw, err := os.ReadFile(filepath.Join(c.dir, name))
 		if err != nil {
 			c.fail(name, "%v", err)

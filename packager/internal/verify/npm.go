@@ -8,9 +8,9 @@ import (
 	"slices"
 
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/npm"
-	"github.com/tern-agent/tern/packager/internal/pack"
 )
 
 // packageJSON is what verify reads of a package.json.
@@ -56,11 +56,11 @@ func (c *checker) npmPackages(m *manifest.Manifest) {
 	}
 	for _, t := range cfg.Targets {
 		if !seen[t.Name] {
-			c.fail(manifest.FileName, "lists no npm platform package for target %s", t.Name)
+			c.fail(layout.Manifest, "lists no npm platform package for target %s", t.Name)
 		}
 	}
 	if meta == nil {
-		c.fail(manifest.FileName, "lists no npm meta package %s", cfg.NPMMetaPackage())
+		c.fail(layout.Manifest, "lists no npm meta package %s", cfg.NPMMetaPackage())
 		return
 	}
 	c.metaPackage(*meta, m.Version, binaries, platformFiles)
@@ -69,7 +69,7 @@ func (c *checker) npmPackages(m *manifest.Manifest) {
 // npmFiles reads an npm tarball's members, refusing unsafe ones, and returns
 // regular files by their path below package/.
 func (c *checker) npmFiles(a manifest.Artifact) map[string]member {
-	members, err := readArchive(filepath.Join(c.dir, a.Name), pack.TarGz)
+	members, err := readArchive(filepath.Join(c.dir, a.Name), layout.TarGz)
 	if err != nil {
 		c.fail(a.Name, "%v", err)
 		return nil

@@ -36,8 +36,8 @@ import (
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/checksum"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
-	"github.com/tern-agent/tern/packager/internal/sign"
 )
 
 // Options say what to check the signature against: a public key, or an
@@ -82,28 +82,28 @@ func Release(dir string, opts Options) error {
 }
 
 func (c *checker) run() {
-	sumsPath := filepath.Join(c.dir, checksum.FileName)
+	sumsPath := filepath.Join(c.dir, layout.Sums)
 	sumsData, err := os.ReadFile(sumsPath)
 	if err != nil {
-		c.fail(checksum.FileName, "cannot be read (%v); nothing in the release can be trusted without it", err)
+		c.fail(layout.Sums, "cannot be read (%v); nothing in the release can be trusted without it", err)
 		return
 	}
 	c.signature(sumsData)
 
 	lines, err := checksum.Parse(bytes.NewReader(sumsData))
 	if err != nil {
-		c.fail(checksum.FileName, "%v", err)
+		c.fail(layout.Sums, "%v", err)
 		return
 	}
 	sums := c.digests(lines)
 
-	m, err := manifest.Read(filepath.Join(c.dir, manifest.FileName))
+	m, err := manifest.Read(filepath.Join(c.dir, layout.Manifest))
 	if err != nil {
-		c.fail(manifest.FileName, "%v", err)
+		c.fail(layout.Manifest, "%v", err)
 		return
 	}
-	if _, ok := sums[manifest.FileName]; !ok {
-		c.fail(checksum.FileName, "does not cover %s", manifest.FileName)
+	if _, ok := sums[layout.Manifest]; !ok {
+		c.fail(layout.Sums, "does not cover %s", layout.Manifest)
 	}
 	c.agree(m, sums)
 	c.archives(m)
@@ -115,18 +115,18 @@ func (c *checker) run() {
 
 // signature checks the bundle over SHA256SUMS.
 func (c *checker) signature(sumsData []byte) {
-	bundlePath := filepath.Join(c.dir, sign.BundleName)
+	bundlePath := filepath.Join(c.dir, layout.SumsBundle)
 	if _, err := os.Stat(bundlePath); err != nil {
-		c.fail(sign.BundleName, "missing: the release is unsigned")
+		c.fail(layout.SumsBundle, "missing: the release is unsigned")
 		return
 	}
 	err := verifyBundle(bundlePath, sumsData, c.opts)
 	switch {
 	case errors.Is(err, errKeySigned):
-		c.fail(sign.BundleName, "is signed with a key and carries no certificate, so it cannot be checked against the signer's identity: "+
-			"verify with the key's public half, --key dist/%s for a snapshot (a throw-away key), or the release's cosign.pub", sign.SnapshotKeyName)
+		c.fail(layout.SumsBundle, "is signed with a key and carries no certificate, so it cannot be checked against the signer's identity: "+
+			"verify with the key's public half, --key dist/%s for a snapshot (a throw-away key), or the release's cosign.pub", layout.SnapshotKey)
 	case err != nil:
-		c.fail(sign.BundleName, "does not verify over %s: %v", checksum.FileName, err)
+		c.fail(layout.SumsBundle, "does not verify over %s: %v", layout.Sums, err)
 	}
 }
 
@@ -136,18 +136,18 @@ func (c *checker) digests(lines []checksum.Line) map[string]string {
 	sums := map[string]string{}
 	for _, l := range lines {
 		sums[l.Name] = l.SHA256
-		if l.Name == checksum.FileName || l.Name == sign.BundleName {
-			c.fail(checksum.FileName, "lists %s, which it cannot cover", l.Name)
+		if l.Name == layout.Sums || l.Name == layout.SumsBundle {
+			c.fail(layout.Sums, "lists %s, which it cannot cover", l.Name)
 			continue
 		}
 		got, _, err := artifact.SHA256File(filepath.Join(c.dir, l.Name))
 		switch {
 		case errors.Is(err, os.ErrNotExist):
-			c.fail(l.Name, "listed in %s but missing", checksum.FileName)
+			c.fail(l.Name, "listed in %s but missing", layout.Sums)
 		case err != nil:
 			c.fail(l.Name, "%v", err)
 		case got != l.SHA256:
-			c.fail(l.Name, "sha256 is %s, %s says %s", got, checksum.FileName, l.SHA256)
+			c.fail(l.Name, "sha256 is %s, %s says %s", got, layout.Sums, l.SHA256)
 		}
 	}
 	entries, err := os.ReadDir(c.dir)
@@ -157,11 +157,11 @@ func (c *checker) digests(lines []checksum.Line) map[string]string {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if name == checksum.FileName || name == sign.BundleName {
+		if name == layout.Sums || name == layout.SumsBundle {
 			continue
 		}
 		if _, ok := sums[name]; !ok {
-			c.fail(name, "is in the release but not in %s", checksum.FileName)
+			c.fail(name, "is in the release but not in %s", layout.Sums)
 		}
 	}
 	return sums
@@ -169,19 +169,19 @@ func (c *checker) digests(lines []checksum.Line) map[string]string {
 
 // agree checks that manifest and SHA256SUMS describe the same files.
 func (c *checker) agree(m *manifest.Manifest, sums map[string]string) {
-	listed := map[string]bool{manifest.FileName: true}
+	listed := map[string]bool{layout.Manifest: true}
 	for _, a := range m.Artifacts {
 		listed[a.Name] = true
 		sum, ok := sums[a.Name]
 		if !ok {
-			c.fail(a.Name, "in %s but not in %s", manifest.FileName, checksum.FileName)
+			c.fail(a.Name, "in %s but not in %s", layout.Manifest, layout.Sums)
 			continue
 		}
 		if sum != a.SHA256 {
-			c.fail(a.Name, "%s says sha256 %s, %s says %s", manifest.FileName, a.SHA256, checksum.FileName, sum)
+			c.fail(a.Name, "%s says sha256 %s, %s says %s", layout.Manifest, a.SHA256, layout.Sums, sum)
 		}
 		if st, err := os.Stat(filepath.Join(c.dir, a.Name)); err == nil && st.Size() != a.Size {
-			c.fail(a.Name, "is %d bytes, %s says %d", st.Size(), manifest.FileName, a.Size)
+			c.fail(a.Name, "is %d bytes, %s says %d", st.Size(), layout.Manifest, a.Size)
 		}
 	}
 	var names []string
@@ -191,7 +191,7 @@ func (c *checker) agree(m *manifest.Manifest, sums map[string]string) {
 	sort.Strings(names)
 	for _, name := range names {
 		if !listed[name] {
-			c.fail(name, "in %s but not in %s", checksum.FileName, manifest.FileName)
+			c.fail(name, "in %s but not in %s", layout.Sums, layout.Manifest)
 		}
 	}
 }

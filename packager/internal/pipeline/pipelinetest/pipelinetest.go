@@ -7,7 +7,6 @@ package pipelinetest
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 	"github.com/tern-agent/tern/packager/internal/version"
 )
@@ -33,7 +33,7 @@ func New(t *testing.T) *pipeline.Context {
 			NPM: config.NPM{Scope: "@example", Package: "cli"}},
 		Version:   version.Info{Version: semver.MustParse("1.2.3"), Commit: "abc", Time: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)},
 		Root:      root,
-		Dist:      filepath.Join(root, "dist"),
+		Dist:      layout.Dist(root),
 		Release:   t.TempDir(),
 		Artifacts: &artifact.List{},
 		Log:       &bytes.Buffer{},
