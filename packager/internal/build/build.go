@@ -10,10 +10,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 )
 
@@ -30,9 +35,16 @@ const (
 )
 
 // Pipe runs GoReleaser, unless Reuse is set, and registers its binaries.
+//
+// ctx.Config.Targets are the targets to build. When they are only some of
+// release.yaml's (a split build: packager build --targets), All holds every
+// target of release.yaml: GoReleaser then runs once with a config limited
+// to the targets asked for, and a reused build's binaries for the other
+// targets are left out rather than refused.
 type Pipe struct {
 	GoReleaser string // the goreleaser binary
 	Reuse      bool   // read the artifacts.json of an earlier build instead
+	All        []config.Target
 }
 
 func (p Pipe) String() string {
@@ -48,7 +60,85 @@ func (p Pipe) Run(ctx *pipeline.Context) error {
 			return err
 		}
 	}
-	return Register(ctx)
+	return register(ctx, p.All)
+}
+
+// split says whether ctx.Config holds only some of release.yaml's targets.
+func (p Pipe) split(ctx *pipeline.Context) bool {
+	return len(p.All) > 0 && len(p.All) != len(ctx.Config.Targets)
+}
+
+// GoReleaserConfig is the GoReleaser config at the repository root.
+const GoReleaserConfig = ".goreleaser.yaml"
+
+// limitConfig writes dist/goreleaser.targets.yaml: .goreleaser.yaml with
+// each build's goos/goarch matrix replaced by the list of targets asked
+// for. One GoReleaser run builds them all, in parallel, into one
+// artifacts.json; every flag, ldflag and env stays as written, so a binary
+// is the same bytes whichever way it was built. (--single-target builds the
+// host's target alone, and one run per target would pay GoReleaser's start
+// and --clean each time.)
+func limitConfig(ctx *pipeline.Context) (string, error) {
+	src := filepath.Join(ctx.Root, GoReleaserConfig)
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		return "", err
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return "", fmt.Errorf("%s: %w", src, err)
+	}
+	builds, ok := doc["builds"].([]any)
+	if !ok || len(builds) == 0 {
+		return "", fmt.Errorf("%s has no builds to limit to %s", src, targetNames(ctx.Config.Targets))
+	}
+	var targets []string
+	for _, t := range ctx.Config.Targets {
+		targets = append(targets, t.GOOS+"_"+t.GOARCH)
+	}
+	for i, b := range builds {
+		build, ok := b.(map[string]any)
+		if !ok {
+			return "", fmt.Errorf("%s: builds[%d] is not a mapping", src, i)
+		}
+		for _, k := range []string{"goos", "goarch", "goarm", "goamd64", "ignore"} {
+			delete(build, k)
+		}
+		build["targets"] = targets
+	}
+	out, err := yaml.Marshal(doc)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(ctx.Dist, "goreleaser.targets.yaml")
+	return path, os.WriteFile(path, out, 0o644)
+}
+
+func targetNames(ts []config.Target) string {
+	var names []string
+	for _, t := range ts {
+		names = append(names, t.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// GoReleaserVersion is what `goreleaser --version` says it is (v2.15.0), or
+// "" when it cannot be run: the handoff records it, and a merge refuses
+// handoffs built by different GoReleasers.
+func GoReleaserVersion(goreleaser string) string {
+	if goreleaser == "" {
+		return ""
+	}
+	out, err := exec.Command(goreleaser, "--version").Output()
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "GitVersion:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 func (p Pipe) goreleaser(ctx *pipeline.Context) error {
@@ -57,6 +147,13 @@ func (p Pipe) goreleaser(ctx *pipeline.Context) error {
 		return err
 	}
 	args := []string{"build", "--clean"}
+	if p.split(ctx) {
+		limited, err := limitConfig(ctx)
+		if err != nil {
+			return err
+		}
+		args = append(args, "--config", limited)
+	}
 	if ctx.Version.Snapshot {
 		args = append(args, "--snapshot")
 	}
@@ -105,7 +202,7 @@ func helperDigests(ctx *pipeline.Context) ([]string, error) {
 					continue
 				}
 				var err error
-				if sum, _, err = artifact.SHA256File(h.Path); err != nil {
+				if sum, _, err = fileutil.SHA256File(h.Path); err != nil {
 					return nil, fmt.Errorf("hashing the %s helper %s for the %s_sha256 stamp: %w (rebuild it: packager helpers build --target %s)", t.Name, h.Path, name, err, t.Name)
 				}
 			}
@@ -130,7 +227,11 @@ type goreleaserArtifact struct {
 // Register reads dist/build/artifacts.json and adds one Binary per target.
 // Every configured target must have exactly one binary, and GoReleaser must
 // not have built one for a target the release does not ship.
-func Register(ctx *pipeline.Context) error {
+func Register(ctx *pipeline.Context) error { return register(ctx, nil) }
+
+// register is Register for a split build: a binary for a target of all that
+// ctx.Config does not hold is left out.
+func register(ctx *pipeline.Context, all []config.Target) error {
 	path := filepath.Join(ctx.BuildDir(), "artifacts.json")
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -149,6 +250,9 @@ func Register(ctx *pipeline.Context) error {
 			continue
 		}
 		t, ok := ctx.Config.TargetFor(e.GOOS, e.GOARCH)
+		if !ok && slices.ContainsFunc(all, func(t config.Target) bool { return t.GOOS == e.GOOS && t.GOARCH == e.GOARCH }) {
+			continue // another machine's target
+		}
 		if !ok {
 			return fmt.Errorf("%s lists a binary for %s/%s, which release.yaml has no target for", path, e.GOOS, e.GOARCH)
 		}
