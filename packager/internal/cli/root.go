@@ -27,6 +27,7 @@ func Execute(args []string) int {
 	root.PersistentFlags().StringVar(&g.root, "root", "", "the repository root (default: the git top level of the current directory)")
 	root.PersistentFlags().StringVar(&g.config, "config", "", "the release config (default: <root>/release.yaml)")
 	root.AddCommand(newRelease(&g)...)
+	root.AddCommand(newBuild(&g), newMerge(&g))
 	root.AddCommand(newVersion(&g), newVerify(&g), newSums(), newHelpers(&g), newPublish(&g), newImage(&g))
 	root.SetArgs(args)
 	if err := root.ExecuteContext(context.Background()); err != nil {

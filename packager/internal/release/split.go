@@ -1,0 +1,484 @@
+package release
+
+import (
+	"context"
+	"crypto/sha256"
+	"debug/buildinfo"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/build"
+	"github.com/tern-agent/tern/packager/internal/checksum"
+	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/dotslash"
+	"github.com/tern-agent/tern/packager/internal/handoff"
+	"github.com/tern-agent/tern/packager/internal/helperbuild"
+	"github.com/tern-agent/tern/packager/internal/installers"
+	"github.com/tern-agent/tern/packager/internal/manifest"
+	"github.com/tern-agent/tern/packager/internal/notices"
+	"github.com/tern-agent/tern/packager/internal/npm"
+	"github.com/tern-agent/tern/packager/internal/pack"
+	"github.com/tern-agent/tern/packager/internal/pipeline"
+	"github.com/tern-agent/tern/packager/internal/sbom"
+	"github.com/tern-agent/tern/packager/internal/sign"
+	"github.com/tern-agent/tern/packager/internal/stage"
+	"github.com/tern-agent/tern/packager/internal/thirdparty"
+	"github.com/tern-agent/tern/packager/internal/version"
+)
+
+// A release is two halves that may run on different machines:
+//
+//   - Build (packager build --targets): helpers → build → stage for some
+//     targets, written as a handoff directory;
+//   - Merge (packager merge HANDOFF...): check every handoff, then stage
+//     their trees → pack → npm, installers, SBOMs, DotSlash → manifest →
+//     checksum → sign → verify.
+//
+// Run is Build of every target followed by Merge, so a one-machine release
+// and a split one take the same path and give the same bytes.
+
+// BuildOptions configure the build half.
+type BuildOptions struct {
+	Root        string // repository root
+	ConfigPath  string // release.yaml; default <Root>/release.yaml
+	Snapshot    bool
+	GoReleaser  string
+	ReuseBuild  bool     // read dist/build/artifacts.json instead of building
+	SourceCache string   // the helpers' source cache; empty for the user's default
+	Targets     []string // empty for every target of release.yaml
+	Out         string   // the handoff directory; default dist/handoff
+	Log         io.Writer
+}
+
+// HandoffDir is where `packager build` writes its handoff by default.
+func HandoffDir(root string) string { return filepath.Join(root, "dist", "handoff") }
+
+// Build builds, stages and writes a handoff for o.Targets. The handoff is
+// written to a fresh directory and moved to o.Out at the end, so a failed
+// build leaves no half-made handoff.
+func Build(ctx context.Context, o BuildOptions) (*handoff.Manifest, error) {
+	if o.ConfigPath == "" {
+		o.ConfigPath = filepath.Join(o.Root, "release.yaml")
+	}
+	if o.Out == "" {
+		o.Out = HandoffDir(o.Root)
+	}
+	cfg, digest, err := loadConfig(o.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := selectTargets(cfg, o.Targets)
+	if err != nil {
+		return nil, err
+	}
+	sub := *cfg
+	sub.Targets = targets
+	ver, err := version.FromGit(o.Root, o.Snapshot)
+	if err != nil {
+		return nil, err
+	}
+	dist := filepath.Join(o.Root, "dist")
+	if err := os.MkdirAll(dist, 0o755); err != nil {
+		return nil, err
+	}
+	cache := thirdparty.Cache{Dir: o.SourceCache}
+	if cache.Dir == "" {
+		if cache, err = thirdparty.DefaultCache(); err != nil {
+			return nil, err
+		}
+	}
+	pc := &pipeline.Context{
+		Context: ctx, Config: &sub, Version: ver, Root: o.Root, Dist: dist,
+		Artifacts: &artifact.List{}, Log: o.Log,
+	}
+	fmt.Fprintf(o.Log, "%s %s (commit %.12s, %s): building %s\n", cfg.Product, ver, ver.Commit,
+		ver.Time.Format("2006-01-02T15:04:05Z"), strings.Join(names(targets), ", "))
+	w := &handoffWriter{out: o.Out, manifest: handoff.Manifest{
+		Commit: ver.Commit, Version: ver.String(), Time: ver.Time.UTC(), Snapshot: ver.Snapshot,
+		ConfigSHA256: digest, Targets: names(targets),
+	}}
+	if !o.ReuseBuild {
+		w.manifest.GoReleaser = build.GoReleaserVersion(o.GoReleaser)
+	}
+	err = pipeline.Run(pc,
+		helperbuild.Pipe{Builder: helperbuild.Builder{Cache: cache, Out: filepath.Join(dist, "helpers"), Log: o.Log}},
+		build.Pipe{GoReleaser: o.GoReleaser, Reuse: o.ReuseBuild, All: cfg.Targets},
+		stage.Pipe{Notices: &notices.Writer{}},
+		w,
+	)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(o.Log, "handoff written to %s (%d files)\n", o.Out, len(w.manifest.Files))
+	return &w.manifest, nil
+}
+
+// loadConfig reads release.yaml and its sha256, from the same bytes.
+func loadConfig(p string) (*config.Config, string, error) {
+	cfg, err := config.Load(p)
+	if err != nil {
+		return nil, "", err
+	}
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		return nil, "", err
+	}
+	sum := sha256.Sum256(raw)
+	return cfg, hex.EncodeToString(sum[:]), nil
+}
+
+// selectTargets returns release.yaml's targets named in list, in
+// release.yaml's order; all of them for an empty list.
+func selectTargets(cfg *config.Config, list []string) ([]config.Target, error) {
+	if len(list) == 0 {
+		return cfg.Targets, nil
+	}
+	var unknown []string
+	for _, name := range list {
+		if _, ok := cfg.Target(name); !ok {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("--targets %s: release.yaml has no target %s (it has %s)",
+			strings.Join(list, ","), strings.Join(unknown, ", "), strings.Join(names(cfg.Targets), ", "))
+	}
+	var out []config.Target
+	for _, t := range cfg.Targets {
+		if slices.Contains(list, t.Name) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func names(ts []config.Target) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name
+	}
+	return out
+}
+
+// handoffWriter is the build's last step: it copies the staged trees and
+// the helpers into a fresh directory, writes the manifest, and moves it to
+// out.
+type handoffWriter struct {
+	out      string
+	manifest handoff.Manifest
+}
+
+func (w *handoffWriter) String() string { return "write the handoff" }
+
+func (w *handoffWriter) Run(ctx *pipeline.Context) error {
+	if err := os.MkdirAll(filepath.Dir(w.out), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(w.out), ".handoff-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp) // gone after the swap, or after a failure
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	for _, tree := range ctx.Artifacts.Filter(artifact.ByKind(artifact.Tree)) {
+		if err := copyTree(tree.Path, filepath.Join(tmp, filepath.FromSlash(handoff.TreePath(tree.Target)))); err != nil {
+			return err
+		}
+	}
+	licenses := map[string]bool{}
+	for _, h := range ctx.Artifacts.Filter(artifact.ByKind(artifact.Helper)) {
+		rec := handoff.Helper{
+			Target: h.Target, Name: h.Name, Version: h.Version, Source: h.Source,
+			Path:        path.Join(handoff.HelpersDir, h.Target, h.Name),
+			LicenseFile: path.Join(handoff.HelpersDir, filepath.Base(h.LicenseFile)),
+		}
+		if err := copyMode(h.Path, filepath.Join(tmp, filepath.FromSlash(rec.Path)), 0o755); err != nil {
+			return err
+		}
+		if !licenses[rec.LicenseFile] {
+			licenses[rec.LicenseFile] = true
+			if err := copyMode(h.LicenseFile, filepath.Join(tmp, filepath.FromSlash(rec.LicenseFile)), 0o644); err != nil {
+				return err
+			}
+		}
+		w.manifest.Helpers = append(w.manifest.Helpers, rec)
+	}
+	if w.manifest.Go, err = goVersion(ctx.Artifacts.Filter(artifact.ByKind(artifact.Binary))); err != nil {
+		return err
+	}
+	if err := handoff.Write(tmp, w.manifest); err != nil {
+		return err
+	}
+	m, err := os.ReadFile(filepath.Join(tmp, handoff.ManifestName))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(m, &w.manifest); err != nil {
+		return err
+	}
+	return swap(tmp, w.out)
+}
+
+// goVersion is the Go that compiled the binaries, from their build info;
+// one build, one Go.
+func goVersion(bins []artifact.Artifact) (string, error) {
+	v := ""
+	for _, b := range bins {
+		info, err := buildinfo.ReadFile(b.Path)
+		if err != nil {
+			return "", fmt.Errorf("reading the Go version of %s's binary %s: %w", b.Target, b.Path, err)
+		}
+		if v != "" && info.GoVersion != v {
+			return "", fmt.Errorf("%s's binary was built with %s, another with %s: build a handoff with one Go", b.Target, info.GoVersion, v)
+		}
+		v = info.GoVersion
+	}
+	return v, nil
+}
+
+// MergeOptions configure the merge half.
+type MergeOptions struct {
+	Root       string // repository root: release.yaml, LICENSE, npm-template, installers
+	ConfigPath string // release.yaml; default <Root>/release.yaml
+	Snapshot   bool
+	Handoffs   []string
+	// AllowMissing names targets of release.yaml the release may go without:
+	// they are left out of every file, npm's optional dependencies included.
+	AllowMissing []string
+	Out          string // default dist/release
+	Sign         sign.Options
+	Until        Step
+	Log          io.Writer
+}
+
+// Merge checks every handoff, and only then makes, signs and verifies the
+// release from them. It compiles nothing, builds no helper and reaches no
+// network (unless signing keyless). The release is written to a fresh
+// directory and moved to o.Out only after verify passes; a refused handoff
+// writes nothing at all.
+func Merge(ctx context.Context, o MergeOptions) (*pipeline.Context, error) {
+	if o.ConfigPath == "" {
+		o.ConfigPath = filepath.Join(o.Root, "release.yaml")
+	}
+	if o.Out == "" {
+		o.Out = filepath.Join(o.Root, "dist", "release")
+	}
+	if len(o.Handoffs) == 0 {
+		return nil, errors.New("no handoff to merge: pass the directories `packager build` wrote")
+	}
+	cfg, digest, err := loadConfig(o.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	ver, err := version.FromGit(o.Root, o.Snapshot)
+	if err != nil {
+		return nil, err
+	}
+	hs, err := openHandoffs(o, cfg, handoff.Expect{Commit: ver.Commit, Version: ver.String(), Time: ver.Time, ConfigSHA256: digest})
+	if err != nil {
+		return nil, err
+	}
+	sub := *cfg
+	sub.Targets = nil
+	for _, t := range cfg.Targets {
+		if slices.ContainsFunc(hs, func(h *handoff.Handoff) bool { return slices.Contains(h.Manifest.Targets, t.Name) }) {
+			sub.Targets = append(sub.Targets, t)
+		}
+	}
+
+	dist := filepath.Join(o.Root, "dist")
+	if err := os.MkdirAll(dist, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(o.Out), 0o755); err != nil {
+		return nil, err
+	}
+	work, err := os.MkdirTemp(filepath.Dir(o.Out), ".release-")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(work, 0o755); err != nil { // MkdirTemp makes it private
+		return nil, err
+	}
+	defer os.RemoveAll(work) // gone after the swap, or after a failure
+	pc := &pipeline.Context{
+		Context: ctx, Config: &sub, Version: ver, Root: o.Root, Dist: dist,
+		Release: work, Artifacts: &artifact.List{}, Log: o.Log,
+	}
+	fmt.Fprintf(o.Log, "%s %s (commit %.12s, %s): merging %d handoff(s)\n", cfg.Product, ver, ver.Commit, ver.Time.Format("2006-01-02T15:04:05Z"), len(hs))
+
+	signer := &signPipe{Pipe: sign.Pipe{Options: o.Sign}}
+	pinned, err := pinnedKey(o.Sign)
+	if err != nil {
+		return nil, err
+	}
+	pipes := []pipeline.Pipe{stageHandoffs{hs}}
+	if o.Until >= Pack {
+		pipes = append(pipes, pack.Pipe{})
+	}
+	if o.Until >= NPM {
+		pipes = append(pipes, npm.Pipe{}, installers.Pipe{PublicKeyPEM: pinned}, sbom.Pipe{}, dotslash.Pipe{})
+	}
+	if o.Until >= Sign {
+		pipes = append(pipes, manifest.Pipe{}, checksum.Pipe{}, signer)
+	}
+	if o.Until >= Verify {
+		pipes = append(pipes, verifyPipe{signer: signer})
+	}
+	if err := pipeline.Run(pc, pipes...); err != nil {
+		return nil, err
+	}
+	if o.Until >= Verify {
+		// Hash what is not hashed yet (SHA256SUMS and its signature, written
+		// last) while the paths still lead to the files, before the swap.
+		if err := checksum.Digest(pc, artifact.ReleaseFiles); err != nil {
+			return nil, fmt.Errorf("hashing the release files for the summary: %w", err)
+		}
+	}
+	if o.Until >= Pack {
+		if err := swap(work, o.Out); err != nil {
+			return nil, err
+		}
+		pc.Release = o.Out
+		fmt.Fprintf(o.Log, "release written to %s\n", pc.Release)
+		if o.Until >= Verify {
+			summary(o.Log, pc)
+		}
+	}
+	return pc, nil
+}
+
+// openHandoffs opens and checks every handoff, and checks them as a set,
+// and returns every problem found at once. A handoff whose manifest was
+// readable is checked as a member of the set even when its files were
+// refused, so one run names every problem.
+func openHandoffs(o MergeOptions, cfg *config.Config, want handoff.Expect) ([]*handoff.Handoff, error) {
+	var readable []*handoff.Handoff
+	var problems []handoff.Problem
+	unreadable := false
+	for _, dir := range o.Handoffs {
+		h, err := handoff.Open(dir, cfg)
+		var he *handoff.Error
+		if err != nil && !errors.As(err, &he) {
+			return nil, err
+		}
+		if he != nil {
+			problems = append(problems, he.Problems...)
+		}
+		if h == nil {
+			unreadable = true
+			continue
+		}
+		readable = append(readable, h)
+	}
+	if err := handoff.Check(readable, want, cfg, o.AllowMissing); err != nil {
+		var he *handoff.Error
+		if !errors.As(err, &he) {
+			return nil, err
+		}
+		for _, p := range he.Problems {
+			// The targets of a handoff that could not be read are not missing.
+			if unreadable && p.What == "targets" && strings.HasPrefix(p.Reason, "no handoff has") {
+				continue
+			}
+			problems = append(problems, p)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &handoff.Error{Problems: problems}
+	}
+	return readable, nil
+}
+
+// stageHandoffs is the merge's first step: it copies each handoff's trees
+// into dist/stage with the modes the manifest records, checking every byte
+// again, and registers the trees, binaries and helpers, as the build's
+// stage step does on one machine.
+type stageHandoffs struct{ hs []*handoff.Handoff }
+
+func (stageHandoffs) String() string { return "stage the handoffs' trees" }
+
+func (s stageHandoffs) Run(ctx *pipeline.Context) error {
+	if err := os.RemoveAll(ctx.StageDir()); err != nil {
+		return err
+	}
+	for _, h := range s.hs {
+		for _, name := range h.Manifest.Targets {
+			t, _ := ctx.Config.Target(name)
+			dir := filepath.Join(ctx.StageDir(), name)
+			if err := h.CopyTree(handoff.TreePath(name), dir); err != nil {
+				return err
+			}
+			ctx.Artifacts.Add(artifact.Artifact{Name: ctx.Config.BinaryName(t), Path: filepath.Join(dir, "bin", ctx.Config.BinaryName(t)), Kind: artifact.Binary, Target: name})
+			ctx.Artifacts.Add(artifact.Artifact{Name: name, Path: dir, Kind: artifact.Tree, Target: name})
+		}
+		for _, x := range h.Manifest.Helpers {
+			ctx.Artifacts.Add(artifact.Artifact{
+				Name: x.Name, Path: h.Path(x.Path), Kind: artifact.Helper, Target: x.Target,
+				Version: x.Version, Source: x.Source, LicenseFile: h.Path(x.LicenseFile),
+			})
+		}
+		ctx.Logf("%s: %s", h.Dir, strings.Join(h.Manifest.Targets, ", "))
+	}
+	return nil
+}
+
+// copyTree copies a staged tree, keeping each file's executable bit.
+func copyTree(from, to string) error {
+	return filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if !info.Mode().IsRegular() {
+			return fmt.Errorf("%s is a %s; a staged tree holds only files and directories", p, info.Mode().Type())
+		}
+		rel, err := filepath.Rel(from, p)
+		if err != nil {
+			return err
+		}
+		mode := os.FileMode(0o644)
+		if info.Mode()&0o111 != 0 {
+			mode = 0o755
+		}
+		return copyMode(p, filepath.Join(to, rel), mode)
+	})
+}
+
+func copyMode(from, to string, mode os.FileMode) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return fmt.Errorf("copying %s: %w", from, err)
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Chmod(to, mode)
+}
