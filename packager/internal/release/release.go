@@ -1,4 +1,5 @@
 // Package release runs the release pipeline: helpers → build → stage →
+// handoff, then (on the same machine or another) check the handoffs →
 // pack → npm, installers, SBOMs, DotSlash → manifest → checksum → sign →
 // verify. It writes into a fresh directory and
 // moves it to dist/release only when every step has succeeded, so a failed
@@ -15,24 +16,10 @@ import (
 	"text/tabwriter"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
-	"github.com/tern-agent/tern/packager/internal/build"
-	"github.com/tern-agent/tern/packager/internal/checksum"
-	"github.com/tern-agent/tern/packager/internal/config"
-	"github.com/tern-agent/tern/packager/internal/dotslash"
-	"github.com/tern-agent/tern/packager/internal/helperbuild"
-	"github.com/tern-agent/tern/packager/internal/installers"
 	"github.com/tern-agent/tern/packager/internal/layout"
-	"github.com/tern-agent/tern/packager/internal/manifest"
-	"github.com/tern-agent/tern/packager/internal/notices"
-	"github.com/tern-agent/tern/packager/internal/npm"
-	"github.com/tern-agent/tern/packager/internal/pack"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
-	"github.com/tern-agent/tern/packager/internal/sbom"
 	"github.com/tern-agent/tern/packager/internal/sign"
-	"github.com/tern-agent/tern/packager/internal/stage"
-	"github.com/tern-agent/tern/packager/internal/thirdparty"
 	"github.com/tern-agent/tern/packager/internal/verify"
-	"github.com/tern-agent/tern/packager/internal/version"
 )
 
 // Step names the last step to run.
@@ -61,86 +48,32 @@ type Options struct {
 	Log         io.Writer
 }
 
-// Run runs the pipeline up to o.Until and returns the finished context.
+// Run runs the pipeline up to o.Until and returns the finished context. It
+// is Build of every target followed by Merge of that one handoff: the same
+// path a release split across machines takes, so both give the same bytes.
 func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
-	if o.ConfigPath == "" {
-		o.ConfigPath = filepath.Join(o.Root, "release.yaml")
-	}
-	cfg, err := config.Load(o.ConfigPath)
-	if err != nil {
-		return nil, err
-	}
-	ver, err := version.FromGit(o.Root, o.Snapshot)
-	if err != nil {
-		return nil, err
-	}
 	dist := layout.Dist(o.Root)
 	if err := os.MkdirAll(dist, 0o755); err != nil {
 		return nil, err
 	}
-	work, err := os.MkdirTemp(dist, ".release-")
+	tmp, err := os.MkdirTemp(dist, ".handoff-")
 	if err != nil {
 		return nil, err
 	}
-	if err := os.Chmod(work, 0o755); err != nil { // MkdirTemp makes it private
-		return nil, err
-	}
-	defer os.RemoveAll(work) // gone after the swap, or after a failure
-	pc := &pipeline.Context{
-		Context: ctx, Config: cfg, Version: ver, Root: o.Root, Dist: dist,
-		Release: work, Artifacts: &artifact.List{}, Log: o.Log,
-	}
-	fmt.Fprintf(o.Log, "%s %s (commit %.12s, %s)\n", cfg.Product, ver, ver.Commit, ver.Time.Format("2006-01-02T15:04:05Z"))
-
-	signer := &signPipe{Pipe: sign.Pipe{Options: o.Sign}}
-	pinned, err := pinnedKey(o.Sign)
+	defer os.RemoveAll(tmp)
+	handoff := filepath.Join(tmp, "all")
+	_, err = Build(ctx, BuildOptions{
+		Root: o.Root, ConfigPath: o.ConfigPath, Snapshot: o.Snapshot,
+		GoReleaser: o.GoReleaser, ReuseBuild: o.ReuseBuild, SourceCache: o.SourceCache,
+		Out: handoff, Log: o.Log,
+	})
 	if err != nil {
 		return nil, err
 	}
-	cache := thirdparty.Cache{Dir: o.SourceCache}
-	if cache.Dir == "" {
-		if cache, err = thirdparty.DefaultCache(); err != nil {
-			return nil, err
-		}
-	}
-	pipes := []pipeline.Pipe{
-		helperbuild.Pipe{Builder: helperbuild.Builder{Cache: cache, Out: layout.HelpersDir(o.Root), Log: o.Log}},
-		build.Pipe{GoReleaser: o.GoReleaser, Reuse: o.ReuseBuild},
-		stage.Pipe{Notices: &notices.Writer{}},
-	}
-	if o.Until >= Pack {
-		pipes = append(pipes, pack.Pipe{})
-	}
-	if o.Until >= NPM {
-		pipes = append(pipes, npm.Pipe{}, installers.Pipe{PublicKeyPEM: pinned}, sbom.Pipe{}, dotslash.Pipe{})
-	}
-	if o.Until >= Sign {
-		pipes = append(pipes, manifest.Pipe{}, checksum.Pipe{}, signer)
-	}
-	if o.Until >= Verify {
-		pipes = append(pipes, verifyPipe{signer: signer})
-	}
-	if err := pipeline.Run(pc, pipes...); err != nil {
-		return nil, err
-	}
-	if o.Until >= Verify {
-		// Hash what is not hashed yet (SHA256SUMS and its signature, written
-		// last) while the paths still lead to the files, before the swap.
-		if err := checksum.Digest(pc, artifact.ReleaseFiles); err != nil {
-			return nil, fmt.Errorf("hashing the release files for the summary: %w", err)
-		}
-	}
-	if o.Until >= Pack {
-		if err := swap(work, layout.ReleaseDir(o.Root)); err != nil {
-			return nil, err
-		}
-		pc.Release = layout.ReleaseDir(o.Root)
-		fmt.Fprintf(o.Log, "release written to %s\n", pc.Release)
-		if o.Until >= Verify {
-			summary(o.Log, pc)
-		}
-	}
-	return pc, nil
+	return Merge(ctx, MergeOptions{
+		Root: o.Root, ConfigPath: o.ConfigPath, Snapshot: o.Snapshot,
+		Handoffs: []string{handoff}, Sign: o.Sign, Until: o.Until, Log: o.Log,
+	})
 }
 
 // pinnedKey is the public key the installers pin: COSIGN_KEY's, when the

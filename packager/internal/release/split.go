@@ -24,6 +24,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/handoff"
 	"github.com/tern-agent/tern/packager/internal/helperbuild"
 	"github.com/tern-agent/tern/packager/internal/installers"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/notices"
 	"github.com/tern-agent/tern/packager/internal/npm"
@@ -61,7 +62,7 @@ type BuildOptions struct {
 }
 
 // HandoffDir is where `packager build` writes its handoff by default.
-func HandoffDir(root string) string { return filepath.Join(root, "dist", "handoff") }
+func HandoffDir(root string) string { return filepath.Join(layout.Dist(root), "handoff") }
 
 // Build builds, stages and writes a handoff for o.Targets. The handoff is
 // written to a fresh directory and moved to o.Out at the end, so a failed
@@ -87,7 +88,7 @@ func Build(ctx context.Context, o BuildOptions) (*handoff.Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	dist := filepath.Join(o.Root, "dist")
+	dist := layout.Dist(o.Root)
 	if err := os.MkdirAll(dist, 0o755); err != nil {
 		return nil, err
 	}
@@ -111,7 +112,7 @@ func Build(ctx context.Context, o BuildOptions) (*handoff.Manifest, error) {
 		w.manifest.GoReleaser = build.GoReleaserVersion(o.GoReleaser)
 	}
 	err = pipeline.Run(pc,
-		helperbuild.Pipe{Builder: helperbuild.Builder{Cache: cache, Out: filepath.Join(dist, "helpers"), Log: o.Log}},
+		helperbuild.Pipe{Builder: helperbuild.Builder{Cache: cache, Out: layout.HelpersDir(o.Root), Log: o.Log}},
 		build.Pipe{GoReleaser: o.GoReleaser, Reuse: o.ReuseBuild, All: cfg.Targets},
 		stage.Pipe{Notices: &notices.Writer{}},
 		w,
@@ -273,7 +274,7 @@ func Merge(ctx context.Context, o MergeOptions) (*pipeline.Context, error) {
 		o.ConfigPath = filepath.Join(o.Root, "release.yaml")
 	}
 	if o.Out == "" {
-		o.Out = filepath.Join(o.Root, "dist", "release")
+		o.Out = layout.ReleaseDir(o.Root)
 	}
 	if len(o.Handoffs) == 0 {
 		return nil, errors.New("no handoff to merge: pass the directories `packager build` wrote")
@@ -298,7 +299,7 @@ func Merge(ctx context.Context, o MergeOptions) (*pipeline.Context, error) {
 		}
 	}
 
-	dist := filepath.Join(o.Root, "dist")
+	dist := layout.Dist(o.Root)
 	if err := os.MkdirAll(dist, 0o755); err != nil {
 		return nil, err
 	}
@@ -421,7 +422,7 @@ func (s stageHandoffs) Run(ctx *pipeline.Context) error {
 			if err := h.CopyTree(handoff.TreePath(name), dir); err != nil {
 				return err
 			}
-			ctx.Artifacts.Add(artifact.Artifact{Name: ctx.Config.BinaryName(t), Path: filepath.Join(dir, "bin", ctx.Config.BinaryName(t)), Kind: artifact.Binary, Target: name})
+			ctx.Artifacts.Add(artifact.Artifact{Name: ctx.Config.BinaryName(t), Path: filepath.Join(dir, filepath.FromSlash(layout.BinaryPath(ctx.Config, t))), Kind: artifact.Binary, Target: name})
 			ctx.Artifacts.Add(artifact.Artifact{Name: name, Path: dir, Kind: artifact.Tree, Target: name})
 		}
 		for _, x := range h.Manifest.Helpers {
