@@ -32,6 +32,7 @@ var subcommands = []struct {
 	{"packaging", "the packager's steps against GoReleaser's pipes; hashing; archive formats", &packagingOptions{}},
 	{"npm", "tern --version through the npm bin and the JS launcher, against node -e ''", &npmOptions{}},
 	{"installer", "install.sh end to end against curl, sha256sum -c and tar", &installerOptions{}},
+	{"split", "one packager release against 2 and 3 parallel packager builds + merge; merge alone", &splitOptions{}},
 	{"exec", "tern exec: RSS waiting on the model, first request, sandbox overhead per call", &execOptions{}},
 }
 

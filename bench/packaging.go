@@ -96,7 +96,8 @@ func (o *packagingOptions) packagerSteps() (comparable, all time.Duration) {
 			step = s
 		}
 		skipped := strings.HasPrefix(step, "verify") || strings.HasPrefix(step, "read") ||
-			strings.HasPrefix(step, "build helpers") || strings.HasPrefix(step, "pack npm")
+			strings.HasPrefix(step, "build helpers") || strings.HasPrefix(step, "pack npm") ||
+			strings.HasPrefix(step, "write the handoff") // the split's hand-over, which GoReleaser has no match for
 		if d, ok := strings.CutPrefix(l, "  done in "); ok && !strings.HasPrefix(step, "verify") {
 			dur, err := time.ParseDuration(d)
 			must(err)
