@@ -6,11 +6,7 @@
 package artifact
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"os"
 	"sort"
 	"sync"
 )
@@ -173,19 +169,3 @@ func Not(f Filter) Filter { return func(a Artifact) bool { return !f(a) } }
 
 // ReleaseFiles accepts the files that are published in the release dir.
 var ReleaseFiles = ByKind(Archive, NPM, Installer, SBOM, DotSlash, Checksums, Manifest, Signature)
-
-// SHA256File returns the hex sha256 of a file.
-func SHA256File(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	// A large buffer keeps the hash, not the syscalls, the bottleneck.
-	n, err := io.CopyBuffer(h, f, make([]byte, 1<<20))
-	if err != nil {
-		return "", 0, fmt.Errorf("hashing %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
-}

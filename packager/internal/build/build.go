@@ -18,6 +18,7 @@ import (
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 )
 
@@ -201,7 +202,7 @@ func helperDigests(ctx *pipeline.Context) ([]string, error) {
 					continue
 				}
 				var err error
-				if sum, _, err = artifact.SHA256File(h.Path); err != nil {
+				if sum, _, err = fileutil.SHA256File(h.Path); err != nil {
 					return nil, fmt.Errorf("hashing the %s helper %s for the %s_sha256 stamp: %w (rebuild it: packager helpers build --target %s)", t.Name, h.Path, name, err, t.Name)
 				}
 			}

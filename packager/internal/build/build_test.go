@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 	"github.com/tern-agent/tern/packager/internal/pipeline/pipelinetest"
 )
@@ -24,7 +25,7 @@ func TestHelperDigestsStampEveryShippedHelper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, _, _ := artifact.SHA256File(p)
+	sum, _, _ := fileutil.SHA256File(p)
 	want := map[string]bool{EnvHelperPrefix + "bwrap_linux_amd64=" + sum: false, EnvHelperPrefix + "bwrap_darwin_arm64=": false}
 	for _, e := range env {
 		if _, ok := want[e]; !ok {

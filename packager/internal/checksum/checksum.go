@@ -13,9 +13,11 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 )
@@ -51,27 +53,16 @@ func Digest(ctx *pipeline.Context, f artifact.Filter) error {
 // reads, so parallel files, not a parallel hash, is what scales.
 func HashFiles(paths []string) ([]string, []int64, error) {
 	sums, sizes := make([]string, len(paths)), make([]int64, len(paths))
-	errs := make([]error, len(paths))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < min(runtime.GOMAXPROCS(0), len(paths)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				sums[i], sizes[i], errs[i] = artifact.SHA256File(paths[i])
-			}
-		}()
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, p := range paths {
+		g.Go(func() (err error) {
+			sums[i], sizes[i], err = fileutil.SHA256File(p)
+			return err
+		})
 	}
-	for i := range paths {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, nil, err
-		}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
 	}
 	return sums, sizes, nil
 }

@@ -30,6 +30,7 @@ import (
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 )
 
 // ManifestName is the manifest's file name at the top of a handoff.
@@ -114,7 +115,7 @@ func Write(dir string, m Manifest) error {
 		if !info.Mode().IsRegular() {
 			return fmt.Errorf("%s is a %s: a handoff holds only files and directories", p, info.Mode().Type())
 		}
-		sum, size, err := artifact.SHA256File(p)
+		sum, size, err := fileutil.SHA256File(p)
 		if err != nil {
 			return err
 		}
@@ -258,7 +259,7 @@ func (h *Handoff) checkFiles(ps *problems) {
 			ps.add(h.Dir, f.Path, "is %d bytes, the manifest says %d: the handoff was cut or edited", info.Size(), f.Size)
 			continue
 		}
-		sum, _, err := artifact.SHA256File(p)
+		sum, _, err := fileutil.SHA256File(p)
 		if err != nil {
 			ps.add(h.Dir, f.Path, "cannot be read: %v", err)
 			continue

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 	"github.com/tern-agent/tern/packager/internal/safeextract"
 	"github.com/tern-agent/tern/packager/internal/thirdparty"
 )
@@ -52,7 +53,7 @@ func (b Builder) Ensure(ctx context.Context, m *thirdparty.Manifest, target stri
 		return artifact.Artifact{}, err
 	}
 	out := b.Output(m, target)
-	sum, _, err := artifact.SHA256File(out)
+	sum, _, err := fileutil.SHA256File(out)
 	_, licErr := os.Stat(b.LicenseFile(m))
 	if err != nil || licErr != nil || sum != lock[target] || b.UpdateLock {
 		if sum, err = b.Build(ctx, m, target); err != nil {
@@ -116,7 +117,7 @@ func (b Builder) Build(ctx context.Context, m *thirdparty.Manifest, target strin
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("building %s for %s: %v\n%s\n(the Debian packages it needs: %s)", m.Name, target, err, log.String(), strings.Join(t.Debs, " "))
 	}
-	sum, _, err := artifact.SHA256File(built)
+	sum, _, err := fileutil.SHA256File(built)
 	if err != nil {
 		return "", err
 	}
@@ -150,7 +151,7 @@ func (b Builder) checkLock(m *thirdparty.Manifest, target, sum string) error {
 func applyPatches(ctx context.Context, m *thirdparty.Manifest, src string) error {
 	for _, p := range m.Patches {
 		path := filepath.Join(m.Dir, filepath.FromSlash(p.File))
-		sum, _, err := artifact.SHA256File(path)
+		sum, _, err := fileutil.SHA256File(path)
 		if err != nil {
 			return fmt.Errorf("patch %s: %w", p.File, err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/sign"
@@ -71,7 +72,7 @@ func stagedIsReleased(cfg *config.Config, m *manifest.Manifest, stage string) er
 			continue
 		}
 		p := filepath.Join(stage, t.Name, "bin", cfg.BinaryName(t))
-		sum, _, err := artifact.SHA256File(p)
+		sum, _, err := fileutil.SHA256File(p)
 		if err != nil {
 			return fmt.Errorf("%s: %w (run make snapshot or make release first)", p, err)
 		}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pack"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
@@ -180,7 +181,7 @@ func write(ctx *pipeline.Context, name, target string, files []pack.File) (map[s
 		digest := hex.EncodeToString(sum[:])
 		if files[i].Src != "" {
 			var err error
-			if digest, _, err = artifact.SHA256File(files[i].Src); err != nil {
+			if digest, _, err = fileutil.SHA256File(files[i].Src); err != nil {
 				return nil, err
 			}
 		}

@@ -9,9 +9,11 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 )
@@ -27,25 +29,17 @@ func (Pipe) String() string { return "pack deterministic archives" }
 
 func (Pipe) Run(ctx *pipeline.Context) error {
 	trees := ctx.Artifacts.Filter(artifact.ByKind(artifact.Tree))
-	errs := make([]error, len(trees))
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	for i, tree := range trees {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			errs[i] = packOne(ctx, tree)
-		}()
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, tree := range trees {
+		g.Go(func() error {
+			if err := packOne(ctx, tree); err != nil {
+				return fmt.Errorf("%s: %w", tree.Target, err)
+			}
+			return nil
+		})
 	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return fmt.Errorf("%s: %w", trees[i].Target, err)
-		}
-	}
-	return nil
+	return g.Wait()
 }
 
 func packOne(ctx *pipeline.Context, tree artifact.Artifact) error {
@@ -109,7 +103,7 @@ func digestEntries(list []File, tree, name string, mtime int64) ([]artifact.File
 	for _, e := range list {
 		sum := ""
 		if e.Src != "" {
-			s, _, err := artifact.SHA256File(e.Src)
+			s, _, err := fileutil.SHA256File(e.Src)
 			if err != nil {
 				return nil, "", err
 			}
@@ -132,47 +126,9 @@ func digestEntries(list []File, tree, name string, mtime int64) ([]artifact.File
 func Cached(dist, key, out string, write func(io.Writer) error) error {
 	cached := filepath.Join(dist, "cache", "pack", key+filepath.Ext(out))
 	if _, err := os.Stat(cached); err != nil {
-		if err := writeAtomically(cached, write); err != nil {
+		if err := fileutil.WriteAtomic(cached, write); err != nil {
 			return err
 		}
 	}
-	return copyFile(cached, out)
-}
-
-// writeAtomically writes path through a temporary file, so that a crash
-// never leaves a truncated archive where a complete one is expected.
-func writeAtomically(path string, write func(io.Writer) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return fileutil.CopyFile(cached, out, 0o644)
 }

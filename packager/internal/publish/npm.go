@@ -23,6 +23,7 @@ import (
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/version"
@@ -106,7 +107,7 @@ func packages(cfg *config.Config, m *manifest.Manifest, dir string) ([]npmPackag
 		if err != nil {
 			return nil, err
 		}
-		if sum, _, _ := artifact.SHA256File(filepath.Join(dir, a.Name)); sum != a.SHA256 {
+		if sum, _, _ := fileutil.SHA256File(filepath.Join(dir, a.Name)); sum != a.SHA256 {
 			return nil, fmt.Errorf("%s has sha256 %s, %s says %s: run packager verify", a.Name, sum, layout.Manifest, a.SHA256)
 		}
 		h := sha512.Sum512(raw)

@@ -21,6 +21,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/checksum"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/sign"
@@ -211,7 +212,7 @@ func reseal(t *testing.T, dir string, priv *ecdsa.PrivateKey, editManifest func(
 		t.Fatal(err)
 	}
 	for i, a := range m.Artifacts {
-		sum, size, err := artifact.SHA256File(filepath.Join(dir, a.Name))
+		sum, size, err := fileutil.SHA256File(filepath.Join(dir, a.Name))
 		if os.IsNotExist(err) {
 			continue // a case that removed it drops it from the manifest
 		}
@@ -231,7 +232,7 @@ func reseal(t *testing.T, dir string, priv *ecdsa.PrivateKey, editManifest func(
 		if e.Name() == layout.Sums || e.Name() == layout.SumsBundle {
 			continue
 		}
-		sum, _, err := artifact.SHA256File(filepath.Join(dir, e.Name()))
+		sum, _, err := fileutil.SHA256File(filepath.Join(dir, e.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -751,7 +752,7 @@ func TestSummaryGivesEveryFilesSizeAndDigest(t *testing.T) {
 	}
 	dir := layout.ReleaseDir(repo)
 	for _, name := range []string{layout.Sums, layout.SumsBundle, layout.Manifest} {
-		sum, _, err := artifact.SHA256File(filepath.Join(dir, name))
+		sum, _, err := fileutil.SHA256File(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
 		}

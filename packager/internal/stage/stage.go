@@ -11,12 +11,12 @@ package stage
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/notices"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
@@ -47,7 +47,7 @@ func (p Pipe) stage(ctx *pipeline.Context, t config.Target) error {
 		return err
 	}
 	dir := filepath.Join(ctx.StageDir(), t.Name)
-	if err := copyFile(bin.Path, filepath.Join(dir, "bin", bin.Name), 0o755); err != nil {
+	if err := fileutil.CopyFile(bin.Path, filepath.Join(dir, "bin", bin.Name), 0o755); err != nil {
 		return err
 	}
 
@@ -58,12 +58,12 @@ func (p Pipe) stage(ctx *pipeline.Context, t config.Target) error {
 		}
 	}
 	for _, h := range helpers {
-		if err := copyFile(h.Path, filepath.Join(dir, filepath.FromSlash(ctx.Config.HelperDir()), h.Name), 0o755); err != nil {
+		if err := fileutil.CopyFile(h.Path, filepath.Join(dir, filepath.FromSlash(ctx.Config.HelperDir()), h.Name), 0o755); err != nil {
 			return err
 		}
 	}
 
-	if err := copyFile(filepath.Join(ctx.Root, ctx.Config.LicenseFile), filepath.Join(dir, layout.License), 0o644); err != nil {
+	if err := fileutil.CopyFile(filepath.Join(ctx.Root, ctx.Config.LicenseFile), filepath.Join(dir, layout.License), 0o644); err != nil {
 		return err
 	}
 	var helperNotices []notices.Helper
@@ -96,24 +96,4 @@ func hasName(list []artifact.Artifact, name string) bool {
 		}
 	}
 	return false
-}
-
-func copyFile(from, to string, mode os.FileMode) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-		return err
-	}
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return fmt.Errorf("copying %s: %w", from, err)
-	}
-	return out.Close()
 }

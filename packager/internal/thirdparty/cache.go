@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 )
 
 // Cache is a content-addressed store of source tarballs: a file lives at
@@ -33,7 +35,7 @@ func (c Cache) Path(sha string) string { return filepath.Join(c.Dir, "sha256", s
 
 // Has reports whether the blob is cached and still has its digest.
 func (c Cache) Has(sha string) bool {
-	got, err := fileSHA256(c.Path(sha))
+	got, _, err := fileutil.SHA256File(c.Path(sha))
 	return err == nil && got == sha
 }
 
@@ -96,37 +98,14 @@ func (c Cache) fetchOne(ctx context.Context, client *http.Client, url, sha strin
 
 // put streams r into the cache, keeping it only if its digest is sha.
 func (c Cache) put(r io.Reader, what, sha string) error {
-	if err := os.MkdirAll(filepath.Join(c.Dir, "sha256"), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Join(c.Dir, "sha256"), ".incoming-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(tmp, h), r); err != nil {
-		tmp.Close()
-		return fmt.Errorf("reading %s: %w", what, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != sha {
-		return &MismatchError{What: what, Want: sha, Got: got}
-	}
-	return os.Rename(tmp.Name(), c.Path(sha))
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return fileutil.WriteAtomic(c.Path(sha), func(w io.Writer) error {
+		h := sha256.New()
+		if _, err := io.Copy(io.MultiWriter(w, h), r); err != nil {
+			return fmt.Errorf("reading %s: %w", what, err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != sha {
+			return &MismatchError{What: what, Want: sha, Got: got}
+		}
+		return nil
+	})
 }

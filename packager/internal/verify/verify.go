@@ -36,6 +36,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/checksum"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 )
@@ -140,7 +141,7 @@ func (c *checker) digests(lines []checksum.Line) map[string]string {
 			c.fail(layout.Sums, "lists %s, which it cannot cover", l.Name)
 			continue
 		}
-		got, _, err := artifact.SHA256File(filepath.Join(c.dir, l.Name))
+		got, _, err := fileutil.SHA256File(filepath.Join(c.dir, l.Name))
 		switch {
 		case errors.Is(err, os.ErrNotExist):
 			c.fail(l.Name, "listed in %s but missing", layout.Sums)
