@@ -11,9 +11,13 @@ repo=$1
 goreleaser=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
+# One commit for every clone, read once: a commit landing in REPO while the
+# clones are made must not give them different versions.
+commit=$(git -C "$repo" rev-parse HEAD)
+clone() { git clone --quiet "$repo" "$1" && git -C "$1" checkout --quiet --detach "$commit"; }
 
 for clone in "$work/a" "$work/elsewhere/b"; do
-	git clone --quiet "$repo" "$clone"
+	clone "$clone"
 	(cd "$clone" && go build -o dist/tools/packager ./packager/cmd/packager &&
 		dist/tools/packager release --snapshot --goreleaser "$goreleaser" >"$clone.log" 2>&1) ||
 		{ cat "$clone.log"; echo "reproducible: the release failed in $clone" >&2; exit 1; }
@@ -28,7 +32,7 @@ fi
 
 # The split case, as the release workflow runs it on three machines.
 build_half() { # CLONE TARGETS
-	git clone --quiet "$repo" "$1"
+	clone "$1"
 	(cd "$1" && go build -o dist/tools/packager ./packager/cmd/packager &&
 		dist/tools/packager build --snapshot --goreleaser "$goreleaser" --targets "$2" --out "$1.handoff" >"$1.log" 2>&1) ||
 		{ cat "$1.log"; echo "reproducible: packager build --targets $2 failed in $1" >&2; exit 1; }
@@ -36,7 +40,7 @@ build_half() { # CLONE TARGETS
 build_half "$work/split/unix" linux-x64,linux-arm64,darwin-x64,darwin-arm64
 build_half "$work/split/windows" windows-x64,windows-arm64
 merger=$work/split/merge
-git clone --quiet "$repo" "$merger"
+clone "$merger"
 (cd "$merger" && go build -o dist/tools/packager ./packager/cmd/packager &&
 	dist/tools/packager merge --snapshot "$work/split/unix.handoff" "$work/split/windows.handoff" >"$merger.log" 2>&1) ||
 	{ cat "$merger.log"; echo "reproducible: packager merge failed in $merger" >&2; exit 1; }
