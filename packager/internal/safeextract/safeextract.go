@@ -118,7 +118,7 @@ func Tar(r io.Reader, dest string, lim Limits) error {
 				return err
 			}
 		case tar.TypeSymlink:
-			if path.IsAbs(hdr.Linkname) || !inside(path.Join(path.Dir(name), hdr.Linkname)) {
+			if LinkLeaves("", name, hdr.Linkname) {
 				return &UnsafeError{hdr.Name, fmt.Sprintf("a link to %q, which leads out of the tree", hdr.Linkname)}
 			}
 			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
@@ -149,34 +149,16 @@ func Tar(r io.Reader, dest string, lim Limits) error {
 }
 
 // cleanName turns a member name into a clean slash path inside the tree, or
-// says why it cannot be one.
+// says why it cannot be one (CheckName's rules).
 func cleanName(name string) (string, error) {
-	switch {
-	case name == "":
-		return "", errors.New("an empty name")
-	case strings.HasPrefix(name, "/") || (len(name) > 1 && name[1] == ':'):
-		return "", errors.New("an absolute path")
-	case strings.Contains(name, `\`):
-		return "", errors.New("a backslash in the name")
-	case strings.ContainsRune(name, 0):
-		return "", errors.New("a NUL in the name")
-	}
-	for _, part := range strings.Split(name, "/") {
-		if part == ".." {
-			return "", errors.New("a .. in the path")
-		}
+	if v := CheckName(name); v != nil {
+		return "", errors.New(v.Noun)
 	}
 	clean := path.Clean(name)
 	if clean == "." {
 		return "", nil
 	}
 	return clean, nil
-}
-
-// inside reports whether a cleaned relative path stays in the tree.
-func inside(p string) bool {
-	p = path.Clean(p)
-	return p != ".." && !strings.HasPrefix(p, "../") && !path.IsAbs(p)
 }
 
 // noLinkOnTheWay refuses a target whose parents, or itself, are links: a

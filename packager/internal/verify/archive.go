@@ -23,6 +23,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
+	"github.com/tern-agent/tern/packager/internal/safeextract"
 )
 
 // maxMember bounds how much of one archive member is read into memory.
@@ -97,12 +98,12 @@ func (c *checker) tree(a manifest.Artifact, t config.Target, m *manifest.Manifes
 	shipped := map[string]string{} // helper name → digest of the member
 	for _, mb := range members {
 		name := mb.name
-		if reason := unsafeName(name); reason != "" {
-			c.fail(a.Name, "member %q %s", name, reason)
+		if v := safeextract.CheckName(name); v != nil {
+			c.fail(a.Name, "member %q %s", name, v.Verb)
 			continue
 		}
 		if mb.isLink {
-			if escapes(prefix, name, mb.link) {
+			if safeextract.LinkLeaves(prefix, name, mb.link) {
 				c.fail(a.Name, "member %s is a link leading out of the tree, to %s", name, mb.link)
 			} else {
 				c.fail(a.Name, "member %s is a link; a release tree holds none", name)
@@ -289,33 +290,6 @@ func stampedDigest(data []byte, key string) string {
 		}
 	}
 	return string(v[:64])
-}
-
-// unsafeName says why an archive member's name must not be extracted.
-func unsafeName(name string) string {
-	switch {
-	case name == "":
-		return "has an empty name"
-	case strings.HasPrefix(name, "/") || filepath.IsAbs(name) || (len(name) > 1 && name[1] == ':'):
-		return "has an absolute path"
-	case strings.Contains(name, `\`):
-		return "contains a backslash"
-	}
-	for _, part := range strings.Split(strings.TrimSuffix(name, "/"), "/") {
-		if part == ".." {
-			return "contains .."
-		}
-	}
-	return ""
-}
-
-// escapes reports whether a link at name pointing to target leaves the tree.
-func escapes(prefix, name, target string) bool {
-	if path.IsAbs(target) {
-		return true
-	}
-	resolved := path.Join(path.Dir(name), target)
-	return resolved != prefix && !strings.HasPrefix(resolved, prefix+"/")
 }
 
 func digest(data []byte) string {

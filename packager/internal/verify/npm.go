@@ -11,6 +11,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/npm"
+	"github.com/tern-agent/tern/packager/internal/safeextract"
 )
 
 // packageJSON is what verify reads of a package.json.
@@ -76,8 +77,8 @@ func (c *checker) npmFiles(a manifest.Artifact) map[string]member {
 	}
 	files := map[string]member{}
 	for _, mb := range members {
-		if reason := unsafeName(mb.name); reason != "" {
-			c.fail(a.Name, "member %q %s", mb.name, reason)
+		if v := safeextract.CheckName(mb.name); v != nil {
+			c.fail(a.Name, "member %q %s", mb.name, v.Verb)
 			continue
 		}
 		rel, ok := cutPackage(mb.name)
