@@ -354,6 +354,18 @@ func TestVerifyRefusesTampering(t *testing.T) {
 	addMember := func(hdr tar.Header, data []byte) func([]tarMember) []tarMember {
 		return func(ms []tarMember) []tarMember { return append(ms, tarMember{hdr, data}) }
 	}
+	// swapBinary puts bin in the linux-x64 archive as an attacker with the
+	// signing key would: with the manifest's binary digest and a reseal.
+	swapBinary := func(t *testing.T, dir string, bin []byte) {
+		editTarGz(t, filepath.Join(dir, x64), setMember("bin/tern", bin))
+		reseal(t, dir, priv, func(m *manifest.Manifest) {
+			for i := range m.Artifacts {
+				if m.Artifacts[i].Name == x64 {
+					m.Artifacts[i].Binary.SHA256 = sha256Hex(bin)
+				}
+			}
+		})
+	}
 
 	for _, tc := range []struct {
 		name   string
@@ -404,14 +416,7 @@ func TestVerifyRefusesTampering(t *testing.T) {
 			reseal(t, dir, priv, nil)
 		}, []string{x64 + ": unexpected file " + prefix + "bin/evil"}},
 		{"an architecture", func(t *testing.T, dir string) {
-			editTarGz(t, filepath.Join(dir, x64), setMember("bin/tern", arm64Bin))
-			reseal(t, dir, priv, func(m *manifest.Manifest) {
-				for i := range m.Artifacts {
-					if m.Artifacts[i].Name == x64 {
-						m.Artifacts[i].Binary.SHA256 = sha256Hex(arm64Bin)
-					}
-				}
-			})
+			swapBinary(t, dir, arm64Bin)
 		}, []string{x64 + ": binary is built for EM_AARCH64, not linux-x64"}},
 		{"a path with ..", func(t *testing.T, dir string) {
 			editTarGz(t, filepath.Join(dir, x64), addMember(tar.Header{Name: prefix + "../../evil", Mode: 0o644, Typeflag: tar.TypeReg}, []byte("x")))
@@ -486,14 +491,7 @@ func TestVerifyRefusesTampering(t *testing.T) {
 				t.Fatal(err)
 			}
 			bin, _ := os.ReadFile(other)
-			editTarGz(t, filepath.Join(dir, x64), setMember("bin/tern", bin))
-			reseal(t, dir, priv, func(m *manifest.Manifest) {
-				for i := range m.Artifacts {
-					if m.Artifacts[i].Name == x64 {
-						m.Artifacts[i].Binary.SHA256 = sha256Hex(bin)
-					}
-				}
-			})
+			swapBinary(t, dir, bin)
 		}, []string{x64 + `: binary is stamped with version "9.9.9", the release is ` + fixtureVersion}},
 		{"an installer pinning another key", func(t *testing.T, dir string) {
 			_, other := testKey(t)
@@ -512,14 +510,7 @@ func TestVerifyRefusesTampering(t *testing.T) {
 				t.Fatal(err)
 			}
 			data, _ := os.ReadFile(bin)
-			editTarGz(t, filepath.Join(dir, x64), setMember("bin/tern", data))
-			reseal(t, dir, priv, func(m *manifest.Manifest) {
-				for i := range m.Artifacts {
-					if m.Artifacts[i].Name == x64 {
-						m.Artifacts[i].Binary.SHA256 = sha256Hex(data)
-					}
-				}
-			})
+			swapBinary(t, dir, data)
 		}, []string{x64 + ": binary is stamped with bwrap_sha256 " + strings.Repeat("e", 64) + ", but " + "tern-" + fixtureVersion + "-linux-x64/libexec/tern/bwrap has sha256 " + sha256Hex([]byte(fakeHelperPatched))}},
 		{"an empty stamped helper digest", func(t *testing.T, dir string) {
 			bin := filepath.Join(t.TempDir(), "tern")
@@ -529,14 +520,7 @@ func TestVerifyRefusesTampering(t *testing.T) {
 				t.Fatal(err)
 			}
 			data, _ := os.ReadFile(bin)
-			editTarGz(t, filepath.Join(dir, x64), setMember("bin/tern", data))
-			reseal(t, dir, priv, func(m *manifest.Manifest) {
-				for i := range m.Artifacts {
-					if m.Artifacts[i].Name == x64 {
-						m.Artifacts[i].Binary.SHA256 = sha256Hex(data)
-					}
-				}
-			})
+			swapBinary(t, dir, data)
 		}, []string{x64 + ": binary is stamped with no bwrap_sha256, but tern-" + fixtureVersion + "-linux-x64/libexec/tern/bwrap has sha256 " + sha256Hex([]byte(fakeHelperPatched)) + ": the binary would run it unchecked"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
