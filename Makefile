@@ -199,6 +199,7 @@ bench: snapshot
 	$(BENCH) packaging -root $(CURDIR) -goreleaser $(GORELEASER) -packager $(PACKAGER)
 	$(BENCH) npm -release $(DIST)/release
 	$(BENCH) installer -release $(DIST)/release
+	$(BENCH) split -root $(CURDIR) -goreleaser $(GORELEASER) -packager $(PACKAGER)
 	$(BENCH) exec -tern $(DIST)/stage/$(HOST_TARGET)/bin/tern
 
 # For the release workflow: where make keeps cosign.

@@ -65,8 +65,8 @@ func (o *splitOptions) run() {
 	one, two, three, merge := median(times[0]), median(times[1]), median(times[2]), median(times[3])
 	fmt.Printf("split release, six targets (medians of %d runs after %d warm; %d cores)\n", o.runs, o.warm, runtime.NumCPU())
 	fmt.Printf("  packager release, one process      %8s\n", msText(one))
-	fmt.Printf("  2 parallel builds + merge          %8s  ratio %.2f×  (merge %s)\n", msText(two), ratio(two, one), msText(mergeTimes[0]))
-	fmt.Printf("  3 parallel builds + merge          %8s  ratio %.2f×  (merge %s)\n", msText(three), ratio(three, one), msText(mergeTimes[1]))
+	fmt.Printf("  2 parallel builds + merge          %8s  ratio %.2f×  (its merge, last run: %s)\n", msText(two), ratio(two, one), msText(mergeTimes[0]))
+	fmt.Printf("  3 parallel builds + merge          %8s  ratio %.2f×  (its merge, last run: %s)\n", msText(three), ratio(three, one), msText(mergeTimes[1]))
 	fmt.Printf("  packager merge alone, warm         %8s  target < 2 s  %s\n", msText(merge), verdict(merge < 2*time.Second))
 	fmt.Println("  (on one machine the builds share its cores: the split pays off on separate runners)")
 }
