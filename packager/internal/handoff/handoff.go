@@ -199,7 +199,9 @@ func (h *Handoff) File(slashPath string) (File, bool) {
 // listed file is there with its size and sha256, no file is there that is
 // not listed, every target is one of release.yaml's and has its binary and
 // helpers, and every binary is stamped with the manifest's version and
-// commit. It returns an *Error listing every problem.
+// commit. It returns an *Error listing every problem, and the handoff too
+// whenever its manifest could be read, so that a merge can still check it
+// against the others and name every problem in one run.
 func Open(dir string, cfg *config.Config) (*Handoff, error) {
 	var ps problems
 	raw, err := os.ReadFile(filepath.Join(dir, ManifestName))
