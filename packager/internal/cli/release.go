@@ -75,7 +75,7 @@ Signing: COSIGN_KEY (a path or the PEM) and COSIGN_PASSWORD for a cosign key;
 	}{
 		{"stage", "Stage one tree per target into dist/stage", release.Stage},
 		{"pack", "Stage, then write the archives into dist/release", release.Pack},
-		{"npm", "Stage and pack, then write the npm packages into dist/release", release.NPM},
+		{"npm", "Stage and pack, then write the npm packages, the installers, the SBOMs and the DotSlash file into dist/release", release.Doors},
 		{"sign", "Stage, pack, write the npm packages, manifest.json and SHA256SUMS, and sign them", release.Sign},
 	} {
 		var so releaseOptions

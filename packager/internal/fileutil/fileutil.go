@@ -29,7 +29,8 @@ func SHA256File(path string) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-// CopyFile copies from to to with mode, making to's directory.
+// CopyFile copies from to to with exactly mode (whatever the umask),
+// making to's directory.
 func CopyFile(from, to string, mode os.FileMode) error {
 	in, err := os.Open(from)
 	if err != nil {
@@ -47,7 +48,10 @@ func CopyFile(from, to string, mode os.FileMode) error {
 		out.Close()
 		return fmt.Errorf("copying %s: %w", from, err)
 	}
-	return out.Close()
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Chmod(to, mode)
 }
 
 // WriteAtomic writes path through a temporary file beside it, renamed into

@@ -31,6 +31,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/fileutil"
+	"github.com/tern-agent/tern/packager/internal/stamp"
 )
 
 // ManifestName is the manifest's file name at the top of a handoff.
@@ -314,7 +315,7 @@ func (h *Handoff) checkTargets(ps *problems, cfg *config.Config) {
 		if err != nil {
 			continue // already reported as missing
 		}
-		st, err := ReadStamp(data)
+		st, err := stamp.Read(data)
 		switch {
 		case err != nil:
 			ps.add(h.Dir, bin, "%v", err)
@@ -408,41 +409,6 @@ func Check(hs []*Handoff, want Expect, cfg *config.Config, allowMissing []string
 		ps.add("", "targets", "no handoff has %s: build it (packager build --targets %s), or leave it out of the release with --allow-missing", strings.Join(missing, ", "), strings.Join(missing, ","))
 	}
 	return ps.err()
-}
-
-// Stamp is the build stamp's version and commit.
-type Stamp struct{ Version, Commit string }
-
-// stampMarker starts the build stamp every release binary carries,
-// "@(#)version=<v>;commit=<sha>;…", found by its marker as what(1) finds
-// SCCS strings: a stripped binary keeps no symbols.
-const stampMarker = "@(#)version="
-
-// ReadStamp returns the version and commit of a binary's build stamp.
-func ReadStamp(data []byte) (Stamp, error) {
-	i := bytes.Index(data, []byte(stampMarker))
-	if i < 0 {
-		return Stamp{}, errors.New("carries no build stamp (@(#)version=…): was it built by `packager build`?")
-	}
-	if bytes.Contains(data[i+1:], []byte(stampMarker)) {
-		return Stamp{}, errors.New("carries two build stamps")
-	}
-	rest := data[i+len(stampMarker) : min(len(data), i+512)]
-	end := bytes.Index(rest, []byte(";commit="))
-	if end < 0 {
-		return Stamp{}, errors.New("has a malformed build stamp: no commit")
-	}
-	st := Stamp{Version: string(rest[:end])}
-	c := rest[end+len(";commit="):]
-	n := 0
-	for n < len(c) && ('0' <= c[n] && c[n] <= '9' || 'a' <= c[n] && c[n] <= 'f') {
-		n++
-	}
-	if n != 40 && n != 64 {
-		return Stamp{}, fmt.Errorf("has a malformed build stamp: commit %q", c[:n])
-	}
-	st.Commit = string(c[:n])
-	return st, nil
 }
 
 // CopyTree copies the slash-path tree prefix of h into dst, checking each

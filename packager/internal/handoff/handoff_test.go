@@ -198,15 +198,3 @@ func TestCopyTreeRestoresModesAndRechecks(t *testing.T) {
 		t.Fatalf("a file changed after Open: %v", err)
 	}
 }
-
-func TestReadStamp(t *testing.T) {
-	st, err := ReadStamp([]byte("xx@(#)version=0.0.0-snapshot.abc;commit=" + commitA + ";date=2026Z;bwrap_sha256=yy"))
-	if err != nil || st.Version != "0.0.0-snapshot.abc" || st.Commit != commitA {
-		t.Fatalf("ReadStamp = %+v, %v", st, err)
-	}
-	for _, bad := range []string{"no stamp", "@(#)version=1;commit=abc;", "@(#)version=1;commit=" + commitA + "@(#)version=1;commit=" + commitA} {
-		if _, err := ReadStamp([]byte(bad)); err == nil {
-			t.Errorf("ReadStamp(%q) succeeded", bad)
-		}
-	}
-}

@@ -22,16 +22,26 @@ import (
 	"github.com/tern-agent/tern/packager/internal/verify"
 )
 
-// Step names the last step to run.
+// Step names the last step to run. The zero Step is no step: a caller
+// that forgets Until gets an error, not a release cut short.
 type Step int
 
 const (
-	Stage Step = iota
+	Stage Step = iota + 1
 	Pack
-	NPM
+	// Doors writes what every other way in needs besides the archives:
+	// the npm packages, the installers, the SBOMs and the DotSlash file.
+	Doors
 	Sign
 	Verify
 )
+
+func (s Step) check() error {
+	if s < Stage || s > Verify {
+		return fmt.Errorf("no such last step %d: choose one of release.Stage … release.Verify (Verify for a whole release)", s)
+	}
+	return nil
+}
 
 // Options configure a run.
 type Options struct {
@@ -52,6 +62,9 @@ type Options struct {
 // is Build of every target followed by Merge of that one handoff: the same
 // path a release split across machines takes, so both give the same bytes.
 func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
+	if err := o.Until.check(); err != nil {
+		return nil, err
+	}
 	dist := layout.Dist(o.Root)
 	if err := os.MkdirAll(dist, 0o755); err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/checksum"
 	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/dotslash"
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 	"github.com/tern-agent/tern/packager/internal/handoff"
 	"github.com/tern-agent/tern/packager/internal/helperbuild"
 	"github.com/tern-agent/tern/packager/internal/installers"
@@ -205,12 +206,12 @@ func (w *handoffWriter) Run(ctx *pipeline.Context) error {
 			Path:        path.Join(handoff.HelpersDir, h.Target, h.Name),
 			LicenseFile: path.Join(handoff.HelpersDir, filepath.Base(h.LicenseFile)),
 		}
-		if err := copyMode(h.Path, filepath.Join(tmp, filepath.FromSlash(rec.Path)), 0o755); err != nil {
+		if err := fileutil.CopyFile(h.Path, filepath.Join(tmp, filepath.FromSlash(rec.Path)), 0o755); err != nil {
 			return err
 		}
 		if !licenses[rec.LicenseFile] {
 			licenses[rec.LicenseFile] = true
-			if err := copyMode(h.LicenseFile, filepath.Join(tmp, filepath.FromSlash(rec.LicenseFile)), 0o644); err != nil {
+			if err := fileutil.CopyFile(h.LicenseFile, filepath.Join(tmp, filepath.FromSlash(rec.LicenseFile)), 0o644); err != nil {
 				return err
 			}
 		}
@@ -270,6 +271,9 @@ type MergeOptions struct {
 // directory and moved to o.Out only after verify passes; a refused handoff
 // writes nothing at all.
 func Merge(ctx context.Context, o MergeOptions) (*pipeline.Context, error) {
+	if err := o.Until.check(); err != nil {
+		return nil, err
+	}
 	if o.ConfigPath == "" {
 		o.ConfigPath = filepath.Join(o.Root, "release.yaml")
 	}
@@ -329,7 +333,7 @@ func Merge(ctx context.Context, o MergeOptions) (*pipeline.Context, error) {
 	if o.Until >= Pack {
 		pipes = append(pipes, pack.Pipe{})
 	}
-	if o.Until >= NPM {
+	if o.Until >= Doors {
 		pipes = append(pipes, npm.Pipe{}, installers.Pipe{PublicKeyPEM: pinned}, sbom.Pipe{}, dotslash.Pipe{})
 	}
 	if o.Until >= Sign {
@@ -457,29 +461,6 @@ func copyTree(from, to string) error {
 		if info.Mode()&0o111 != 0 {
 			mode = 0o755
 		}
-		return copyMode(p, filepath.Join(to, rel), mode)
+		return fileutil.CopyFile(p, filepath.Join(to, rel), mode)
 	})
-}
-
-func copyMode(from, to string, mode os.FileMode) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-		return err
-	}
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return fmt.Errorf("copying %s: %w", from, err)
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	return os.Chmod(to, mode)
 }

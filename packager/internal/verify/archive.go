@@ -10,7 +10,6 @@ import (
 	"debug/macho"
 	"debug/pe"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -24,6 +23,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/safeextract"
+	"github.com/tern-agent/tern/packager/internal/stamp"
 )
 
 // maxMember bounds how much of one archive member is read into memory.
@@ -174,13 +174,13 @@ func (c *checker) binary(a manifest.Artifact, t config.Target, version string, d
 	if err := checkArch(data, t); err != nil {
 		c.fail(a.Name, "binary %v", err)
 	}
-	stamped, err := stampedVersion(data)
+	st, err := stamp.Read(data)
 	if err != nil {
 		c.fail(a.Name, "binary %v", err)
 		return
 	}
-	if stamped != version {
-		c.fail(a.Name, "binary is stamped with version %q, the release is %s", stamped, version)
+	if st.Version != version {
+		c.fail(a.Name, "binary is stamped with version %q, the release is %s", st.Version, version)
 	}
 }
 
@@ -221,34 +221,12 @@ func checkArch(data []byte, t config.Target) error {
 	return nil
 }
 
-// stampMarker starts the build stamp every binary carries:
-// "@(#)version=<v>;commit=<sha>;date=<time>" (see the agent's buildinfo
-// package). Stripped, -trimpath binaries keep neither symbols nor -ldflags,
-// so the stamp is found by its marker, the way what(1) finds SCCS strings.
-const stampMarker = "@(#)version="
-
-// stampedVersion returns the version in the binary's stamp.
-func stampedVersion(data []byte) (string, error) {
-	i := bytes.Index(data, []byte(stampMarker))
-	if i < 0 {
-		return "", errors.New("carries no build stamp (@(#)version=…): was it built by the release build?")
-	}
-	if bytes.Contains(data[i+1:], []byte(stampMarker)) {
-		return "", errors.New("carries two build stamps")
-	}
-	rest := data[i+len(stampMarker):]
-	end := bytes.Index(rest[:min(len(rest), 256)], []byte(";commit="))
-	if end < 0 {
-		return "", errors.New("has a malformed build stamp")
-	}
-	return string(rest[:end]), nil
-}
-
 // stampedHelpers checks that the binary's stamp carries, for every helper
 // the tree ships, that helper's digest: the binary refuses a helper whose
 // digest differs from its stamp, and runs it unchecked when the stamp is
 // empty, so an empty or wrong stamp is a broken release.
 func (c *checker) stampedHelpers(a manifest.Artifact, helperDir string, bin []byte, shipped map[string]string) {
+	st, _ := stamp.Read(bin) // a bad stamp is reported on its own; it stamps no digest
 	names := make([]string, 0, len(shipped))
 	for h := range shipped {
 		names = append(names, h)
@@ -256,7 +234,7 @@ func (c *checker) stampedHelpers(a manifest.Artifact, helperDir string, bin []by
 	sort.Strings(names)
 	for _, h := range names {
 		file := path.Join(helperDir, h)
-		stamped := stampedDigest(bin, h+"_sha256")
+		stamped := st.Digest(h + "_sha256")
 		switch {
 		case stamped == "":
 			c.fail(a.Name, "binary is stamped with no %s_sha256, but %s has sha256 %s: the binary would run it unchecked (rebuild with packager release)", h, file, shipped[h])
@@ -264,32 +242,6 @@ func (c *checker) stampedHelpers(a manifest.Artifact, helperDir string, bin []by
 			c.fail(a.Name, "binary is stamped with %s_sha256 %s, but %s has sha256 %s: the binary would refuse its helper (rebuild with packager release)", h, stamped, file, shipped[h])
 		}
 	}
-}
-
-// stampedDigest returns the 64-hex-digit value of key in the build stamp,
-// or "" when the stamp has no such field or an empty one. The stamp is a Go
-// string among others in the binary, with no terminator, so the value is
-// read by its fixed length.
-func stampedDigest(data []byte, key string) string {
-	i := bytes.Index(data, []byte(stampMarker))
-	if i < 0 {
-		return ""
-	}
-	rest := data[i:min(len(data), i+512)]
-	j := bytes.Index(rest, []byte(";"+key+"="))
-	if j < 0 {
-		return ""
-	}
-	v := rest[j+len(key)+2:]
-	if len(v) < 64 {
-		return ""
-	}
-	for _, b := range v[:64] {
-		if !('0' <= b && b <= '9' || 'a' <= b && b <= 'f') {
-			return ""
-		}
-	}
-	return string(v[:64])
 }
 
 func digest(data []byte) string {
