@@ -337,6 +337,8 @@ func TestNetworkOffReachesNoSocket(t *testing.T) {
 			"udp":      {"udp", udp.LocalAddr().String()},
 			"unix":     {"unix", filepath.Join(sockDir, "agent.sock")},
 			"unixgram": {"unixgram", filepath.Join(sockDir, "log.sock")},
+			// The kernel makes an AF_UNIX SOCK_RAW socket a datagram one.
+			"unixraw": {"unixraw", filepath.Join(sockDir, "log.sock")},
 		}
 		ws := r.dir(t)
 		for name, args := range attempts {
@@ -356,7 +358,7 @@ func TestNetworkOffReachesNoSocket(t *testing.T) {
 			got = append(got, g)
 		}
 		if len(got) != len(attempts) {
-			t.Errorf("the listeners heard %v; want exactly the three --allow-network attempts", got)
+			t.Errorf("the listeners heard %v; want exactly the %d --allow-network attempts", got, len(attempts))
 		}
 
 		if b.name == "bwrap" {
@@ -394,6 +396,60 @@ func TestNothingOutlivesTheCommand(t *testing.T) {
 				t.Fatalf("daemons outlived the sandboxed command: pids %s", out)
 			}
 			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}
+
+// Descriptors tern inherits (a socket, a pipe, a terminal its parent left
+// open) reached the sandboxed command, and a connected socket carried it
+// past "network off".
+func TestNoInheritedDescriptorReachesTheCommand(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	conn, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sock, err := conn.(*net.TCPConn).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+
+	each(t, func(t *testing.T, b backend, r runner) {
+		cmd := exec.Command(r.tern, "sandbox", "run", "--", "ls", "/proc/self/fd")
+		cmd.Dir = r.dir(t)
+		cmd.Env = append([]string{"HOME=" + cmd.Dir, "PATH=" + os.Getenv("PATH")}, b.env(t)...)
+		cmd.ExtraFiles = []*os.File{sock, pw} // fds 3 and 4 in tern
+		if r.cred != nil {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: r.cred}
+		}
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		// ls holds one descriptor of its own, the directory it lists.
+		if got := strings.Fields(string(out)); strings.Join(got, " ") != "0 1 2 3" {
+			t.Fatalf("the sandboxed command holds descriptors beyond stdio and its own: %v", got)
 		}
 	})
 }

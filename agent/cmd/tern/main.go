@@ -13,5 +13,7 @@ func main() {
 	// A copy of tern started to apply Landlock rules does so and becomes the
 	// sandboxed command; it never reaches the CLI.
 	sandbox.RunIfLandlockChild()
+	// Nothing tern inherited beyond stdio may reach a sandboxed command.
+	sandbox.SealInheritedFDs()
 	os.Exit(cli.Execute(os.Args[1:], os.Stdout, os.Stderr))
 }

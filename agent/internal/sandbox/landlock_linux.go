@@ -315,6 +315,7 @@ func execLandlocked(spec landlockSpec) error {
 	if err := installSeccomp(spec.AllowNetwork); err != nil {
 		return err
 	}
+	SealInheritedFDs() // tern sealed its own; this is the last word
 	return syscall.Exec(path, spec.Argv, os.Environ())
 }
 

@@ -19,8 +19,9 @@ import (
 //     and io_uring, whose socket and connect operations never pass through
 //     the socket() and connect() checks below;
 //   - with the network off: every socket family but AF_UNIX (UDP and DNS
-//     included, which Landlock's TCP rules leave open), datagram AF_UNIX
-//     sockets (sendto and sendmsg name a path of their own), and connect()
+//     included, which Landlock's TCP rules leave open), every AF_UNIX type
+//     but stream and seqpacket (a datagram socket, or a raw one, which the
+//     kernel makes a datagram socket, names a path per message), and connect()
 //     on any socket, so that no path socket is reached: the user's
 //     ssh-agent, a Docker daemon, a listener under /var/tmp. seccomp cannot
 //     read the path a connect() names, so this is all or nothing; socketpair
@@ -166,7 +167,11 @@ func seccompFilter(allowNetwork bool) ([]unix.SockFilter, error) {
 		p.jump(bpfJEQ, unix.AF_UNIX, "", "eafnosupport")
 		p.load(offArg0 + 8) // the type, with SOCK_CLOEXEC and SOCK_NONBLOCK
 		p.and(0xf)
-		p.jump(bpfJEQ, unix.SOCK_DGRAM, "eacces", "")
+		// Connection-mode types only: the kernel turns AF_UNIX SOCK_RAW
+		// into a datagram socket, so a list of what to refuse would leak.
+		p.jump(bpfJEQ, unix.SOCK_STREAM, "allow", "")
+		p.jump(bpfJEQ, unix.SOCK_SEQPACKET, "allow", "eacces")
+		p.label("allow")
 		p.ret(unix.SECCOMP_RET_ALLOW)
 		p.label("eafnosupport")
 		p.ret(errnoRet(unix.EAFNOSUPPORT))

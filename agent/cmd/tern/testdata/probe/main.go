@@ -38,7 +38,10 @@ func main() {
 			c.Close() // connected: the listener has seen it
 		}
 	case "unixgram":
-		err = sendUnixgram(os.Args[2])
+		err = sendUnixgram(os.Args[2], unix.SOCK_DGRAM)
+	case "unixraw":
+		err = sendUnixgram(os.Args[2], unix.SOCK_RAW) // which the kernel makes a datagram socket
+
 	default:
 		err = fmt.Errorf("unknown probe %q", os.Args[1])
 	}
@@ -49,12 +52,12 @@ func main() {
 	fmt.Println("ok")
 }
 
-// sendUnixgram sends a datagram to a path socket from a socketpair's end,
-// which names its destination per message rather than by connect().
-func sendUnixgram(path string) error {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM, 0)
+// sendUnixgram sends a datagram to a path socket from a socket of type
+// typ, which names its destination per message rather than by connect().
+func sendUnixgram(path string, typ int) error {
+	fd, err := unix.Socket(unix.AF_UNIX, typ, 0)
 	if err != nil {
 		return err
 	}
-	return unix.Sendto(fds[0], []byte("escaped"), 0, &unix.SockaddrUnix{Name: path})
+	return unix.Sendto(fd, []byte("escaped"), 0, &unix.SockaddrUnix{Name: path})
 }
