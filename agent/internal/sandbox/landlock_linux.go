@@ -53,6 +53,10 @@ const (
 	lifelineFD    = 3 // the supervisor's end of the lifeline
 )
 
+// supervisorGrace is how long tern lets the supervisor clean up after a
+// cancel before it kills it: killing it mid-sweep would leave the rest.
+const supervisorGrace = 10 * time.Second
+
 // warnUnprotected says once per tern process that .git is not protected.
 var warnUnprotected sync.Once
 
@@ -124,7 +128,7 @@ func runLandlock(ctx context.Context, pl Plan, p Policy, c Command) (int, error)
 		// The supervisor normally exits within milliseconds; past this,
 		// end it and whatever it still holds by force.
 		go func() {
-			time.Sleep(waitDelay)
+			time.Sleep(supervisorGrace)
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		}()
 	}
@@ -227,43 +231,54 @@ func superviseLandlocked(spec landlockSpec) int {
 	return code
 }
 
-// killOrphans kills and reaps every child this process has, over and over,
-// until none is left. As the subreaper it inherits each killed process's
-// children, so the loop ends with the whole tree gone.
+// killOrphans kills every process below this one and reaps them, round
+// after round, until none is left. Each round kills the whole subtree at
+// once, not one generation: a deep chain of forks must not outlast the
+// cleanup. As the subreaper this process inherits each killed process's
+// children, so they stay in the subtree until reaped.
 func killOrphans() {
 	self := os.Getpid()
 	for {
-		kids := childrenOf(self)
-		if len(kids) == 0 {
-			return
-		}
-		for _, pid := range kids {
+		tree := descendants(self)
+		for _, pid := range tree {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
-		for _, pid := range kids {
+		for {
 			var ws syscall.WaitStatus
-			_, _ = syscall.Wait4(pid, &ws, 0, nil)
+			if pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil); pid <= 0 || err != nil {
+				break
+			}
 		}
+		if len(tree) == 0 {
+			return
+		}
+		time.Sleep(time.Millisecond) // let the kernel hand the dead's children over
 	}
 }
 
-// childrenOf lists the processes whose parent is pid, zombies included.
-func childrenOf(pid int) []int {
+// descendants lists every process below pid, zombies included, from one
+// pass over /proc.
+func descendants(pid int) []int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
-	var kids []int
+	children := map[int][]int{}
 	for _, e := range entries {
-		var child int
-		if _, err := fmt.Sscan(e.Name(), &child); err != nil {
+		var p int
+		if _, err := fmt.Sscan(e.Name(), &p); err != nil {
 			continue
 		}
-		if parentOf(child) == pid {
-			kids = append(kids, child)
+		if pp := parentOf(p); pp > 0 {
+			children[pp] = append(children[pp], p)
 		}
 	}
-	return kids
+	var out []int
+	for queue := children[pid]; len(queue) > 0; queue = queue[1:] {
+		out = append(out, queue[0])
+		queue = append(queue, children[queue[0]]...)
+	}
+	return out
 }
 
 // parentOf reads the parent PID from /proc/PID/stat, whose second field (the
