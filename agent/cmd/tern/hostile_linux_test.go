@@ -248,6 +248,15 @@ func TestGitStaysReadOnly(t *testing.T) {
 		wt := filepath.Join(ws, "wt")
 		gitAs(t, r, ws, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "x")
 		gitAs(t, r, ws, "worktree", "add", "-q", wt)
+		// A vendored checkout: a repository of its own, deeper down.
+		nested := filepath.Join(ws, "vendor", "lib")
+		if err := os.MkdirAll(nested, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if r.cred != nil {
+			exec.Command("chown", "-R", fmt.Sprintf("%d:%d", r.cred.Uid, r.cred.Gid), filepath.Join(ws, "vendor")).Run()
+		}
+		gitAs(t, r, nested, "init", "-q")
 
 		for _, dir := range []string{ws, wt} {
 			res := r.run(t, dir, b.env(t), nil, "sandbox", "run", "--mode", "workspace-write", "--", "sh", "-c", `
@@ -257,11 +266,14 @@ func TestGitStaysReadOnly(t *testing.T) {
 				git config core.fsmonitor 'touch /var/tmp/pwned' 2>/dev/null && echo wrote-config
 				mv .git .git-moved 2>/dev/null && echo moved-git
 				rm -rf "$gitdir/hooks" 2>/dev/null; [ -d "$gitdir/hooks" ] || echo removed-hooks
+				if [ -d vendor/lib/.git ]; then
+					echo '[core] fsmonitor = touch /var/tmp/pwned' >> vendor/lib/.git/config 2>/dev/null && echo wrote-nested
+				fi
 				true`)
 			if !strings.Contains(res.stdout, "wrote-allowed") {
 				t.Fatalf("%s: the workspace itself must stay writable: %q %s", dir, res.stdout, res.stderr)
 			}
-			for _, bad := range []string{"wrote-hook", "wrote-config", "moved-git", "removed-hooks"} {
+			for _, bad := range []string{"wrote-hook", "wrote-config", "moved-git", "removed-hooks", "wrote-nested"} {
 				if strings.Contains(res.stdout, bad) {
 					t.Errorf("%s: the sandboxed command could %s: %q", dir, bad, res.stdout)
 				}

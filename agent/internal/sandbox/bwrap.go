@@ -7,11 +7,10 @@ import (
 )
 
 // bwrapSetup is what bwrapArgs needs besides the policy: the descriptors
-// bwrap inherits and the paths to keep read-only inside writable roots.
+// bwrap inherits.
 type bwrapSetup struct {
-	InfoFD    int      // bwrap writes the sandbox's PID here
-	SeccompFD int      // the seccomp filter bwrap loads; 0: none
-	Protected []string // from ProtectedPaths
+	InfoFD    int // bwrap writes the sandbox's PID here
+	SeccompFD int // the seccomp filter bwrap loads; 0: none
 }
 
 // bwrapArgs builds the bwrap command line that enforces p, for argv. The
@@ -50,7 +49,7 @@ func bwrapArgs(p Policy, s bwrapSetup, argv []string) []string {
 		for _, root := range p.WritableRoots() {
 			args = append(args, "--bind", root, root)
 		}
-		for _, path := range s.Protected {
+		for _, path := range p.Protected {
 			args = append(args, "--ro-bind", path, path)
 		}
 	} else if hiddenByMounts(p.Workspace, p.AllowNetwork) {

@@ -35,7 +35,7 @@ func runBwrap(ctx context.Context, bwrap helperbin.Helper, p Policy, c Command) 
 	defer filter.Close()
 
 	// ExtraFiles start at descriptor 3.
-	setup := bwrapSetup{InfoFD: 3, SeccompFD: 4, Protected: ProtectedPaths(p.WritableRoots())}
+	setup := bwrapSetup{InfoFD: 3, SeccompFD: 4}
 	// ExecPath is the verified open file of a shipped helper, when it is one.
 	cmd := exec.Command(bwrap.ExecPath(), bwrapArgs(p, setup, c.Argv)...)
 	cmd.Args[0] = "bwrap"

@@ -84,7 +84,7 @@ func runLandlock(ctx context.Context, pl Plan, p Policy, c Command) (int, error)
 	}
 	defer os.RemoveAll(tmp)
 
-	protected := ProtectedPaths(p.WritableRoots())
+	protected := p.Protected
 	if len(protected) > 0 && !pl.MountNS {
 		warnUnprotected.Do(func() {
 			fmt.Fprintf(os.Stderr, "tern: warning: %s stay writable in this sandbox: Landlock cannot protect them without a mount namespace, which this host refuses; run `tern doctor` for the remedy\n", strings.Join(protected, ", "))

@@ -15,12 +15,15 @@ import (
 var ProtectedNames = []string{".git", ".hg"}
 
 // ProtectedPaths lists what must stay read-only in the writable roots: each
-// protected entry that exists, and for a .git file (a worktree or a
-// submodule) the git directory it points at and that directory's common
-// directory, where hooks and config live. Paths are resolved, because bwrap
-// binds real paths, and the tools that write for the model outside the
-// sandbox refuse to write there. A repository created by the command itself
-// is not covered: it did not exist when the sandbox was set up.
+// protected entry found in them, at any depth up to protectDepth (a
+// vendored checkout has a .git of its own, and the user's git runs its
+// hooks as readily), and for a .git file (a worktree or a submodule) the
+// git directory it points at and that directory's common directory, where
+// hooks and config live. Paths are resolved, because bwrap binds real
+// paths, and the tools that write for the model outside the sandbox refuse
+// to write there. A repository created by the command itself is not
+// covered: it did not exist when the sandbox was set up. NewPolicy finds
+// them once per policy.
 func ProtectedPaths(roots []string) []string {
 	var out []string
 	add := func(p string) {
@@ -30,25 +33,55 @@ func ProtectedPaths(roots []string) []string {
 		}
 		out = append(out, real)
 	}
-	for _, root := range roots {
-		for _, name := range ProtectedNames {
-			p := filepath.Join(root, name)
-			st, err := os.Lstat(p)
-			if err != nil {
-				continue
-			}
-			add(p)
-			if name == ".git" && st.Mode().IsRegular() {
-				if gitdir := readGitdirFile(p); gitdir != "" {
-					add(gitdir)
-					if common := readCommondir(gitdir); common != "" {
-						add(common)
-					}
+	found := func(p string, st os.FileInfo) {
+		add(p)
+		if filepath.Base(p) == ".git" && st.Mode().IsRegular() {
+			if gitdir := readGitdirFile(p); gitdir != "" {
+				add(gitdir)
+				if common := readCommondir(gitdir); common != "" {
+					add(common)
 				}
 			}
 		}
 	}
+	budget := protectBudget
+	for _, root := range roots {
+		walkProtected(root, 0, &budget, found)
+	}
 	return out
+}
+
+// The search for protected entries is bounded, since it runs before the
+// first command of a session: this deep, and this many directories read.
+const (
+	protectDepth  = 6
+	protectBudget = 20000
+)
+
+// walkProtected calls found for each protected entry below dir. It does
+// not follow links, nor descend into what it found or into node_modules,
+// where packages ship no repositories worth the time.
+func walkProtected(dir string, depth int, budget *int, found func(string, os.FileInfo)) {
+	if *budget <= 0 {
+		return
+	}
+	*budget--
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if slices.Contains(ProtectedNames, e.Name()) {
+			if st, err := os.Lstat(p); err == nil {
+				found(p, st)
+			}
+			continue
+		}
+		if e.IsDir() && depth < protectDepth && e.Name() != "node_modules" {
+			walkProtected(p, depth+1, budget, found)
+		}
+	}
 }
 
 // readGitdirFile reads the "gitdir: PATH" line of a .git file; a relative

@@ -63,6 +63,9 @@ type Policy struct {
 	Workspace    string   // the command's working directory
 	Writable     []string // extra writable directories (workspace-write only)
 	AllowNetwork bool
+	// Protected are the paths in the writable roots that stay read-only
+	// (ProtectedPaths), found once by NewPolicy.
+	Protected []string
 }
 
 // Flags names the command-line flags a policy's errors point the user at,
@@ -115,6 +118,7 @@ func NewPolicyFor(flags Flags, mode Mode, workspace string, writable []string, a
 				return Policy{}, fmt.Errorf("refusing to make %s writable in %s mode: that is no sandbox; pick a narrower directory with %s, or choose %s %s explicitly", root, mode, flags.Workspace, flags.Mode, DangerFullAccess)
 			}
 		}
+		p.Protected = ProtectedPaths(p.WritableRoots())
 	}
 	return p, nil
 }

@@ -23,11 +23,10 @@ func protectedPaths(workspace string) []string {
 }
 
 // refuseProtected fails when base in dir, or dir itself, lies in one of the
-// protected paths. name is the file as the patch names it.
+// protected paths, or anywhere in the workspace below a directory named
+// like one (a repository nested deeper than ProtectedPaths looks, or made
+// since). name is the file as the patch names it.
 func refuseProtected(dir *os.Root, dirName, base, name, workspace string, protected []string) error {
-	if len(protected) == 0 {
-		return nil
-	}
 	where, err := openedPath(dir)
 	if err != nil {
 		return err
@@ -35,12 +34,26 @@ func refuseProtected(dir *os.Root, dirName, base, name, workspace string, protec
 	if where == "" { // no kernel path here: judge the resolved name
 		where = filepath.Join(realPath(workspace), dirName)
 	}
+	target := filepath.Join(where, base)
 	for _, p := range protected {
-		if within(where, p) || within(filepath.Join(where, base), p) {
-			return fmt.Errorf("%s is in %s, which stays read-only: tern does not change version-control metadata for the model; ask the user to run the git (or hg) command", name, p)
+		if within(where, p) || within(target, p) {
+			return protectedError(name, p)
+		}
+	}
+	if rel, err := filepath.Rel(realPath(workspace), target); err == nil {
+		for _, part := range strings.Split(rel, string(filepath.Separator)) {
+			for _, n := range sandbox.ProtectedNames {
+				if strings.EqualFold(part, n) {
+					return protectedError(name, part)
+				}
+			}
 		}
 	}
 	return nil
+}
+
+func protectedError(name, in string) error {
+	return fmt.Errorf("%s is in %s, which stays read-only: tern does not change version-control metadata for the model; ask the user to run the git (or hg) command", name, in)
 }
 
 // within reports whether path is dir or lies below it.

@@ -18,6 +18,7 @@ func gitWorkspace(t *testing.T) string {
 	must(t, os.WriteFile(filepath.Join(ws, ".git", "config"), []byte("[core]\n"), 0o644))
 	must(t, os.Symlink(".git/hooks", filepath.Join(ws, "h")))
 	must(t, os.Symlink(".git/config", filepath.Join(ws, "cfg")))
+	must(t, os.MkdirAll(filepath.Join(ws, "vendor", "lib", ".git", "hooks"), 0o755))
 	return ws
 }
 
@@ -32,6 +33,8 @@ func TestApplyPatchKeepsOutOfGit(t *testing.T) {
 		{"update the config", "*** Begin Patch\n*** Update File: .git/config\n [core]\n+\thooksPath = /tmp\n*** End Patch"},
 		{"delete the config", "*** Begin Patch\n*** Delete File: .git/config\n*** End Patch"},
 		{"a good file first, then the hook", "*** Begin Patch\n*** Add File: fine.txt\n+ok\n*** Add File: h/post-checkout\n+x\n*** End Patch"},
+		{"a nested repository's hook", addFile("vendor/lib/.git/hooks/pre-commit", "touch /tmp/pwned")},
+		{"a repository made since", addFile("new/.git/config", "[core]")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ws := gitWorkspace(t)
@@ -39,8 +42,13 @@ func TestApplyPatchKeepsOutOfGit(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "stays read-only") {
 				t.Fatalf("err = %v, want a refusal naming the read-only .git", err)
 			}
-			if entries, _ := os.ReadDir(filepath.Join(ws, ".git", "hooks")); len(entries) != 0 {
-				t.Fatalf(".git/hooks was written: %v", entries)
+			for _, hooks := range []string{".git/hooks", "vendor/lib/.git/hooks"} {
+				if entries, _ := os.ReadDir(filepath.Join(ws, hooks)); len(entries) != 0 {
+					t.Fatalf("%s was written: %v", hooks, entries)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(ws, "new", ".git")); err == nil {
+				t.Fatal("a .git was made")
 			}
 			if b, _ := os.ReadFile(filepath.Join(ws, ".git", "config")); string(b) != "[core]\n" {
 				t.Fatalf(".git/config changed: %q", b)
