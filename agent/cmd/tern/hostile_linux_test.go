@@ -465,3 +465,22 @@ func TestNoInheritedDescriptorReachesTheCommand(t *testing.T) {
 		}
 	})
 }
+
+// Under Landlock /dev was readable, so a command could open another of the
+// user's terminals (/dev/pts/N) and read what is typed there, answers to
+// tern's own approval prompt included.
+func TestNoOtherTerminalIsReadable(t *testing.T) {
+	each(t, func(t *testing.T, b backend, r runner) {
+		master, slave := openPTY(t)
+		if r.cred != nil {
+			os.Chown(slave.Name(), int(r.cred.Uid), -1)
+		}
+		if _, err := master.Write([]byte("hunter2\n")); err != nil {
+			t.Fatal(err)
+		}
+		res := r.run(t, r.dir(t), b.env(t), nil, "sandbox", "run", "--", "dd", "bs=8", "count=1", "if="+slave.Name())
+		if strings.Contains(res.stdout, "hunter2") {
+			t.Fatalf("the sandboxed command read another terminal: %q", res.stdout)
+		}
+	})
+}

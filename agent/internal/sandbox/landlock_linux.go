@@ -343,11 +343,16 @@ func restrictLandlock(spec landlockSpec) error {
 	if spec.AllowNetwork {
 		cfg.HandledAccessNet = 0 // with no network rule, every TCP bind and connect is denied
 	}
+	// Read and execute everywhere but /dev, where another terminal of the
+	// user's (/dev/pts/N) would let the command read what is typed there;
+	// of /dev, only the harmless devices every program expects.
 	rules := []landlock.Rule{
-		landlock.RODirs("/"),
+		landlock.PathAccess(landlock.AccessFSSet(llsys.AccessFSReadDir), "/"),
 		landlock.RWFiles("/dev/null", "/dev/zero", "/dev/full", "/dev/tty",
 			"/dev/random", "/dev/urandom").IgnoreIfMissing(),
 	}
+	dirs, files := topLevelExcept("/dev")
+	rules = append(rules, landlock.RODirs(dirs...).IgnoreIfMissing(), landlock.ROFiles(files...).IgnoreIfMissing())
 	if len(spec.ReadWrite) > 0 {
 		noDevices := landlock.AccessFSSet(llsys.AccessFSMakeChar | llsys.AccessFSMakeBlock)
 		rw := cfg.HandledAccessFS &^ noDevices &^ landlock.AccessFSSet(llsys.AccessFSIoctlDev|llsys.AccessFSResolveUnix)
@@ -357,6 +362,30 @@ func restrictLandlock(spec landlockSpec) error {
 		return fmt.Errorf("applying Landlock rules: %w", err)
 	}
 	return nil
+}
+
+// topLevelExcept lists the entries of / but skip, as directories and
+// files, following links (a rule binds the inode a path names).
+func topLevelExcept(skip string) (dirs, files []string) {
+	entries, err := os.ReadDir("/")
+	if err != nil {
+		return nil, nil
+	}
+	for _, e := range entries {
+		p := "/" + e.Name()
+		if p == skip {
+			continue
+		}
+		st, err := os.Stat(p)
+		switch {
+		case err != nil:
+		case st.IsDir():
+			dirs = append(dirs, p)
+		default:
+			files = append(files, p)
+		}
+	}
+	return dirs, files
 }
 
 // protectByMounts makes each protected path read-only with a bind mount, in
