@@ -13,6 +13,7 @@ package childenv
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -39,9 +40,17 @@ var Inherits = []Inherit{InheritAll, InheritDefault, InheritNone}
 var ModelKeys = []string{"OPENAI_API_KEY"}
 
 // SecretPatterns are the names InheritDefault drops, matched without regard
-// to case: anything naming a key, secret, token or password, and the
-// sockets that let a command act as the user (ssh-agent, the D-Bus session).
-var SecretPatterns = []string{"*KEY*", "*SECRET*", "*TOKEN*", "*PASSWORD*", "SSH_AUTH_SOCK", "DBUS_SESSION_BUS_ADDRESS"}
+// to case: anything naming a key, secret, token, password or credential
+// (GitHub's personal access tokens travel as *_PAT), and the sockets that
+// let a command act as the user (ssh-agent, the D-Bus session). It also
+// drops any variable whose value is a URL with a password in it
+// (DATABASE_URL=postgres://u:pw@host).
+var SecretPatterns = []string{"*KEY*", "*SECRET*", "*TOKEN*", "*PASSWORD*", "*PASSWD*", "*CREDENTIAL*", "*_PAT",
+	"SSH_AUTH_SOCK", "DBUS_SESSION_BUS_ADDRESS"}
+
+// urlWithPassword matches a value that starts with a URL whose user info
+// carries a password.
+var urlWithPassword = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@`)
 
 // Core are the variables InheritNone keeps: enough to find programs, name
 // the user, pick a locale and a temporary directory. The Windows ones let a
@@ -122,7 +131,8 @@ func (p Policy) Environ(parent []string) []string {
 			done[name] = true
 			continue
 		}
-		if slices.Contains(p.Allow, name) || keeps(inherit, name) {
+		value := kv[len(name)+1:]
+		if slices.Contains(p.Allow, name) || keeps(inherit, name) && !(inherit == InheritDefault && urlWithPassword.MatchString(value)) {
 			env = append(env, kv)
 		}
 	}
@@ -162,7 +172,7 @@ func (p Policy) Describe() string {
 	case InheritNone:
 		fmt.Fprintf(&b, "none: passes only %s", strings.Join(Core, ", "))
 	default:
-		fmt.Fprintf(&b, "default: drops %s and always %s", strings.Join(SecretPatterns, ", "), never)
+		fmt.Fprintf(&b, "default: drops %s, URLs with a password, and always %s", strings.Join(SecretPatterns, ", "), never)
 	}
 	if len(p.Allow) > 0 {
 		fmt.Fprintf(&b, "; allows %s", strings.Join(p.Allow, ", "))
@@ -191,6 +201,7 @@ func matchesAny(patterns []string, name string) bool {
 		inner, trailing := strings.CutSuffix(inner, "*")
 		switch {
 		case leading && trailing && strings.Contains(upper, inner),
+			leading && !trailing && strings.HasSuffix(upper, inner),
 			!leading && trailing && strings.HasPrefix(upper, inner),
 			!leading && !trailing && upper == inner:
 			return true

@@ -112,9 +112,9 @@ func TestDescribe(t *testing.T) {
 		policy Policy
 		want   string
 	}{
-		{Policy{}, "default: drops *KEY*, *SECRET*, *TOKEN*, *PASSWORD*, SSH_AUTH_SOCK, DBUS_SESSION_BUS_ADDRESS and always OPENAI_API_KEY"},
+		{Policy{}, "default: drops *KEY*, *SECRET*, *TOKEN*, *PASSWORD*, *PASSWD*, *CREDENTIAL*, *_PAT, SSH_AUTH_SOCK, DBUS_SESSION_BUS_ADDRESS, URLs with a password, and always OPENAI_API_KEY"},
 		{Policy{Allow: []string{"GITHUB_TOKEN", "NPM_TOKEN"}, Set: map[string]string{"CI": "1", "A": "2"}},
-			"default: drops *KEY*, *SECRET*, *TOKEN*, *PASSWORD*, SSH_AUTH_SOCK, DBUS_SESSION_BUS_ADDRESS and always OPENAI_API_KEY; allows GITHUB_TOKEN, NPM_TOKEN; sets A, CI"},
+			"default: drops *KEY*, *SECRET*, *TOKEN*, *PASSWORD*, *PASSWD*, *CREDENTIAL*, *_PAT, SSH_AUTH_SOCK, DBUS_SESSION_BUS_ADDRESS, URLs with a password, and always OPENAI_API_KEY; allows GITHUB_TOKEN, NPM_TOKEN; sets A, CI"},
 		{Policy{Inherit: InheritAll}, "all: passes every variable but OPENAI_API_KEY"},
 		{Policy{Inherit: InheritNone, Allow: []string{"FOO"}},
 			"none: passes only PATH, HOME, USER, LOGNAME, SHELL, LANG, LC_*, TERM, TMPDIR, TZ, SYSTEMROOT, WINDIR, COMSPEC, PATHEXT, TEMP, TMP, USERPROFILE, USERNAME; allows FOO"},
@@ -123,5 +123,24 @@ func TestDescribe(t *testing.T) {
 		if got := c.policy.Describe(); got != c.want {
 			t.Errorf("%+v:\n got %s\nwant %s", c.policy, got, c.want)
 		}
+	}
+}
+
+// Names the first patterns missed, found by a red-team pass, and a URL
+// that carries its password in its value.
+func TestDefaultDropsMoreSecrets(t *testing.T) {
+	parent := []string{"PATH=/bin", "GH_PAT=ghp_x", "MY_PASSWD=p", "AWS_CREDENTIALS=c", "DOCKER_CREDENTIAL_HELPER=x",
+		"DATABASE_URL=postgres://u:pw@db/app", "PUBLIC_URL=https://example.com/app", "GIT_AUTHOR_NAME=me", "PATCH=ok"}
+	var got []string
+	for _, kv := range (Policy{}).Environ(parent) {
+		name, _, _ := strings.Cut(kv, "=")
+		got = append(got, name)
+	}
+	if strings.Join(got, " ") != "PATH PUBLIC_URL GIT_AUTHOR_NAME PATCH" {
+		t.Fatalf("default passes %v", got)
+	}
+	all := Policy{Inherit: InheritAll}.Environ(parent)
+	if len(all) != len(parent) {
+		t.Fatalf("inherit all must keep them: %v", all)
 	}
 }

@@ -21,7 +21,7 @@ type envOptions struct {
 }
 
 func (o *envOptions) addFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&o.inherit, "env-inherit", "", "the variables commands inherit: default (all but *KEY*, *SECRET*, *TOKEN*, *PASSWORD* and agent sockets), all, or none (PATH, HOME, locale and a few more)")
+	cmd.Flags().StringVar(&o.inherit, "env-inherit", "", "the variables commands inherit: default (all but names like *KEY*, *SECRET*, *TOKEN*, *PASSWORD*, URLs with a password and agent sockets), all, or none (PATH, HOME, locale and a few more)")
 	cmd.Flags().StringArrayVar(&o.allow, "env-allow", nil, "pass the variable NAME to commands even if it looks like a secret (repeatable)")
 	cmd.Flags().StringArrayVar(&o.set, "env-set", nil, "set NAME=VALUE in commands' environment (repeatable)")
 }

@@ -45,8 +45,9 @@ base_url, sandbox, approval and shell_environment_policy ({inherit, allow,
 set}); flags override it.
 
 Commands get tern's environment without the variables that look like
-secrets (*KEY*, *SECRET*, *TOKEN*, *PASSWORD*, SSH_AUTH_SOCK,
-DBUS_SESSION_BUS_ADDRESS), and never OPENAI_API_KEY: see --env-inherit,
+secrets (*KEY*, *SECRET*, *TOKEN*, *PASSWORD*, *PASSWD*, *CREDENTIAL*,
+*_PAT, URLs with a password, SSH_AUTH_SOCK, DBUS_SESSION_BUS_ADDRESS), and
+never OPENAI_API_KEY: see --env-inherit,
 --env-allow and --env-set.
 
 Exit codes: 0 done; 1 writing the output failed; 2 bad flags; 3
