@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -247,12 +248,18 @@ func (c *capped) String() string {
 	return fmt.Sprintf("%s\n[%d bytes of output dropped here]\n%s", c.head, dropped, tail)
 }
 
-func (s *Set) readFile(p string, start, end int) (string, error) {
+// workspaceName opens the workspace and names p in it, for one call.
+func (s *Set) workspaceName(p string) (*os.Root, string, error) {
 	name, err := localName(s.Workspace, p)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	root, err := openWorkspace(s.Workspace)
+	return root, name, err
+}
+
+func (s *Set) readFile(p string, start, end int) (string, error) {
+	root, name, err := s.workspaceName(p)
 	if err != nil {
 		return "", err
 	}
@@ -288,11 +295,7 @@ func (s *Set) readFile(p string, start, end int) (string, error) {
 }
 
 func (s *Set) listDir(p string) (string, error) {
-	name, err := localName(s.Workspace, p)
-	if err != nil {
-		return "", err
-	}
-	root, err := openWorkspace(s.Workspace)
+	root, name, err := s.workspaceName(p)
 	if err != nil {
 		return "", err
 	}
