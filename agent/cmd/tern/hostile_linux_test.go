@@ -268,12 +268,15 @@ func TestGitStaysReadOnly(t *testing.T) {
 				rm -rf "$gitdir/hooks" 2>/dev/null; [ -d "$gitdir/hooks" ] || echo removed-hooks
 				if [ -d vendor/lib/.git ]; then
 					echo '[core] fsmonitor = touch /var/tmp/pwned' >> vendor/lib/.git/config 2>/dev/null && echo wrote-nested
+					# Move the repository aside and put a writable .git in its place.
+					mv vendor/lib vendor/lib-aside 2>/dev/null && mkdir -p vendor/lib/.git && echo swapped-nested
+					mv vendor vendor-aside 2>/dev/null && echo moved-vendor
 				fi
 				true`)
 			if !strings.Contains(res.stdout, "wrote-allowed") {
 				t.Fatalf("%s: the workspace itself must stay writable: %q %s", dir, res.stdout, res.stderr)
 			}
-			for _, bad := range []string{"wrote-hook", "wrote-config", "moved-git", "removed-hooks", "wrote-nested"} {
+			for _, bad := range []string{"wrote-hook", "wrote-config", "moved-git", "removed-hooks", "wrote-nested", "swapped-nested", "moved-vendor"} {
 				if strings.Contains(res.stdout, bad) {
 					t.Errorf("%s: the sandboxed command could %s: %q", dir, bad, res.stdout)
 				}

@@ -49,8 +49,12 @@ func bwrapArgs(p Policy, s bwrapSetup, argv []string) []string {
 		for _, root := range p.WritableRoots() {
 			args = append(args, "--bind", root, root)
 		}
+		// -try: a path gone since the policy was made is no error.
+		for _, dir := range p.Pinned {
+			args = append(args, "--bind-try", dir, dir)
+		}
 		for _, path := range p.Protected {
-			args = append(args, "--ro-bind", path, path)
+			args = append(args, "--ro-bind-try", path, path)
 		}
 	} else if hiddenByMounts(p.Workspace, p.AllowNetwork) {
 		// A workspace under /tmp would vanish behind the private tmpfs.

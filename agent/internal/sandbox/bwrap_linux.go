@@ -34,6 +34,7 @@ func runBwrap(ctx context.Context, bwrap helperbin.Helper, p Policy, c Command) 
 	}
 	defer filter.Close()
 
+	warnLinked(p)
 	// ExtraFiles start at descriptor 3.
 	setup := bwrapSetup{InfoFD: 3, SeccompFD: 4}
 	// ExecPath is the verified open file of a shipped helper, when it is one.

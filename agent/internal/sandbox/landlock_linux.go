@@ -9,8 +9,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -42,6 +40,7 @@ type landlockSpec struct {
 	ABI          int      `json:"abi"`
 	ReadWrite    []string `json:"rw"`
 	Protected    []string `json:"protected,omitempty"`
+	Pinned       []string `json:"pinned,omitempty"`
 	MountNS      bool     `json:"mount_ns"` // protect them by mounts
 	AllowNetwork bool     `json:"allow_network"`
 	Argv         []string `json:"argv"`
@@ -56,9 +55,6 @@ const (
 // supervisorGrace is how long tern lets the supervisor clean up after a
 // cancel before it kills it: killing it mid-sweep would leave the rest.
 const supervisorGrace = 10 * time.Second
-
-// warnUnprotected says once per tern process that .git is not protected.
-var warnUnprotected sync.Once
 
 // landlockConfigs holds one go-landlock config per ABI version, index ABI-1.
 var landlockConfigs = []landlock.Config{
@@ -86,15 +82,15 @@ func runLandlock(ctx context.Context, pl Plan, p Policy, c Command) (int, error)
 
 	protected := p.Protected
 	if len(protected) > 0 && !pl.MountNS {
-		warnUnprotected.Do(func() {
-			fmt.Fprintf(os.Stderr, "tern: warning: %s stay writable in this sandbox: Landlock cannot protect them without a mount namespace, which this host refuses; run `tern doctor` for the remedy\n", strings.Join(protected, ", "))
-		})
+		warnUnprotected(protected, "Landlock cannot protect them without a mount namespace, which this host refuses")
 	}
+	warnLinked(p)
 	spec, err := json.Marshal(landlockSpec{
 		Role:         roleSupervise,
 		ABI:          pl.LandlockABI,
 		ReadWrite:    append(p.WritableRoots(), tmp),
 		Protected:    protected,
+		Pinned:       p.Pinned,
 		MountNS:      pl.MountNS,
 		AllowNetwork: p.AllowNetwork,
 		Argv:         c.Argv,
@@ -123,13 +119,19 @@ func runLandlock(ctx context.Context, pl Plan, p Policy, c Command) (int, error)
 	if err != nil {
 		return ExitSandboxFailed, fmt.Errorf("starting the Landlock sandbox: %w", err)
 	}
+	exited := make(chan struct{}) // closed once supervise has reaped it
+	defer close(exited)
 	stop := func() {
 		lifeW.Close()
 		// The supervisor normally exits within milliseconds; past this,
-		// end it and whatever it still holds by force.
+		// end it and whatever it still holds by force, unless it is gone
+		// (its process group ID could name another group by then).
 		go func() {
-			time.Sleep(supervisorGrace)
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			select {
+			case <-exited:
+			case <-time.After(supervisorGrace):
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			}
 		}()
 	}
 	return supervise(ctx, cmd, c, func() int { return cmd.Process.Pid }, stop)
@@ -187,11 +189,7 @@ func superviseLandlocked(spec landlockSpec) int {
 	if err != nil {
 		return ExitSandboxFailed
 	}
-	child := exec.Command("/proc/self/exe")
-	child.Args[0] = "tern-landlock"
-	child.Env = withEnv(os.Environ(), envLandlockSpec, string(raw))
-	child.Stdin, child.Stdout, child.Stderr = os.Stdin, os.Stdout, os.Stderr
-	child.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	child := restrictedChild(raw)
 	if spec.MountNS && len(spec.Protected) > 0 {
 		child.SysProcAttr.Cloneflags = syscall.CLONE_NEWNS
 		if uid, gid := os.Getuid(), os.Getgid(); uid != 0 {
@@ -205,7 +203,20 @@ func superviseLandlocked(spec landlockSpec) int {
 			child.SysProcAttr.AmbientCaps = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_SETPCAP}
 		}
 	}
-	if err := child.Start(); err != nil {
+	err = child.Start()
+	if err != nil && child.SysProcAttr.Cloneflags != 0 {
+		// A container may forbid new namespaces (no CAP_SYS_ADMIN, or a
+		// seccomp profile against CLONE_NEWUSER) although the sysctls
+		// allow them: run unprotected, and say so, rather than not at all.
+		warnUnprotected(spec.Protected, fmt.Sprintf("a mount namespace was refused (%v)", err))
+		spec.MountNS = false
+		if raw, err = json.Marshal(spec); err != nil {
+			return ExitSandboxFailed
+		}
+		child = restrictedChild(raw)
+		err = child.Start()
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "tern: landlock sandbox: %v\n", err)
 		return ExitSandboxFailed
 	}
@@ -229,6 +240,17 @@ func superviseLandlocked(spec landlockSpec) int {
 	}
 	killOrphans()
 	return code
+}
+
+// restrictedChild is the command that starts the restricted child with raw
+// as its spec, killed should the supervisor die.
+func restrictedChild(raw []byte) *exec.Cmd {
+	child := exec.Command("/proc/self/exe")
+	child.Args[0] = "tern-landlock"
+	child.Env = withEnv(os.Environ(), envLandlockSpec, string(raw))
+	child.Stdin, child.Stdout, child.Stderr = os.Stdin, os.Stdout, os.Stderr
+	child.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	return child
 }
 
 // killOrphans kills every process below this one and reaps them, round
@@ -314,8 +336,10 @@ func execLandlocked(spec landlockSpec) error {
 	}
 	runtime.LockOSThread()
 	if spec.MountNS && len(spec.Protected) > 0 {
-		if err := protectByMounts(spec.Protected); err != nil {
-			return err
+		if err := protectByMounts(spec.Protected, spec.Pinned); err != nil {
+			// Refused although the namespace was made (AppArmor strips a
+			// user namespace's capabilities): run, and say so.
+			warnUnprotected(spec.Protected, err.Error())
 		}
 	}
 	if err := restrictLandlock(spec); err != nil {
@@ -393,12 +417,22 @@ func topLevelExcept(skip string) (dirs, files []string) {
 // cannot take write access away below a writable root, so where no mount
 // namespace can be had the protection holds under bwrap only (tern doctor
 // says so, and tern warns).
-func protectByMounts(paths []string) error {
+func protectByMounts(paths, pinned []string) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("protecting %v: %w", paths, err)
+		return fmt.Errorf("making mounts private: %w", err)
+	}
+	// A path gone since the policy was made is no error (as bwrap's -try).
+	for _, dir := range pinned { // see pinnedDirs
+		if err := unix.Mount(dir, dir, "", unix.MS_BIND|unix.MS_REC, ""); err != nil && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("pinning %s: %w", dir, err)
+		}
 	}
 	for _, p := range paths {
-		if err := unix.Mount(p, p, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		err := unix.Mount(p, p, "", unix.MS_BIND|unix.MS_REC, "")
+		if errors.Is(err, unix.ENOENT) {
+			continue
+		}
+		if err != nil {
 			return fmt.Errorf("protecting %s: %w", p, err)
 		}
 		// In a user namespace the flags the mount already has are locked:
@@ -407,12 +441,32 @@ func protectByMounts(paths []string) error {
 		if err := unix.Statfs(p, &st); err != nil {
 			return fmt.Errorf("protecting %s: %w", p, err)
 		}
-		kept := uintptr(st.Flags) & (unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME)
-		if err := unix.Mount("", p, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|kept, ""); err != nil {
+		if err := unix.Mount("", p, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|lockedFlags(st.Flags), ""); err != nil {
 			return fmt.Errorf("protecting %s: %w", p, err)
 		}
 	}
 	return nil
+}
+
+// lockedFlags turns statfs's ST_* flags into the MS_* flags a remount must
+// repeat; the atime flags differ in value between the two.
+func lockedFlags(st int64) uintptr {
+	var ms uintptr
+	for _, f := range []struct {
+		st int64
+		ms uintptr
+	}{
+		{unix.ST_NOSUID, unix.MS_NOSUID}, {unix.ST_NODEV, unix.MS_NODEV}, {unix.ST_NOEXEC, unix.MS_NOEXEC},
+		{unix.ST_NOATIME, unix.MS_NOATIME}, {unix.ST_NODIRATIME, unix.MS_NODIRATIME}, {unix.ST_RELATIME, unix.MS_RELATIME},
+	} {
+		if st&f.st != 0 {
+			ms |= f.ms
+		}
+	}
+	if st&(unix.ST_NOATIME|unix.ST_RELATIME) == 0 {
+		ms |= unix.MS_STRICTATIME
+	}
+	return ms
 }
 
 // dropCapabilities leaves this thread, and what it executes, no capability:

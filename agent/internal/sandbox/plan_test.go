@@ -2,6 +2,9 @@ package sandbox
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -135,5 +138,36 @@ func TestProtections(t *testing.T) {
 				t.Errorf("not enforced: %v, want %v", unenforced, tc.unenforce)
 			}
 		})
+	}
+}
+
+// Nested repositories are found, the directories above them pinned, and a
+// .git that is a symlink is named as one the sandbox cannot hold in place.
+func TestFindProtected(t *testing.T) {
+	ws := t.TempDir()
+	for _, d := range []string{".git", "vendor/lib/.git", "a/b/c/d/e/f/g/.git", "node_modules/x/.git", "elsewhere"} {
+		if err := os.MkdirAll(filepath.Join(ws, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(ws, "elsewhere"), filepath.Join(ws, "vendor", ".hg")); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPolicy(WorkspaceWrite, ws, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws = p.Workspace
+	want := []string{filepath.Join(ws, ".git"), filepath.Join(ws, "elsewhere"), filepath.Join(ws, "vendor/lib/.git")}
+	got := append([]string(nil), p.Protected...)
+	slices.Sort(got)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("protected = %v, want %v (not below node_modules, nor deeper than %d)", got, want, protectDepth)
+	}
+	if pins := strings.Join(p.Pinned, " "); pins != filepath.Join(ws, "vendor")+" "+filepath.Join(ws, "vendor/lib") {
+		t.Errorf("pinned = %q", pins)
+	}
+	if len(p.LinkedProtected) != 1 || p.LinkedProtected[0] != filepath.Join(ws, "vendor", ".hg") {
+		t.Errorf("linked = %v", p.LinkedProtected)
 	}
 }

@@ -25,15 +25,25 @@ var ProtectedNames = []string{".git", ".hg"}
 // covered: it did not exist when the sandbox was set up. NewPolicy finds
 // them once per policy.
 func ProtectedPaths(roots []string) []string {
-	var out []string
+	paths, _ := findProtected(roots)
+	return paths
+}
+
+// findProtected is ProtectedPaths, and also the protected entries that are
+// symlinks: the sandbox binds what a link names, but cannot keep the link
+// itself in place, so a command could swap it for a directory of its own.
+func findProtected(roots []string) (paths, links []string) {
 	add := func(p string) {
 		real, err := filepath.EvalSymlinks(p)
-		if err != nil || slices.Contains(out, real) {
+		if err != nil || slices.Contains(paths, real) {
 			return
 		}
-		out = append(out, real)
+		paths = append(paths, real)
 	}
 	found := func(p string, st os.FileInfo) {
+		if st.Mode()&os.ModeSymlink != 0 {
+			links = append(links, p)
+		}
 		add(p)
 		if filepath.Base(p) == ".git" && st.Mode().IsRegular() {
 			if gitdir := readGitdirFile(p); gitdir != "" {
@@ -48,7 +58,37 @@ func ProtectedPaths(roots []string) []string {
 	for _, root := range roots {
 		walkProtected(root, 0, &budget, found)
 	}
+	return paths, links
+}
+
+// pinnedDirs are the directories between each writable root and a
+// protected path below it. The sandbox binds each onto itself: a mount
+// point cannot be renamed or removed, so a command cannot move a nested
+// repository aside and put a writable .git where the old one was.
+func pinnedDirs(roots, protected []string) []string {
+	var out []string
+	for _, p := range protected {
+		for _, root := range roots {
+			if !within(p, root) || p == root {
+				continue
+			}
+			var chain []string
+			for a := filepath.Dir(p); a != root && within(a, root); a = filepath.Dir(a) {
+				chain = append([]string{a}, chain...) // parents first
+			}
+			for _, a := range chain {
+				if !slices.Contains(out, a) {
+					out = append(out, a)
+				}
+			}
+		}
+	}
 	return out
+}
+
+// within reports whether path is dir or lies below it.
+func within(path, dir string) bool {
+	return path == dir || strings.HasPrefix(path, dir+string(filepath.Separator))
 }
 
 // The search for protected entries is bounded, since it runs before the

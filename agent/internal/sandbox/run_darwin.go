@@ -32,6 +32,7 @@ func runSandboxed(ctx context.Context, pl Plan, p Policy, c Command) (int, error
 	if real, err := filepath.EvalSymlinks(tmp); err == nil {
 		tmp = real // /var is a link to /private/var; the kernel checks the real path
 	}
+	warnLinked(p)
 	cmd := exec.Command(pl.SandboxExec, seatbeltArgs(p, tmp, p.Protected, c.Argv)...)
 	cmd.Dir = p.Workspace
 	cmd.Env = withEnv(c.Env, "TMPDIR", tmp)

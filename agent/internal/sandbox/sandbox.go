@@ -64,8 +64,11 @@ type Policy struct {
 	Writable     []string // extra writable directories (workspace-write only)
 	AllowNetwork bool
 	// Protected are the paths in the writable roots that stay read-only
-	// (ProtectedPaths), found once by NewPolicy.
-	Protected []string
+	// (ProtectedPaths), found once by NewPolicy; Pinned, the directories
+	// between a root and them, which may not be moved (pinnedDirs); and
+	// LinkedProtected, the protected entries that are symlinks, which the
+	// sandbox cannot keep in place.
+	Protected, Pinned, LinkedProtected []string
 }
 
 // Flags names the command-line flags a policy's errors point the user at,
@@ -118,7 +121,8 @@ func NewPolicyFor(flags Flags, mode Mode, workspace string, writable []string, a
 				return Policy{}, fmt.Errorf("refusing to make %s writable in %s mode: that is no sandbox; pick a narrower directory with %s, or choose %s %s explicitly", root, mode, flags.Workspace, flags.Mode, DangerFullAccess)
 			}
 		}
-		p.Protected = ProtectedPaths(p.WritableRoots())
+		p.Protected, p.LinkedProtected = findProtected(p.WritableRoots())
+		p.Pinned = pinnedDirs(p.WritableRoots(), p.Protected)
 	}
 	return p, nil
 }

@@ -1,0 +1,29 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+)
+
+// The sandbox says once per tern process when it cannot keep protected
+// paths read-only, on tern's own stderr: the person, not the command's
+// output, must read it.
+var warned sync.Once
+
+func warnUnprotected(paths []string, why string) {
+	if len(paths) == 0 {
+		return
+	}
+	warned.Do(func() {
+		fmt.Fprintf(os.Stderr, "tern: warning: %s stay writable in this sandbox: %s; run `tern doctor` for the remedy\n", strings.Join(paths, ", "), why)
+	})
+}
+
+// warnLinked says that protected entries which are symlinks can be swapped.
+func warnLinked(p Policy) {
+	if len(p.LinkedProtected) > 0 {
+		warnUnprotected(p.LinkedProtected, "each is a symlink, which a command can replace with a directory of its own; make it a real directory")
+	}
+}
