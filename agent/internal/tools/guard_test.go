@@ -34,6 +34,7 @@ func TestApplyPatchKeepsOutOfGit(t *testing.T) {
 		{"delete the config", "*** Begin Patch\n*** Delete File: .git/config\n*** End Patch"},
 		{"a good file first, then the hook", "*** Begin Patch\n*** Add File: fine.txt\n+ok\n*** Add File: h/post-checkout\n+x\n*** End Patch"},
 		{"a nested repository's hook", addFile("vendor/lib/.git/hooks/pre-commit", "touch /tmp/pwned")},
+		{"a new directory through a link into .git", addFile("h/newdir/x", "y")},
 		{"a repository made since", addFile("new/.git/config", "[core]")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -273,7 +273,9 @@ func commit(root *os.Root, workspace string, changes []*change) (err error) {
 		}
 		dirName := filepath.Dir(c.target)
 		if c.content != nil {
-			made, err := mkdirs(root, dirName)
+			made, err := mkdirs(root, dirName, func(parent *os.Root, parentName, base string) error {
+				return refuseProtected(parent, parentName, base, c.name, workspace, protected)
+			})
 			dirs = append(dirs, made...)
 			if err != nil {
 				return explain(workspace, c.name, err)
@@ -367,15 +369,25 @@ func rollback(root *os.Root, changes []*change, dirs []string, cause error) erro
 }
 
 // mkdirs makes dir and its missing parents, and returns the ones it made.
-func mkdirs(root *os.Root, dir string) ([]string, error) {
+// Each is made through its parent, opened and checked first (allowed), so
+// that no directory appears in .git either.
+func mkdirs(root *os.Root, dir string, allowed func(parent *os.Root, parentName, base string) error) ([]string, error) {
 	if dir == "." {
 		return nil, nil
 	}
-	made, err := mkdirs(root, filepath.Dir(dir))
+	made, err := mkdirs(root, filepath.Dir(dir), allowed)
 	if err != nil {
 		return made, err
 	}
-	switch err := root.Mkdir(dir, 0o755); {
+	parent, err := root.OpenRoot(filepath.Dir(dir))
+	if err != nil {
+		return made, err
+	}
+	defer parent.Close()
+	if err := allowed(parent, filepath.Dir(dir), filepath.Base(dir)); err != nil {
+		return made, err
+	}
+	switch err := parent.Mkdir(filepath.Base(dir), 0o755); {
 	case err == nil:
 		return append(made, dir), nil
 	case errors.Is(err, fs.ErrExist):
