@@ -447,7 +447,7 @@ oidc_issuer() {
 		return 0
 	fi
 	awk '/:1\.3\.6\.1\.4\.1\.57264\.1\.1 *$/ { f = 1; next }
-		f && /OCTET STRING/ { sub(/^[^:]*:[^:]*:/, ""); print; exit }' "$tmp/leaf.asn1"
+		f && /OCTET STRING/ { sub(/^.*OCTET STRING *:/, ""); print; exit }' "$tmp/leaf.asn1"
 }
 
 # check_entries refuses a tar with absolute paths, .. or links before a

@@ -156,9 +156,8 @@ func keeps(inherit Inherit, name string) bool {
 }
 
 // Describe is the policy in one line, for `tern doctor` and logs, such as
-// "default: drops *KEY*, *SECRET*, *TOKEN*, *PASSWORD*, SSH_AUTH_SOCK,
-// DBUS_SESSION_BUS_ADDRESS and always OPENAI_API_KEY; allows GITHUB_TOKEN;
-// sets CI".
+// "default: drops *KEY*, … DBUS_SESSION_BUS_ADDRESS, URLs with a password,
+// and always OPENAI_API_KEY; allows GITHUB_TOKEN; sets CI".
 func (p Policy) Describe() string {
 	inherit, err := ParseInherit(string(p.Inherit))
 	if err != nil {

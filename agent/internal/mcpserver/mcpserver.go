@@ -114,6 +114,7 @@ func Serve(ctx context.Context, set *tools.Set, in io.Reader, out io.Writer) err
 			return s.writeErr()
 		}
 		if r.err != nil {
+			cancelAll() // before the deferred wait: nobody can ask for them now
 			return fmt.Errorf("reading stdin: %w", r.err)
 		}
 		switch {

@@ -40,7 +40,7 @@ func (pl Plan) Protections(p Policy) []Protection {
 			if pl.Backend == Landlock {
 				how = "Landlock denies TCP"
 			}
-			network.Detail = "off: " + how + "; seccomp allows only AF_UNIX stream sockets and no connect(), so no host socket (ssh-agent, D-Bus, Docker) is reached"
+			network.Detail = "off: " + how + "; seccomp allows only AF_UNIX stream and seqpacket sockets and no connect(), so no host socket (ssh-agent, D-Bus, Docker) is reached"
 			if pl.Backend == Bubblewrap {
 				network.Detail += "; /run is private"
 			}
@@ -52,7 +52,7 @@ func (pl Plan) Protections(p Policy) []Protection {
 			}
 			if !pl.MountNS {
 				paths = Protection{ProtectPaths, false, protected + " are writable: Landlock cannot take write access away below a writable root, " +
-					"and this host refuses the mount namespace that could (see user namespaces); use bubblewrap with user namespaces allowed, or --mode read-only"}
+					"and this host refuses the mount namespace that could (see user namespaces); use bubblewrap with user namespaces allowed, or the read-only mode"}
 			} else {
 				paths.Detail += " in a mount namespace"
 			}

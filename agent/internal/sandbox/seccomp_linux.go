@@ -24,8 +24,9 @@ import (
 //     kernel makes a datagram socket, names a path per message), and connect()
 //     on any socket, so that no path socket is reached: the user's
 //     ssh-agent, a Docker daemon, a listener under /var/tmp. seccomp cannot
-//     read the path a connect() names, so this is all or nothing; socketpair
-//     (how build tools talk to their workers) keeps working.
+//     read the path a connect() names, so this is all or nothing; a stream
+//     or seqpacket socketpair (how build tools talk to their workers) keeps
+//     working.
 //
 // System calls of a foreign architecture (i386 on x86-64, x32) are refused:
 // their numbers differ, so the filter cannot judge them.
@@ -74,9 +75,8 @@ type filterProgram struct {
 }
 
 type fixup struct {
-	at          int
-	jt, jf      string
-	conditional bool
+	at     int
+	jt, jf string
 }
 
 func (p *filterProgram) load(off uint32) {
@@ -90,7 +90,7 @@ func (p *filterProgram) and(k uint32) {
 // jump goes to label jt when the accumulator op k holds, else to jf ("" is
 // the next instruction).
 func (p *filterProgram) jump(op uint16, k uint32, jt, jf string) {
-	p.fixups = append(p.fixups, fixup{at: len(p.ins), jt: jt, jf: jf, conditional: true})
+	p.fixups = append(p.fixups, fixup{at: len(p.ins), jt: jt, jf: jf})
 	p.ins = append(p.ins, unix.SockFilter{Code: bpfJMP | op | bpfK, K: k})
 }
 

@@ -32,26 +32,35 @@ func SHA256File(path string) (string, int64, error) {
 // CopyFile copies from to to with exactly mode (whatever the umask),
 // making to's directory.
 func CopyFile(from, to string, mode os.FileMode) error {
+	_, err := CopyFileSHA256(from, to, mode)
+	return err
+}
+
+// CopyFileSHA256 is CopyFile that also returns the hex sha256 of the bytes
+// it wrote: a caller checking a digest checks what was copied, not what
+// the source held before.
+func CopyFileSHA256(from, to string, mode os.FileMode) (string, error) {
 	in, err := os.Open(from)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer in.Close()
 	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-		return err
+		return "", err
 	}
 	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if _, err := io.Copy(out, in); err != nil {
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(out, h), in); err != nil {
 		out.Close()
-		return fmt.Errorf("copying %s: %w", from, err)
+		return "", fmt.Errorf("copying %s: %w", from, err)
 	}
 	if err := out.Close(); err != nil {
-		return err
+		return "", err
 	}
-	return os.Chmod(to, mode)
+	return hex.EncodeToString(h.Sum(nil)), os.Chmod(to, mode)
 }
 
 // WriteAtomic writes path through a temporary file beside it, renamed into

@@ -13,12 +13,9 @@ package handoff
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -433,30 +430,11 @@ func (h *Handoff) CopyTree(prefix, dst string) error {
 }
 
 func copyChecked(from, to string, mode os.FileMode, want string) error {
-	in, err := os.Open(from)
+	got, err := fileutil.CopyFileSHA256(from, to, mode)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
-	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-		return err
-	}
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	hash := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(out, hash), in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(to, mode); err != nil { // the umask must not decide
-		return err
-	}
-	if got := hex.EncodeToString(hash.Sum(nil)); got != want {
+	if got != want {
 		return fmt.Errorf("changed after it was checked: sha256 %s, the manifest says %s", got, want)
 	}
 	return nil
