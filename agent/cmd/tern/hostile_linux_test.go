@@ -83,7 +83,12 @@ func throwawayUser(t *testing.T) runner {
 		if out, err := exec.Command("useradd", "--no-create-home", "--shell", "/bin/sh", name).CombinedOutput(); err != nil {
 			t.Fatalf("useradd %s: %v\n%s", name, err, out)
 		}
-		t.Cleanup(func() { exec.Command("userdel", name).Run() })
+		t.Cleanup(func() {
+			// userdel refuses a user who still has processes; a failed
+			// test may have left some.
+			exec.Command("pkill", "-KILL", "-u", name).Run()
+			exec.Command("userdel", name).Run()
+		})
 	}
 	u, err := user.Lookup(name)
 	if err != nil {
