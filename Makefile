@@ -151,7 +151,7 @@ E2E_PKGS := github.com/tern-agent/tern/agent/cmd/tern github.com/tern-agent/tern
 # Tests that want a missing tool skip themselves, saying so.
 .PHONY: unit
 unit:
-	$(GO) test $(filter-out $(E2E_PKGS),$(shell $(GO) list ./agent/... ./packager/...))
+	$(GO) test -short $(filter-out $(E2E_PKGS),$(shell $(GO) list ./agent/... ./packager/...))
 
 # On Linux everything runs. Elsewhere (the macOS and Windows CI jobs) the
 # parts that need Linux are skipped, each saying why.

@@ -94,7 +94,7 @@ func limitConfig(ctx *pipeline.Context) (string, error) {
 	}
 	var targets []string
 	for _, t := range ctx.Config.Targets {
-		targets = append(targets, t.GOOS+"_"+t.GOARCH)
+		targets = append(targets, t.GoReleaserTarget())
 	}
 	for i, b := range builds {
 		build, ok := b.(map[string]any)
@@ -221,6 +221,7 @@ type goreleaserArtifact struct {
 	Path   string `json:"path"`
 	GOOS   string `json:"goos"`
 	GOARCH string `json:"goarch"`
+	GOARM  string `json:"goarm"`
 	Type   string `json:"type"`
 }
 
@@ -249,8 +250,8 @@ func register(ctx *pipeline.Context, all []config.Target) error {
 		if e.Type != "Binary" {
 			continue
 		}
-		t, ok := ctx.Config.TargetFor(e.GOOS, e.GOARCH)
-		if !ok && slices.ContainsFunc(all, func(t config.Target) bool { return t.GOOS == e.GOOS && t.GOARCH == e.GOARCH }) {
+		t, ok := ctx.Config.TargetFor(e.GOOS, e.GOARCH, e.GOARM)
+		if !ok && slices.ContainsFunc(all, func(t config.Target) bool { return t.Matches(e.GOOS, e.GOARCH, e.GOARM) }) {
 			continue // another machine's target
 		}
 		if !ok {

@@ -9,7 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
+	"strings"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -20,9 +23,48 @@ type Config struct {
 	Binary      string   `yaml:"binary"`
 	Repository  string   `yaml:"repository"`
 	LicenseFile string   `yaml:"license_file"`
-	Targets     []Target `yaml:"targets"`
-	NPM         NPM      `yaml:"npm"`
-	Signing     Signing  `yaml:"signing"`
+	// EnvPrefix starts every environment variable the installers and the
+	// launcher read (TERN_VERSION). Default: the binary's name upper-cased,
+	// other characters than letters and digits as _, then _.
+	EnvPrefix string    `yaml:"env_prefix"`
+	Templates Templates `yaml:"templates"`
+	Targets   []Target  `yaml:"targets"`
+	NPM       NPM       `yaml:"npm"`
+	Signing   Signing   `yaml:"signing"`
+}
+
+// Templates are a project's own templates, in place of the packager's:
+// paths relative to the directory of release.yaml.
+type Templates struct {
+	InstallSH  string `yaml:"install_sh"`
+	InstallPS1 string `yaml:"install_ps1"`
+}
+
+// Path is the override for the file a template renders, "" for none.
+func (t Templates) Path(name string) string {
+	switch name {
+	case "install.sh":
+		return t.InstallSH
+	case "install.ps1":
+		return t.InstallPS1
+	}
+	return ""
+}
+
+// DownloadURL is the releases root the installers download from.
+func (c *Config) DownloadURL() string { return strings.TrimSuffix(c.Repository, "/") + "/releases" }
+
+// DefaultEnvPrefix is the env_prefix of a binary that declares none: acme-cli → ACME_CLI_.
+func DefaultEnvPrefix(binary string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(binary) {
+		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String() + "_"
 }
 
 // Target is one release target.
@@ -30,8 +72,9 @@ type Target struct {
 	Name    string   `yaml:"name"` // archive name: linux-x64
 	GOOS    string   `yaml:"goos"`
 	GOARCH  string   `yaml:"goarch"`
-	NPMOS   string   `yaml:"npm_os"`  // process.platform: win32
-	NPMCPU  string   `yaml:"npm_cpu"` // process.arch: x64
+	GOARM   string   `yaml:"goarm,omitempty"` // with goarch arm: 5, 6 or 7
+	NPMOS   string   `yaml:"npm_os"`          // process.platform: win32
+	NPMCPU  string   `yaml:"npm_cpu"`         // process.arch: x64
 	Helpers []string `yaml:"helpers"`
 }
 
@@ -61,11 +104,32 @@ func Load(path string) (*Config, error) {
 	if err := dec.Decode(&c); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if c.EnvPrefix == "" && c.Binary != "" {
+		c.EnvPrefix = DefaultEnvPrefix(c.Binary)
+	}
 	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var errs []error
+	for _, t := range []struct{ field, path string }{{"templates.install_sh", c.Templates.InstallSH}, {"templates.install_ps1", c.Templates.InstallPS1}} {
+		if t.path == "" {
+			continue
+		}
+		p := t.path
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(path), p)
+		}
+		if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+			errs = append(errs, fmt.Errorf("%s: %s is not a file (a path relative to release.yaml's directory)", t.field, t.path))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &c, nil
 }
+
+var envPrefixRE = regexp.MustCompile(`^[A-Z][A-Z0-9_]*_$`)
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
@@ -81,6 +145,9 @@ func (c *Config) validate() error {
 	need("license_file", c.LicenseFile)
 	need("npm.scope", c.NPM.Scope)
 	need("npm.package", c.NPM.Package)
+	if c.EnvPrefix != "" && !envPrefixRE.MatchString(c.EnvPrefix) {
+		errs = append(errs, fmt.Errorf("env_prefix %q must be upper-case letters, digits and _, starting with a letter and ending in _ (as TERN_)", c.EnvPrefix))
+	}
 	if len(c.Targets) == 0 {
 		errs = append(errs, errors.New("targets: at least one is required"))
 	}
@@ -99,6 +166,12 @@ func (c *Config) validate() error {
 				errs = append(errs, fmt.Errorf("%s (%s): %s is required", where, t.Name, f.field))
 			}
 		}
+		switch {
+		case t.GOARCH == "arm" && !slices.Contains([]string{"5", "6", "7"}, t.GOARM):
+			errs = append(errs, fmt.Errorf("%s (%s): goarch arm needs goarm 5, 6 or 7 (armv6 for a Raspberry Pi Zero, 7 for most boards)", where, t.Name))
+		case t.GOARCH != "arm" && t.GOARM != "":
+			errs = append(errs, fmt.Errorf("%s (%s): goarm applies only to goarch arm", where, t.Name))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -113,14 +186,30 @@ func (c *Config) Target(name string) (Target, bool) {
 	return Target{}, false
 }
 
-// TargetFor returns the target built for a GOOS/GOARCH pair.
-func (c *Config) TargetFor(goos, goarch string) (Target, bool) {
+// TargetFor returns the target built for a GOOS/GOARCH (and, for arm,
+// GOARM) triple.
+func (c *Config) TargetFor(goos, goarch, goarm string) (Target, bool) {
 	for _, t := range c.Targets {
-		if t.GOOS == goos && t.GOARCH == goarch {
+		if t.Matches(goos, goarch, goarm) {
 			return t, true
 		}
 	}
 	return Target{}, false
+}
+
+// Matches reports whether t is the target a build for goos/goarch/goarm
+// makes.
+func (t Target) Matches(goos, goarch, goarm string) bool {
+	return t.GOOS == goos && t.GOARCH == goarch && (t.GOARCH != "arm" || t.GOARM == goarm)
+}
+
+// GoReleaserTarget is t in GoReleaser's targets syntax: linux_amd64,
+// linux_arm_7.
+func (t Target) GoReleaserTarget() string {
+	if t.GOARCH == "arm" {
+		return t.GOOS + "_arm_" + t.GOARM
+	}
+	return t.GOOS + "_" + t.GOARCH
 }
 
 // BinaryName is the binary's file name on t: tern, or tern.exe on Windows.

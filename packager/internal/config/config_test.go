@@ -33,7 +33,7 @@ func TestRepoConfigNamesAllSixTargets(t *testing.T) {
 		if got := c.NPMPlatformPackage(tg); got != want[tg.Name] {
 			t.Errorf("%s: npm package %q, want %q", tg.Name, got, want[tg.Name])
 		}
-		if back, ok := c.TargetFor(tg.GOOS, tg.GOARCH); !ok || back.Name != tg.Name {
+		if back, ok := c.TargetFor(tg.GOOS, tg.GOARCH, tg.GOARM); !ok || back.Name != tg.Name {
 			t.Errorf("TargetFor(%s, %s) = %v", tg.GOOS, tg.GOARCH, back.Name)
 		}
 	}
@@ -49,6 +49,8 @@ func TestLoadRejectsBadConfigs(t *testing.T) {
 		{"missing fields", "product: x\n", "binary is required"},
 		{"duplicate target", "product: x\nbinary: x\nlicense_file: L\nnpm: {scope: '@s', package: p}\ntargets:\n - {name: a, goos: linux, goarch: amd64, npm_os: linux, npm_cpu: x64}\n - {name: a, goos: linux, goarch: arm64, npm_os: linux, npm_cpu: arm64}\n", "target a is listed twice"},
 		{"bad name", "product: x\nbinary: x\nlicense_file: L\nnpm: {scope: '@s', package: p}\ntargets:\n - {name: Linux_X64, goos: linux, goarch: amd64, npm_os: linux, npm_cpu: x64}\n", "must be lower-case"},
+		{"arm without goarm", "product: x\nbinary: x\nlicense_file: L\nnpm: {scope: '@s', package: p}\ntargets:\n - {name: linux-armv7, goos: linux, goarch: arm, npm_os: linux, npm_cpu: arm}\n", "goarch arm needs goarm 5, 6 or 7"},
+		{"goarm without arm", "product: x\nbinary: x\nlicense_file: L\nnpm: {scope: '@s', package: p}\ntargets:\n - {name: linux-x64, goos: linux, goarch: amd64, goarm: '7', npm_os: linux, npm_cpu: x64}\n", "goarm applies only to goarch arm"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "release.yaml")
@@ -60,5 +62,23 @@ func TestLoadRejectsBadConfigs(t *testing.T) {
 				t.Fatalf("err = %v, want it to name %s and say %q", err, p, tc.want)
 			}
 		})
+	}
+}
+
+// An ARM target is told apart by its GOARM, in GoReleaser's artifacts and
+// its targets syntax alike.
+func TestARMTargets(t *testing.T) {
+	c := &Config{Targets: []Target{
+		{Name: "linux-armv6", GOOS: "linux", GOARCH: "arm", GOARM: "6"},
+		{Name: "linux-armv7", GOOS: "linux", GOARCH: "arm", GOARM: "7"},
+	}}
+	if got, ok := c.TargetFor("linux", "arm", "7"); !ok || got.Name != "linux-armv7" {
+		t.Errorf("TargetFor(linux, arm, 7) = %v, %v", got.Name, ok)
+	}
+	if _, ok := c.TargetFor("linux", "arm", "5"); ok {
+		t.Error("an ARMv5 build matched a target")
+	}
+	if got := c.Targets[0].GoReleaserTarget(); got != "linux_arm_6" {
+		t.Errorf("GoReleaserTarget = %q", got)
 	}
 }

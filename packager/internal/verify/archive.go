@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"debug/buildinfo"
 	"debug/elf"
 	"debug/macho"
 	"debug/pe"
@@ -184,18 +185,36 @@ func (c *checker) binary(a manifest.Artifact, t config.Target, version string, d
 	}
 }
 
-// checkArch reads the executable's headers and compares them with t.
+// checkArch reads the executable's headers and compares them with t: the
+// format of its OS, its machine, and for ELF the class, byte order and OS
+// ABI; for arm, the ARM version Go recorded in the binary's build info
+// (Go writes the same EABI flags for every GOARM).
 func checkArch(data []byte, t config.Target) error {
 	r := bytes.NewReader(data)
 	switch t.GOOS {
-	case "linux":
+	case "linux", "freebsd", "openbsd", "netbsd":
 		f, err := elf.NewFile(r)
 		if err != nil {
 			return fmt.Errorf("is not an ELF executable, as %s needs: %v", t.Name, err)
 		}
-		want := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[t.GOARCH]
-		if f.Machine != want {
-			return fmt.Errorf("is built for %v, not %s (%v)", f.Machine, t.Name, want)
+		want, ok := elfArchs[t.GOARCH]
+		if !ok {
+			return fmt.Errorf("has an architecture verify does not know: %s", t.GOARCH)
+		}
+		if f.Machine != want.machine || f.Class != want.class || f.Data != want.data {
+			return fmt.Errorf("is built for %v %v %v, not %s (%v %v %v)", f.Machine, f.Class, f.Data, t.Name, want.machine, want.class, want.data)
+		}
+		if abi := elfOSABI[t.GOOS]; f.OSABI != abi && !(t.GOOS == "linux" && f.OSABI == elf.ELFOSABI_LINUX) {
+			return fmt.Errorf("is built for OS ABI %v, not %s (%v)", f.OSABI, t.Name, abi)
+		}
+		if t.GOARCH == "arm" {
+			// e_flags, which debug/elf does not expose, at 36 in an ELF32 header.
+			if len(data) < 40 || f.ByteOrder.Uint32(data[36:40])&0xff000000 != 0x05000000 {
+				return fmt.Errorf("is not an EABI5 ARM executable, as %s needs", t.Name)
+			}
+			if got := goarm(data); got != t.GOARM {
+				return fmt.Errorf("is built for ARMv%s, not %s (ARMv%s)", got, t.Name, t.GOARM)
+			}
 		}
 	case "darwin":
 		f, err := macho.NewFile(r)
@@ -211,7 +230,7 @@ func checkArch(data []byte, t config.Target) error {
 		if err != nil {
 			return fmt.Errorf("is not a PE executable, as %s needs: %v", t.Name, err)
 		}
-		want := map[string]uint16{"amd64": pe.IMAGE_FILE_MACHINE_AMD64, "arm64": pe.IMAGE_FILE_MACHINE_ARM64}[t.GOARCH]
+		want := map[string]uint16{"amd64": pe.IMAGE_FILE_MACHINE_AMD64, "arm64": pe.IMAGE_FILE_MACHINE_ARM64, "386": pe.IMAGE_FILE_MACHINE_I386}[t.GOARCH]
 		if f.Machine != want {
 			return fmt.Errorf("is built for machine %#x, not %s (%#x)", f.Machine, t.Name, want)
 		}
@@ -219,6 +238,49 @@ func checkArch(data []byte, t config.Target) error {
 		return fmt.Errorf("has no known format for %s", t.GOOS)
 	}
 	return nil
+}
+
+// elfArchs is what an ELF header says for each GOARCH Go builds.
+var elfArchs = map[string]struct {
+	machine elf.Machine
+	class   elf.Class
+	data    elf.Data
+}{
+	"386":      {elf.EM_386, elf.ELFCLASS32, elf.ELFDATA2LSB},
+	"amd64":    {elf.EM_X86_64, elf.ELFCLASS64, elf.ELFDATA2LSB},
+	"arm":      {elf.EM_ARM, elf.ELFCLASS32, elf.ELFDATA2LSB},
+	"arm64":    {elf.EM_AARCH64, elf.ELFCLASS64, elf.ELFDATA2LSB},
+	"riscv64":  {elf.EM_RISCV, elf.ELFCLASS64, elf.ELFDATA2LSB},
+	"ppc64le":  {elf.EM_PPC64, elf.ELFCLASS64, elf.ELFDATA2LSB},
+	"ppc64":    {elf.EM_PPC64, elf.ELFCLASS64, elf.ELFDATA2MSB},
+	"s390x":    {elf.EM_S390, elf.ELFCLASS64, elf.ELFDATA2MSB},
+	"loong64":  {elf.EM_LOONGARCH, elf.ELFCLASS64, elf.ELFDATA2LSB},
+	"mips64le": {elf.EM_MIPS, elf.ELFCLASS64, elf.ELFDATA2LSB},
+	"mipsle":   {elf.EM_MIPS, elf.ELFCLASS32, elf.ELFDATA2LSB},
+}
+
+// elfOSABI is the OS ABI byte Go writes for each ELF system.
+var elfOSABI = map[string]elf.OSABI{
+	"linux":   elf.ELFOSABI_NONE,
+	"freebsd": elf.ELFOSABI_FREEBSD,
+	"openbsd": elf.ELFOSABI_OPENBSD,
+	"netbsd":  elf.ELFOSABI_NETBSD,
+}
+
+// goarm is the GOARM a Go binary was built with, from its build info
+// ("7", or "7,softfloat" trimmed to "7"); "" when it has none.
+func goarm(data []byte) string {
+	bi, err := buildinfo.Read(bytes.NewReader(data))
+	if err != nil {
+		return ""
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "GOARM" {
+			v, _, _ := strings.Cut(s.Value, ",")
+			return v
+		}
+	}
+	return ""
 }
 
 // stampedHelpers checks that the binary's stamp carries, for every helper
