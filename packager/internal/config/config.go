@@ -11,18 +11,18 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
 
 // Config is release.yaml.
 type Config struct {
-	Product     string   `yaml:"product"`
-	Binary      string   `yaml:"binary"`
-	Repository  string   `yaml:"repository"`
-	LicenseFile string   `yaml:"license_file"`
+	Product     string `yaml:"product"`
+	Binary      string `yaml:"binary"`
+	Repository  string `yaml:"repository"`
+	LicenseFile string `yaml:"license_file"`
 	// EnvPrefix starts every environment variable the installers and the
 	// launcher read (TERN_VERSION). Default: the binary's name upper-cased,
 	// other characters than letters and digits as _, then _.
