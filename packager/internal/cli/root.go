@@ -29,6 +29,7 @@ func Execute(args []string) int {
 	root.AddCommand(newRelease(&g)...)
 	root.AddCommand(newBuild(&g), newMerge(&g))
 	root.AddCommand(newVersion(&g), newVerify(&g), newSums(), newHelpers(&g), newPublish(&g), newImage(&g))
+	root.AddCommand(newInit())
 	root.SetArgs(args)
 	if err := root.ExecuteContext(context.Background()); err != nil {
 		fmt.Fprintf(os.Stderr, "packager: %v\n", err)
