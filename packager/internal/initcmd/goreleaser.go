@@ -88,14 +88,14 @@ func Adapt(file string, raw []byte, f *Facts) ([]byte, []string, error) {
 	// any other, so the build's matrix must be exactly those targets.
 	want := goreleaserTargets(f)
 	if t := value(b, "targets"); t == nil || !sameScalars(t, want) || hasAny(b, "goos", "goarch", "goarm", "goamd64", "ignore") {
-		for _, k := range []string{"goos", "goarch", "goarm", "goamd64", "ignore", "targets"} {
+		for _, k := range []string{"goos", "goarch", "goarm", "goamd64", "ignore"} {
 			del(b, k)
 		}
 		seq := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
 		for _, w := range want {
 			seq.Content = append(seq.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: w})
 		}
-		set(b, "targets", seq)
+		set(b, "targets", seq) // in place, keeping the key's comment
 		changed = append(changed, "builds[0].targets")
 	}
 	if len(changed) == 0 {

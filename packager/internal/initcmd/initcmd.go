@@ -47,8 +47,11 @@ type Options struct {
 // .goreleaser.yaml sets to the build stamp.
 const DefaultStampVar = "buildStamp"
 
-// KnownTargets are the targets init can declare, in release.yaml's order:
-// Go's names and Node's names for each.
+// DefaultTargets are the targets init declares without --targets.
+var DefaultTargets = []string{"linux-x64", "linux-arm64", "darwin-x64", "darwin-arm64", "windows-x64", "windows-arm64"}
+
+// KnownTargets are the targets init can declare: Go's names and Node's
+// (process.platform, process.arch) for each.
 var KnownTargets = []config.Target{
 	{Name: "linux-x64", GOOS: "linux", GOARCH: "amd64", NPMOS: "linux", NPMCPU: "x64"},
 	{Name: "linux-arm64", GOOS: "linux", GOARCH: "arm64", NPMOS: "linux", NPMCPU: "arm64"},
@@ -56,6 +59,15 @@ var KnownTargets = []config.Target{
 	{Name: "darwin-arm64", GOOS: "darwin", GOARCH: "arm64", NPMOS: "darwin", NPMCPU: "arm64"},
 	{Name: "windows-x64", GOOS: "windows", GOARCH: "amd64", NPMOS: "win32", NPMCPU: "x64"},
 	{Name: "windows-arm64", GOOS: "windows", GOARCH: "arm64", NPMOS: "win32", NPMCPU: "arm64"},
+	{Name: "linux-x86", GOOS: "linux", GOARCH: "386", NPMOS: "linux", NPMCPU: "ia32"},
+	{Name: "linux-armv7", GOOS: "linux", GOARCH: "arm", GOARM: "7", NPMOS: "linux", NPMCPU: "arm"},
+	{Name: "linux-riscv64", GOOS: "linux", GOARCH: "riscv64", NPMOS: "linux", NPMCPU: "riscv64"},
+	{Name: "linux-ppc64le", GOOS: "linux", GOARCH: "ppc64le", NPMOS: "linux", NPMCPU: "ppc64"},
+	{Name: "linux-s390x", GOOS: "linux", GOARCH: "s390x", NPMOS: "linux", NPMCPU: "s390x"},
+	{Name: "linux-loong64", GOOS: "linux", GOARCH: "loong64", NPMOS: "linux", NPMCPU: "loong64"},
+	{Name: "freebsd-x64", GOOS: "freebsd", GOARCH: "amd64", NPMOS: "freebsd", NPMCPU: "x64"},
+	{Name: "freebsd-arm64", GOOS: "freebsd", GOARCH: "arm64", NPMOS: "freebsd", NPMCPU: "arm64"},
+	{Name: "openbsd-x64", GOOS: "openbsd", GOARCH: "amd64", NPMOS: "openbsd", NPMCPU: "x64"},
 }
 
 // Facts are the decided release facts every generated file is rendered from.
@@ -150,9 +162,7 @@ func Decide(r *Repo, o Options) (*Facts, error) {
 
 	names := o.Targets
 	if len(names) == 0 {
-		for _, t := range KnownTargets {
-			names = append(names, t.Name)
-		}
+		names = DefaultTargets
 	}
 	for _, n := range names {
 		i := slices.IndexFunc(KnownTargets, func(t config.Target) bool { return t.Name == n })

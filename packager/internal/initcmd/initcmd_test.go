@@ -131,7 +131,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "flags win", files: widget,
-			opts: Options{Binary: "wd", Product: "widgets", NPMScope: "@tools", NPMPackage: "wd-cli", Repository: "https://github.com/other/place", Targets: []string{"linux-x64", "darwin-arm64"}},
+			opts: Options{Binary: "wd", Product: "widgets", NPMScope: "@tools", NPMPackage: "wd-cli", Repository: "https://github.com/other/place", Targets: []string{"linux-x64", "linux-armv7", "darwin-arm64"}},
 			main: "./cmd/widget", binary: "wd", scope: "@tools", repo: "https://github.com/other/place",
 		},
 		{

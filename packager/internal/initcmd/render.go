@@ -32,7 +32,7 @@ func stampLDFlag(f *Facts) string {
 func goreleaserTargets(f *Facts) []string {
 	var ts []string
 	for _, t := range f.Targets {
-		ts = append(ts, t.GOOS+"_"+t.GOARCH)
+		ts = append(ts, t.GoReleaserTarget())
 	}
 	return ts
 }
@@ -77,7 +77,7 @@ license_file: {{.License}}
 # Each target: its archive name, Go's names and Node's names.
 targets:
 {{- range .Targets}}
-  - {name: {{pad (printf "%s," .Name) 14}} goos: {{pad (printf "%s," .GOOS) 8}} goarch: {{pad (printf "%s," .GOARCH) 6}} npm_os: {{pad (printf "%s," .NPMOS) 7}} npm_cpu: {{.NPMCPU}}}
+  - {name: {{pad (printf "%s," .Name) 14}} goos: {{pad (printf "%s," .GOOS) 8}} goarch: {{pad (printf "%s," .GOARCH) 6}}{{if .GOARM}} goarm: "{{.GOARM}}",{{end}} npm_os: {{pad (printf "%s," .NPMOS) 7}} npm_cpu: {{.NPMCPU}}}
 {{- end}}
 
 npm:
@@ -148,6 +148,10 @@ env:
   # The packager, run with go run; pin a version.
   PACKAGER: {{.PackagerPath}}@{{.PackagerVersion}}
   GORELEASER_VERSION: {{goreleaserVersion}}
+  # setup-go sets GOTOOLCHAIN=local; the packager and GoReleaser may need a
+  # newer Go than go.mod's, which auto fetches. Your own build still uses
+  # go.mod's toolchain line.
+  GOTOOLCHAIN: auto
 
 jobs:
   test:
@@ -191,9 +195,12 @@ concurrency:
 
 env:
   TAG: {{gh "github.ref_name"}}
-  # The packager, run with go run; pin a version.
+  # The packager, installed with go install; pin a version.
   PACKAGER: {{.PackagerPath}}@{{.PackagerVersion}}
   GORELEASER_VERSION: {{goreleaserVersion}}
+  # setup-go sets GOTOOLCHAIN=local; the packager and GoReleaser may need a
+  # newer Go than go.mod's, which auto fetches.
+  GOTOOLCHAIN: auto
 
 jobs:
   release:
