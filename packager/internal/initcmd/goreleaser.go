@@ -161,3 +161,38 @@ func sameScalars(seq *yaml.Node, want []string) bool {
 	}
 	return true
 }
+
+// Advise names the keys of an existing .goreleaser.yaml's build that init
+// leaves alone but a reproducible, static release wants.
+func Advise(raw []byte) []string {
+	var doc yaml.Node
+	if yaml.Unmarshal(raw, &doc) != nil || len(doc.Content) != 1 {
+		return nil
+	}
+	builds := value(doc.Content[0], "builds")
+	if builds == nil || builds.Kind != yaml.SequenceNode || len(builds.Content) != 1 {
+		return nil
+	}
+	b := builds.Content[0]
+	has := func(key, want string) bool {
+		v := value(b, key)
+		if v == nil {
+			return false
+		}
+		if v.Kind == yaml.ScalarNode {
+			return strings.Contains(v.Value, want)
+		}
+		return slices.ContainsFunc(v.Content, func(n *yaml.Node) bool { return strings.Contains(n.Value, want) })
+	}
+	var advice []string
+	if !has("env", "CGO_ENABLED=0") {
+		advice = append(advice, "builds[0].env: add CGO_ENABLED=0, for static binaries that cross-compile")
+	}
+	if !has("flags", "-trimpath") {
+		advice = append(advice, "builds[0].flags: add -trimpath, so binaries carry no local paths")
+	}
+	if !has("mod_timestamp", "RELEASE_EPOCH") {
+		advice = append(advice, `builds[0].mod_timestamp: set "{{ .Env.RELEASE_EPOCH }}", the commit time the packager passes, so the same commit gives the same bytes`)
+	}
+	return advice
+}

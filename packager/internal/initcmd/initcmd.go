@@ -286,6 +286,7 @@ func Run(o Options) (*Result, error) {
 		detail string
 	}
 	var writes []write
+	var advice []string
 	for _, rel := range []string{ReleaseConfig, GoReleaserConfig, CIWorkflow, ReleaseWorkflow} {
 		want := files[rel]
 		full := filepath.Join(o.Dir, filepath.FromSlash(rel))
@@ -311,6 +312,9 @@ func Run(o Options) (*Result, error) {
 			if err != nil {
 				return nil, err
 			}
+			for _, a := range Advise(have) {
+				advice = append(advice, GoReleaserConfig+": "+a)
+			}
 			if len(keys) == 0 {
 				writes = append(writes, write{rel: rel, action: Unchanged, detail: "already wired for the packager"})
 			} else {
@@ -333,7 +337,7 @@ func Run(o Options) (*Result, error) {
 		}
 		res.Files = append(res.Files, FileResult{Path: w.rel, Action: w.action, Detail: w.detail})
 	}
-	res.Notes = notes(f)
+	res.Notes = append(notes(f), advice...)
 	return res, nil
 }
 

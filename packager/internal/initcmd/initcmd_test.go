@@ -12,6 +12,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/release"
 	"github.com/tern-agent/tern/packager/internal/sign"
+	"github.com/tern-agent/tern/packager/internal/stamp"
 )
 
 const mainWithStamp = "package main\n\nvar buildStamp string\n\nfunc main() { println(buildStamp) }\n"
@@ -148,6 +149,7 @@ func TestRun(t *testing.T) {
 			name: "their .goreleaser.yaml builds the main package: adapted", files: with(widget, map[string]string{".goreleaser.yaml": theirGoReleaser}),
 			main: "./cmd/widget", binary: "widget", scope: "@acme", repo: "https://github.com/acme/widget",
 			actions: map[string]Action{GoReleaserConfig: Adapted},
+			notes:   []string{".goreleaser.yaml: builds[0].env: add CGO_ENABLED=0", "builds[0].flags: add -trimpath", "builds[0].mod_timestamp: set"},
 		},
 		{
 			name:  "their .goreleaser.yaml builds another package: refused",
@@ -227,6 +229,12 @@ func TestRun(t *testing.T) {
 			}
 			if _, keys, err := Adapt(GoReleaserConfig, mustRead(t, filepath.Join(dir, GoReleaserConfig)), f); err != nil || len(keys) != 0 {
 				t.Errorf("the written .goreleaser.yaml is not wired for the packager: would change %v, %v", keys, err)
+			}
+
+			if _, theirs := tc.actions[GoReleaserConfig]; !theirs {
+				if a := Advise(mustRead(t, filepath.Join(dir, GoReleaserConfig))); len(a) > 0 {
+					t.Errorf("the written .goreleaser.yaml draws advice: %q", a)
+				}
 			}
 
 			// A second run changes nothing.
@@ -325,6 +333,18 @@ func TestInitThenSnapshotRelease(t *testing.T) {
 		Root: dir, Snapshot: true, GoReleaser: goreleaser, Until: release.Verify,
 		Sign: sign.Options{}, SourceCache: t.TempDir(), Log: &log,
 	})
+	// Whatever comes after, GoReleaser built every target from the generated
+	// config, and each binary carries the packager's stamp.
+	bins, _ := filepath.Glob(filepath.Join(dir, "dist", "build", "*", "widget*"))
+	if len(bins) != len(DefaultTargets) {
+		t.Fatalf("dist/build holds %d binaries, want %d: %v\n%s", len(bins), len(DefaultTargets), bins, log.String())
+	}
+	for _, b := range bins {
+		st, serr := stamp.Read(mustRead(t, b))
+		if serr != nil || !strings.HasPrefix(st.Version, "0.0.0-snapshot.") {
+			t.Errorf("%s: stamp %+v, %v", b, st, serr)
+		}
+	}
 	if err != nil && strings.Contains(err.Error(), "npm-template") {
 		// The npm and installer templates still come from tern's own
 		// repository root; the templates work of issue 14 embeds them.
