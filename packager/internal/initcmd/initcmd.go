@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -22,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 )
 
 // Options are init's flags. Empty fields take their defaults from the
@@ -130,7 +132,9 @@ func Decide(r *Repo, o Options) (*Facts, error) {
 	if f.Repository == "" {
 		f.Repository = moduleRepository(r.Module)
 	}
-	if f.Repository != "" {
+	if f.Repository == "" {
+		errs = append(errs, errors.New("no repository URL: there is no git remote origin and the module is not github.com/…, and the installers download from it: pass --repository https://…"))
+	} else {
 		if owner, name, ok := githubRepo(f.Repository); ok {
 			f.GitHubOwner, f.GitHubName = owner, name
 		} else if !strings.HasPrefix(f.Repository, "https://") {
@@ -328,10 +332,16 @@ func Run(o Options) (*Result, error) {
 	for _, w := range writes {
 		if w.data != nil {
 			full := filepath.Join(o.Dir, filepath.FromSlash(w.rel))
-			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-				return nil, err
-			}
-			if err := os.WriteFile(full, w.data, 0o644); err != nil {
+			err := fileutil.WriteAtomic(full, func(out io.Writer) error {
+				if f, ok := out.(*os.File); ok {
+					if err := f.Chmod(0o644); err != nil {
+						return err
+					}
+				}
+				_, err := out.Write(w.data)
+				return err
+			})
+			if err != nil {
 				return nil, fmt.Errorf("writing %s: %w", full, err)
 			}
 		}

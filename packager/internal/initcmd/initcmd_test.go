@@ -142,8 +142,16 @@ func TestRun(t *testing.T) {
 			wantErr: []string{
 				"no npm scope: the repository is not on GitHub, so there is no owner to default to: pass --npm-scope @yourscope",
 				"has no LICENSE file, and every release ships one: add LICENSE",
+				"no repository URL: there is no git remote origin and the module is not github.com/…, and the installers download from it: pass --repository https://…",
 				`unknown target "plan9-x64": pass --targets with some of linux-x64,`,
 			},
+		},
+		{
+			name:  "not on GitHub, with --repository and --npm-scope",
+			files: map[string]string{"go.mod": "module example.com/w\n", "main.go": mainWithStamp, "COPYING": "GPL\n"},
+			opts:  Options{Repository: "https://git.example.com/w/", NPMScope: "@w"},
+			main:  ".", binary: "w", scope: "@w", repo: "https://git.example.com/w",
+			notes: []string{"the repository is not on GitHub: release.yaml has no signing identity"},
 		},
 		{
 			name: "their .goreleaser.yaml builds the main package: adapted", files: with(widget, map[string]string{".goreleaser.yaml": theirGoReleaser}),
