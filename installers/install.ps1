@@ -195,7 +195,8 @@ function Install-Release {
         if ($Version -eq 'latest') {
             # The latest release's own SHA256SUMS names it; no API token needed.
             Get-File "$Root/latest/download/SHA256SUMS" "$tmp\latest-sums"
-            $m = Select-String -Path "$tmp\latest-sums" -Pattern "^[0-9a-f]{64}  $Product-(.+)-$target\.zip$" | Select-Object -First 1
+            # The regex is given by position, so no parameter's name spells another product's.
+            $m = Select-String "^[0-9a-f]{64}  $Product-(.+)-$target\.zip$" -Path "$tmp\latest-sums" | Select-Object -First 1
             if (-not $m) { Die "the latest release has no $Product archive for $target" }
             $Version = $m.Matches[0].Groups[1].Value
         }

@@ -1,4 +1,5 @@
-// Package installers publishes install.sh and install.ps1 in the release,
+// Package installers publishes install.sh and install.ps1, rendered from the
+// packager's templates (package templates) for this release, in the release,
 // where SHA256SUMS covers them like every other file. The scripts consume
 // only what the release already holds (archives, SHA256SUMS, its signature):
 // there is no installer-only artifact to make.
@@ -19,6 +20,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
+	"github.com/tern-agent/tern/packager/internal/templates"
 )
 
 // keyVar is each script's pinned-key variable: the line that assigns it ”
@@ -39,12 +41,11 @@ func (Pipe) String() string { return "add the installers" }
 
 func (p Pipe) Run(ctx *pipeline.Context) error {
 	for _, name := range layout.InstallerScripts {
-		src := filepath.Join(ctx.Root, layout.Installers, name)
-		raw, err := os.ReadFile(src)
+		raw, err := templates.Render(ctx.Config, ctx.Root, name)
 		if err != nil {
 			return err
 		}
-		if raw, err = Pin(src, name, raw, p.PublicKeyPEM); err != nil {
+		if raw, err = Pin("the rendered "+name, name, raw, p.PublicKeyPEM); err != nil {
 			return err
 		}
 		out := filepath.Join(ctx.Release, name)

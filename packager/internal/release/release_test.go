@@ -501,6 +501,24 @@ func TestVerifyRefusesTampering(t *testing.T) {
 			writeFile(t, p, script)
 			reseal(t, dir, priv, nil)
 		}, []string{"install.sh: pins another key than the one that signed this release"}},
+		{"an install.sh copied from another product", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "install.sh")
+			script := strings.NewReplacer("PRODUCT=tern\n", "PRODUCT=acme\n", "${TERN_INSTALL_DIR:-", "${ACME_INSTALL_DIR:-").Replace(readFile(t, p))
+			writeFile(t, p, script)
+			reseal(t, dir, priv, nil)
+		}, []string{
+			"install.sh: names another product: PRODUCT=acme, want PRODUCT=tern (a template of another product?)",
+			"install.sh: names another env prefix: install_dir=${ACME_INSTALL_DIR:-$HOME/.local/bin}, want install_dir=${TERN_INSTALL_DIR:-$HOME/.local/bin} (a template of another product?)",
+		}},
+		{"an install.ps1 of another repository and targets", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "install.ps1")
+			script := strings.NewReplacer("https://github.com/tern-agent/tern/releases'", "https://github.com/acme/acme/releases'", "$SupportedTargets = 'windows-x64 windows-arm64'", "$SupportedTargets = 'windows-x64'").Replace(readFile(t, p))
+			writeFile(t, p, script)
+			reseal(t, dir, priv, nil)
+		}, []string{
+			"install.ps1: names another download URL: $DefaultDownloadUrl = 'https://github.com/acme/acme/releases', want $DefaultDownloadUrl = 'https://github.com/tern-agent/tern/releases' (a template of another product?)",
+			"install.ps1: names another targets: $SupportedTargets = 'windows-x64', want $SupportedTargets = 'windows-x64 windows-arm64' (a template of another product?)",
+		}},
 		{"a stamped helper digest", func(t *testing.T, dir string) {
 			bin := filepath.Join(t.TempDir(), "tern")
 			x64Target, _ := cfg(t).Target("linux-x64")

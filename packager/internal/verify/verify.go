@@ -112,6 +112,7 @@ func (c *checker) run() {
 	c.sboms(m)
 	c.dotslashFile(m)
 	c.installerKeys()
+	c.installerFactsCheck()
 }
 
 // signature checks the bundle over SHA256SUMS.

@@ -1,0 +1,139 @@
+// Package templates owns the installers a release publishes: install.sh and
+// install.ps1 are rendered from templates embedded in the packager, and take
+// every fact (product, download URL, environment prefix, targets, signing
+// identity) from release.yaml. A project may replace a template with its own
+// file (release.yaml's templates:), rendered with the same facts.
+//
+// It renders text only: it never writes the release, and never pins a key
+// (the installers step does that after rendering).
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/template"
+	"unicode"
+
+	"github.com/tern-agent/tern/packager/internal/config"
+)
+
+//go:embed files/*.tmpl
+var files embed.FS
+
+// The delimiters are ones neither sh, PowerShell nor JavaScript writes, so a
+// template reads as the script it makes.
+const leftDelim, rightDelim = "<%", "%>"
+
+// Facts are what a template may name. Each comes from release.yaml.
+type Facts struct {
+	Product            string // archives' and data directory's name: tern
+	Binary             string // the command: tern
+	Title              string // the product for PowerShell function names: Tern
+	EnvPrefix          string // of every setting's environment variable: TERN_
+	Repository         string
+	DownloadURL        string // the releases root: <repository>/releases
+	UnixTargets        string // install.sh's supported targets, space-separated
+	WindowsTargets     string // install.ps1's
+	CertIdentityRegexp string
+	CertOIDCIssuer     string
+}
+
+// FactsOf derives the facts from a config. Values are written inside quotes
+// of sh and PowerShell, so one that could end the quote is refused.
+func FactsOf(c *config.Config) (Facts, error) {
+	var unix, windows []string
+	for _, t := range c.Targets {
+		switch t.GOOS {
+		case "windows":
+			windows = append(windows, t.Name)
+		case "linux", "darwin":
+			unix = append(unix, t.Name)
+		}
+	}
+	f := Facts{
+		Product:            c.Product,
+		Binary:             c.Binary,
+		Title:              title(c.Product),
+		EnvPrefix:          c.EnvPrefix,
+		Repository:         c.Repository,
+		DownloadURL:        c.DownloadURL(),
+		UnixTargets:        strings.Join(unix, " "),
+		WindowsTargets:     strings.Join(windows, " "),
+		CertIdentityRegexp: c.Signing.CertificateIdentityRegexp,
+		CertOIDCIssuer:     c.Signing.CertificateOIDCIssuer,
+	}
+	for _, v := range []struct{ field, value string }{
+		{"product", f.Product}, {"binary", f.Binary}, {"env_prefix", f.EnvPrefix}, {"repository", f.Repository},
+		{"signing.certificate_identity_regexp", f.CertIdentityRegexp}, {"signing.certificate_oidc_issuer", f.CertOIDCIssuer},
+	} {
+		if i := strings.IndexAny(v.value, "'\"`$\n\r"); i >= 0 {
+			return Facts{}, fmt.Errorf("release.yaml's %s %q holds %q, which would end a quote in the installers: remove it", v.field, v.value, v.value[i])
+		}
+	}
+	return f, nil
+}
+
+func title(s string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			up = true
+			continue
+		}
+		if up {
+			r = unicode.ToUpper(r)
+		}
+		up = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Names are the templates the packager owns, by the file each renders.
+var Names = []string{"install.sh", "install.ps1"}
+
+// Render renders the named file for the release c describes. root is the
+// repository root, against which an override path in release.yaml is read.
+func Render(c *config.Config, root, name string) ([]byte, error) {
+	src, from, err := source(c, root, name)
+	if err != nil {
+		return nil, err
+	}
+	facts, err := FactsOf(c)
+	if err != nil {
+		return nil, err
+	}
+	t, err := template.New(name).Delims(leftDelim, rightDelim).Option("missingkey=error").Parse(string(src))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", from, err)
+	}
+	var out bytes.Buffer
+	if err := t.Execute(&out, facts); err != nil {
+		return nil, fmt.Errorf("%s: %w", from, err)
+	}
+	return out.Bytes(), nil
+}
+
+// source is the template for name: the project's override, or the embedded one.
+func source(c *config.Config, root, name string) ([]byte, string, error) {
+	if p := c.Templates.Path(name); p != "" {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(root, p)
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return nil, "", fmt.Errorf("release.yaml's templates: %w", err)
+		}
+		return raw, p, nil
+	}
+	raw, err := files.ReadFile("files/" + name + ".tmpl")
+	if err != nil {
+		return nil, "", fmt.Errorf("the packager has no template for %s", name)
+	}
+	return raw, "the packager's template " + name, nil
+}
