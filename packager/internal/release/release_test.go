@@ -451,6 +451,23 @@ func TestVerifyRefusesTampering(t *testing.T) {
 			}))
 			reseal(t, dir, priv, nil)
 		}, []string{npmMeta + ": pins @tern-agent/cli-linux-x64 at \"^" + fixtureVersion + "\", want exactly " + fixtureVersion}},
+		{"an npm launcher of another product", func(t *testing.T, dir string) {
+			editTarGz(t, filepath.Join(dir, npmMeta), editJSON("package/package.json", func(p map[string]any) {
+				p["bin"] = map[string]any{"acme": "bin/tern.js"}
+			}))
+			reseal(t, dir, priv, nil)
+		}, []string{npmMeta + ": package.json installs the command(s) acme, want tern alone (a launcher of another product?)"}},
+		{"an npm launcher reading another env prefix", func(t *testing.T, dir string) {
+			editTarGz(t, filepath.Join(dir, npmMeta), func(ms []tarMember) []tarMember {
+				for i := range ms {
+					if ms[i].hdr.Name == "package/bin/tern.js" {
+						ms[i].data = bytes.ReplaceAll(ms[i].data, []byte("TERN_BINARY_PATH"), []byte("ACME_BINARY_PATH"))
+					}
+				}
+				return ms
+			})
+			reseal(t, dir, priv, nil)
+		}, []string{npmMeta + ": its launcher bin/tern.js does not read TERN_BINARY_PATH: a launcher of another product?"}},
 		{"an npm cpu", func(t *testing.T, dir string) {
 			editTarGz(t, filepath.Join(dir, npmX64), editJSON("package/package.json", func(p map[string]any) { p["cpu"] = []string{"arm64"} }))
 			reseal(t, dir, priv, nil)

@@ -1,11 +1,13 @@
 package verify
 
 import (
+	"bytes"
 	"encoding/json"
 	"maps"
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/layout"
@@ -22,6 +24,7 @@ type packageJSON struct {
 	CPU                  []string          `json:"cpu"`
 	PreferUnplugged      bool              `json:"preferUnplugged"`
 	OptionalDependencies map[string]string `json:"optionalDependencies"`
+	Bin                  map[string]string `json:"bin"`
 }
 
 // npmPackages checks that every target has its platform package, that each
@@ -159,6 +162,7 @@ func (c *checker) metaPackage(a manifest.Artifact, version string, binaries map[
 	if p.Name != cfg.NPMMetaPackage() || p.Version != version {
 		c.fail(a.Name, "package.json is %s@%s, want %s@%s", p.Name, p.Version, cfg.NPMMetaPackage(), version)
 	}
+	c.launcherFacts(a.Name, p, files)
 	var table map[string]npm.PlatformEntry
 	if raw, ok := files["lib/platforms.json"]; !ok {
 		c.fail(a.Name, "has no lib/platforms.json, the launcher's platform table")
@@ -205,5 +209,24 @@ func (c *checker) platformFileList(meta, pkg string, listed map[string]string, f
 		if _, ok := files[name]; !ok {
 			c.fail(meta, "lib/platforms.json lists %s for %s, which the package does not hold", name, pkg)
 		}
+	}
+}
+
+// launcherFacts refuses a meta package whose launcher is another product's:
+// it must install exactly one command, the binary's name, and that launcher
+// must read the release's env prefix (<PREFIX>BINARY_PATH).
+func (c *checker) launcherFacts(meta string, p packageJSON, files map[string]member) {
+	cfg := c.opts.Config
+	launcher, ok := p.Bin[cfg.Binary]
+	if !ok || len(p.Bin) != 1 {
+		c.fail(meta, "package.json installs the command(s) %s, want %s alone (a launcher of another product?)", strings.Join(slices.Sorted(maps.Keys(p.Bin)), ", "), cfg.Binary)
+		return
+	}
+	f, ok := files[path.Clean(launcher)]
+	switch {
+	case !ok:
+		c.fail(meta, "package.json's command %s runs %s, which the package does not hold", cfg.Binary, launcher)
+	case !bytes.Contains(f.data, []byte(cfg.EnvPrefix+"BINARY_PATH")):
+		c.fail(meta, "its launcher %s does not read %sBINARY_PATH: a launcher of another product?", launcher, cfg.EnvPrefix)
 	}
 }
