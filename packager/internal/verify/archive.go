@@ -201,8 +201,11 @@ func checkArch(data []byte, t config.Target) error {
 		if !ok {
 			return fmt.Errorf("has an architecture verify does not know: %s", t.GOARCH)
 		}
-		if f.Machine != want.machine || f.Class != want.class || f.Data != want.data {
-			return fmt.Errorf("is built for %v %v %v, not %s (%v %v %v)", f.Machine, f.Class, f.Data, t.Name, want.machine, want.class, want.data)
+		switch {
+		case f.Machine != want.machine:
+			return fmt.Errorf("is built for %v, not %s (%v)", f.Machine, t.Name, want.machine)
+		case f.Class != want.class || f.Data != want.data:
+			return fmt.Errorf("is a %v %v executable, not %s (%v %v)", f.Class, f.Data, t.Name, want.class, want.data)
 		}
 		if abi := elfOSABI[t.GOOS]; f.OSABI != abi && !(t.GOOS == "linux" && f.OSABI == elf.ELFOSABI_LINUX) {
 			return fmt.Errorf("is built for OS ABI %v, not %s (%v)", f.OSABI, t.Name, abi)
