@@ -38,6 +38,9 @@ type Config struct {
 type Templates struct {
 	InstallSH  string `yaml:"install_sh"`
 	InstallPS1 string `yaml:"install_ps1"`
+	// NPMReadme is the npm meta package's README.md, the package's page on
+	// the registry: a product describes itself there.
+	NPMReadme string `yaml:"npm_readme"`
 }
 
 // Path is the override for the file a template renders, "" for none.
@@ -47,6 +50,8 @@ func (t Templates) Path(name string) string {
 		return t.InstallSH
 	case "install.ps1":
 		return t.InstallPS1
+	case "npm/meta/README.md":
+		return t.NPMReadme
 	}
 	return ""
 }
@@ -82,6 +87,12 @@ type Target struct {
 type NPM struct {
 	Scope   string `yaml:"scope"`
 	Package string `yaml:"package"`
+	// Description is the packages' package.json description. Default:
+	// "<product>, a native binary for your platform".
+	Description string `yaml:"description"`
+	// License is their package.json license, an SPDX expression. Default:
+	// "SEE LICENSE IN LICENSE", the license_file every package ships.
+	License string `yaml:"license"`
 }
 
 // Signing says who may sign a release.
@@ -107,11 +118,17 @@ func Load(path string) (*Config, error) {
 	if c.EnvPrefix == "" && c.Binary != "" {
 		c.EnvPrefix = DefaultEnvPrefix(c.Binary)
 	}
+	if c.NPM.Description == "" && c.Product != "" {
+		c.NPM.Description = c.Product + ", a native binary for your platform"
+	}
+	if c.NPM.License == "" {
+		c.NPM.License = "SEE LICENSE IN LICENSE"
+	}
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var errs []error
-	for _, t := range []struct{ field, path string }{{"templates.install_sh", c.Templates.InstallSH}, {"templates.install_ps1", c.Templates.InstallPS1}} {
+	for _, t := range []struct{ field, path string }{{"templates.install_sh", c.Templates.InstallSH}, {"templates.install_ps1", c.Templates.InstallPS1}, {"templates.npm_readme", c.Templates.NPMReadme}} {
 		if t.path == "" {
 			continue
 		}

@@ -1,11 +1,15 @@
 package initcmd
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -353,12 +357,51 @@ func TestInitThenSnapshotRelease(t *testing.T) {
 			t.Errorf("%s: stamp %+v, %v", b, st, serr)
 		}
 	}
-	if err != nil && strings.Contains(err.Error(), "npm-template") {
-		// The npm and installer templates still come from tern's own
-		// repository root; the templates work of issue 14 embeds them.
-		t.Skipf("build, stage and pack passed; the npm step still reads npm-template/ from the repository root: %v", err)
-	}
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
+	}
+	// The npm meta package is rendered for widget from the packager's
+	// templates: its command is widget, and no file of it names tern.
+	metas, _ := filepath.Glob(filepath.Join(dir, "dist", "release", "acme-widget-0.0.0-*.tgz"))
+	if len(metas) != 1 {
+		t.Fatalf("the release holds meta packages %v, want one", metas)
+	}
+	tern := regexp.MustCompile(`(?i)tern`)
+	names := map[string]bool{}
+	for name, data := range tgzFiles(t, metas[0]) {
+		names[name] = true
+		if tern.Match(data) {
+			t.Errorf("the meta package's %s names tern", name)
+		}
+	}
+	if !names["package/bin/widget.js"] {
+		t.Errorf("the meta package holds %v, no package/bin/widget.js", names)
+	}
+}
+
+func tgzFiles(t *testing.T, p string) map[string][]byte {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return files
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if files[h.Name], err = io.ReadAll(tr); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
 	}
 }

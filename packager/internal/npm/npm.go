@@ -1,9 +1,11 @@
 // Package npm makes the npm packages of a release from the same staged trees
 // as the archives: one platform package per target (the tree plus a
 // package.json with os, cpu and preferUnplugged) and the meta package (the
-// launcher from npm-template/meta, exact-version optionalDependencies on
-// every platform package, and each platform binary's sha256). The tarballs
-// are deterministic and laid out as npm itself packs them.
+// launcher, exact-version optionalDependencies on every platform package,
+// and each platform binary's sha256). Every file it does not compute is
+// rendered for the release from the packager's templates (package
+// templates), never read from the repository. The tarballs are
+// deterministic and laid out as npm itself packs them.
 package npm
 
 import (
@@ -13,7 +15,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -26,6 +27,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pack"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
+	"github.com/tern-agent/tern/packager/internal/templates"
 )
 
 // npmMtime is the time npm writes on every entry of the tarballs it packs.
@@ -85,7 +87,7 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 // digests.
 func platformPackage(ctx *pipeline.Context, t config.Target, treeDir, name string) (map[string]string, error) {
 	c, version := ctx.Config, ctx.Version.String()
-	tmpl, err := readJSON(filepath.Join(ctx.Root, layout.NPMTemplate, "platform", "package.json"))
+	tmpl, err := renderJSON(ctx, "npm/platform/package.json")
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +98,7 @@ func platformPackage(ctx *pipeline.Context, t config.Target, treeDir, name strin
 	if c.Repository != "" {
 		tmpl["repository"] = map[string]string{"type": "git", "url": "git+" + c.Repository + ".git"}
 	}
-	readme, err := os.ReadFile(filepath.Join(ctx.Root, layout.NPMTemplate, "platform", "README.md"))
+	readme, err := templates.Render(c, ctx.Root, "npm/platform/README.md")
 	if err != nil {
 		return nil, err
 	}
@@ -123,9 +125,8 @@ func platformPackage(ctx *pipeline.Context, t config.Target, treeDir, name strin
 
 func metaPackage(ctx *pipeline.Context, platforms map[string]PlatformEntry, optional map[string]string) error {
 	c, version := ctx.Config, ctx.Version.String()
-	dir := filepath.Join(ctx.Root, layout.NPMTemplate, "meta")
-	tmplPath := filepath.Join(dir, "package.json")
-	tmpl, err := readJSON(tmplPath)
+	const tmplPath = "npm/meta/package.json"
+	tmpl, err := renderJSON(ctx, tmplPath)
 	if err != nil {
 		return err
 	}
@@ -159,7 +160,11 @@ func metaPackage(ctx *pipeline.Context, platforms map[string]PlatformEntry, opti
 		if strings.HasPrefix(name, "bin/") {
 			mode = 0o755
 		}
-		files = append(files, pack.File{Name: name, Src: filepath.Join(dir, filepath.FromSlash(name)), Mode: mode})
+		data, err := templates.Render(c, ctx.Root, templates.NPMMetaTemplate(c, name))
+		if err != nil {
+			return fmt.Errorf("the meta package's %s: %w", name, err)
+		}
+		files = append(files, pack.File{Name: name, Data: data, Mode: mode})
 	}
 	_, err = write(ctx, layout.NPMTarball(c.NPMMetaPackage(), version), "", files)
 	return err
@@ -205,7 +210,7 @@ func write(ctx *pipeline.Context, name, target string, files []pack.File) (map[s
 func templateFiles(p string, tmpl map[string]any) ([]string, error) {
 	list, ok := tmpl["files"].([]any)
 	if !ok {
-		return nil, fmt.Errorf("%s has no \"files\" list: list the launcher's files there, as npm-template/meta/package.json does", p)
+		return nil, fmt.Errorf("%s has no \"files\" list: list the launcher's files there, as the packager's template does", p)
 	}
 	names := make([]string, 0, len(list))
 	for _, f := range list {
@@ -218,14 +223,15 @@ func templateFiles(p string, tmpl map[string]any) ([]string, error) {
 	return names, nil
 }
 
-func readJSON(p string) (map[string]any, error) {
-	raw, err := os.ReadFile(p)
+// renderJSON is the named package.json template, rendered for the release.
+func renderJSON(ctx *pipeline.Context, name string) (map[string]any, error) {
+	raw, err := templates.Render(ctx.Config, ctx.Root, name)
 	if err != nil {
 		return nil, err
 	}
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
+		return nil, fmt.Errorf("the packager's template %s, rendered: %w", name, err)
 	}
 	return m, nil
 }

@@ -1,14 +1,9 @@
 package npm
 
 import (
-	"github.com/tern-agent/tern/packager/internal/layout"
-
-	"os"
-	"path/filepath"
+	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/tern-agent/tern/packager/internal/pipeline/pipelinetest"
 )
 
 // The meta package's template must list its files; a template without that
@@ -16,19 +11,16 @@ import (
 func TestMetaTemplateFilesMustBeAListOfNames(t *testing.T) {
 	for _, tc := range []struct{ name, pkg, want string }{
 		{"no files", `{"name": "x"}`, `has no "files" list`},
-		{"files not a list", `{"files": "bin/tern.js"}`, `has no "files" list`},
-		{"a file not a name", `{"files": ["bin/tern.js", 7]}`, `"files" holds 7, not a file name`},
+		{"files not a list", `{"files": "bin/x.js"}`, `has no "files" list`},
+		{"a file not a name", `{"files": ["bin/x.js", 7]}`, `"files" holds 7, not a file name`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := pipelinetest.New(t)
-			p := filepath.Join(ctx.Root, layout.NPMTemplate, "meta", "package.json")
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(tc.pkg), &m); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(p, []byte(tc.pkg), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			err := metaPackage(ctx, nil, map[string]string{})
+			const p = "npm/meta/package.json"
+			_, err := templateFiles(p, m)
 			if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want %s: %s", err, p, tc.want)
 			}

@@ -1,16 +1,20 @@
-// Package templates owns the installers a release publishes: install.sh and
-// install.ps1 are rendered from templates embedded in the packager, and take
-// every fact (product, download URL, environment prefix, targets, signing
-// identity) from release.yaml. A project may replace a template with its own
-// file (release.yaml's templates:), rendered with the same facts.
+// Package templates owns the installers and npm packages' files a release
+// publishes: install.sh, install.ps1, and the npm launcher, postinstall,
+// lib/*.js, README.md and package.json of the meta and platform packages are
+// rendered from templates embedded in the packager, and take every fact
+// (product, binary, download URL, environment prefix, npm names, targets,
+// signing identity) from release.yaml. A project may replace a template with
+// its own file (release.yaml's templates:), rendered with the same facts.
 //
 // It renders text only: it never writes the release, and never pins a key
-// (the installers step does that after rendering).
+// (the installers step does that after rendering) nor fills in a version or
+// a platform (the npm step does).
 package templates
 
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,7 +25,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/config"
 )
 
-//go:embed files/*.tmpl
+//go:embed files/*.tmpl files/npm
 var files embed.FS
 
 // The delimiters are ones neither sh, PowerShell nor JavaScript writes, so a
@@ -40,6 +44,9 @@ type Facts struct {
 	WindowsTargets     string // install.ps1's
 	CertIdentityRegexp string
 	CertOIDCIssuer     string
+	NPMPackage         string // the npm meta package: @tern-agent/cli
+	NPMDescription     string
+	NPMLicense         string
 }
 
 // FactsOf derives the facts from a config. Values are written inside quotes
@@ -65,13 +72,16 @@ func FactsOf(c *config.Config) (Facts, error) {
 		WindowsTargets:     strings.Join(windows, " "),
 		CertIdentityRegexp: c.Signing.CertificateIdentityRegexp,
 		CertOIDCIssuer:     c.Signing.CertificateOIDCIssuer,
+		NPMPackage:         c.NPMMetaPackage(),
+		NPMDescription:     c.NPM.Description,
+		NPMLicense:         c.NPM.License,
 	}
 	for _, v := range []struct{ field, value string }{
-		{"product", f.Product}, {"binary", f.Binary}, {"env_prefix", f.EnvPrefix}, {"repository", f.Repository},
+		{"product", f.Product}, {"binary", f.Binary}, {"env_prefix", f.EnvPrefix}, {"repository", f.Repository}, {"npm.scope and npm.package", f.NPMPackage},
 		{"signing.certificate_identity_regexp", f.CertIdentityRegexp}, {"signing.certificate_oidc_issuer", f.CertOIDCIssuer},
 	} {
 		if i := strings.IndexAny(v.value, "'\"`$\n\r"); i >= 0 {
-			return Facts{}, fmt.Errorf("release.yaml's %s %q holds %q, which would end a quote in the installers: remove it", v.field, v.value, v.value[i])
+			return Facts{}, fmt.Errorf("release.yaml's %s %q holds %q, which would end a quote in the installers or the npm launcher: remove it", v.field, v.value, v.value[i])
 		}
 	}
 	return f, nil
@@ -94,8 +104,37 @@ func title(s string) string {
 	return b.String()
 }
 
-// Names are the templates the packager owns, by the file each renders.
+// Names are the installers' templates, by the file each renders.
 var Names = []string{"install.sh", "install.ps1"}
+
+// NPMNames are the npm packages' templates, by the path each renders below
+// npm-template/ (NPMPath). The platform package's files keep the
+// placeholders PLATFORM, {{package}}, {{target}} and {{meta}}, which the npm
+// step fills in for each target; the meta package.json's "files" lists what
+// the meta package ships.
+var NPMNames = []string{
+	"npm/meta/package.json", "npm/meta/README.md", "npm/meta/bin/launcher.js", "npm/meta/install.js",
+	"npm/meta/lib/platform.js", "npm/meta/lib/tarball.js",
+	"npm/platform/package.json", "npm/platform/README.md",
+}
+
+// NPMPath is where the npm template name renders, below npm-template/: the
+// launcher is bin/<binary>.js.
+func NPMPath(c *config.Config, name string) string {
+	if name == "npm/meta/bin/launcher.js" {
+		return "meta/bin/" + c.Binary + ".js"
+	}
+	return strings.TrimPrefix(name, "npm/")
+}
+
+// NPMMetaTemplate is the template of the meta package's file at path (a
+// name from its package.json's "files").
+func NPMMetaTemplate(c *config.Config, path string) string {
+	if path == "bin/"+c.Binary+".js" {
+		return "npm/meta/bin/launcher.js"
+	}
+	return "npm/meta/" + path
+}
 
 // Render renders the named file for the release c describes. root is the
 // repository root, against which an override path in release.yaml is read.
@@ -108,7 +147,7 @@ func Render(c *config.Config, root, name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := template.New(name).Delims(leftDelim, rightDelim).Option("missingkey=error").Parse(string(src))
+	t, err := template.New(name).Delims(leftDelim, rightDelim).Option("missingkey=error").Funcs(funcs).Parse(string(src))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", from, err)
 	}
@@ -117,6 +156,17 @@ func Render(c *config.Config, root, name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", from, err)
 	}
 	return out.Bytes(), nil
+}
+
+var funcs = template.FuncMap{
+	// json quotes a string for package.json, as npm writes it (no HTML escaping).
+	"json": func(s string) (string, error) {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		err := enc.Encode(s)
+		return strings.TrimSuffix(b.String(), "\n"), err
+	},
 }
 
 // source is the template for name: the project's override, or the embedded one.

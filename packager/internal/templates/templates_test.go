@@ -13,7 +13,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/config"
 )
 
-var update = flag.Bool("update", false, "rewrite installers/ from the templates")
+var update = flag.Bool("update", false, "rewrite installers/ and npm-template/ from the templates")
 
 // repoRoot is the repository's root, where release.yaml is.
 const repoRoot = "../../.."
@@ -44,6 +44,36 @@ func TestRepositoryInstallersAreRendered(t *testing.T) {
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("installers/%s is not the rendering of the packager's template for release.yaml: edit packager/internal/templates/files/%s.tmpl and rerun with -update", name, name)
+		}
+	}
+}
+
+// The repository's npm-template/ is our release's npm files, rendered from
+// the templates: one source. Regenerate with
+// go test ./packager/internal/templates -run TestRepositoryNPMTemplateIsRendered -update
+func TestRepositoryNPMTemplateIsRendered(t *testing.T) {
+	c, err := config.Load(filepath.Join(repoRoot, "release.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range NPMNames {
+		got, err := Render(c, repoRoot, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(repoRoot, "npm-template", filepath.FromSlash(NPMPath(c, name)))
+		if *update {
+			if err := os.WriteFile(p, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("npm-template/%s is not the rendering of the packager's template for release.yaml: edit packager/internal/templates/files/%s.tmpl and rerun with -update", NPMPath(c, name), name)
 		}
 	}
 }
@@ -124,6 +154,39 @@ func TestAnotherProductsInstallersNameItAlone(t *testing.T) {
 	}
 	if out, err := exec.Command(tool("shellcheck"), "--shell=sh", sh).CombinedOutput(); err != nil {
 		t.Errorf("shellcheck install.sh: %v\n%s", err, out)
+	}
+}
+
+func TestAnotherProductsNPMFilesNameItAlone(t *testing.T) {
+	c, dir := loadYAML(t, acme)
+	tern := regexp.MustCompile(`(?i)tern`)
+	all := map[string][]byte{}
+	for _, name := range NPMNames {
+		out, err := Render(c, dir, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc := tern.FindIndex(out); loc != nil {
+			line := 1 + bytes.Count(out[:loc[0]], []byte("\n"))
+			t.Errorf("%s rendered for acme names tern on line %d", name, line)
+		}
+		all[NPMPath(c, name)] = out
+	}
+	if _, ok := all["meta/bin/acme.js"]; !ok {
+		t.Fatalf("the launcher renders to %v, want meta/bin/acme.js", all)
+	}
+	for path, want := range map[string][]string{
+		"meta/bin/acme.js":      {"process.env.ACME_BINARY_PATH", "`acme: ${why}"},
+		"meta/install.js":       {"'bin', 'acme.js'"},
+		"meta/README.md":        {"# acme", "npm install -g @acme/acme", "ACME_BINARY_PATH", "acme, a native binary for your platform."},
+		"meta/package.json":     {`"name": "@acme/acme"`, `"acme": "bin/acme.js"`, `"license": "SEE LICENSE IN LICENSE"`, `"bin/acme.js",`},
+		"platform/package.json": {`"name": "@acme/acme-PLATFORM"`, "The acme binary for PLATFORM. Install @acme/acme, which selects it."},
+	} {
+		for _, w := range want {
+			if !bytes.Contains(all[path], []byte(w)) {
+				t.Errorf("%s rendered for acme does not hold %q:\n%s", path, w, all[path])
+			}
+		}
 	}
 }
 
