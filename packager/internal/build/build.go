@@ -71,6 +71,35 @@ func (p Pipe) split(ctx *pipeline.Context) bool {
 // GoReleaserConfig is the GoReleaser config at the repository root.
 const GoReleaserConfig = ".goreleaser.yaml"
 
+// checkDist refuses a GoReleaser config that writes somewhere other than
+// where the packager reads, before GoReleaser runs for minutes and the
+// packager then finds nothing: the key to set is named.
+func checkDist(ctx *pipeline.Context) error {
+	src := filepath.Join(ctx.Root, GoReleaserConfig)
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		return fmt.Errorf("%w (run `packager init` to write one)", err)
+	}
+	var doc struct {
+		Dist string `yaml:"dist"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return fmt.Errorf("%s: %w", src, err)
+	}
+	want, err := filepath.Rel(ctx.Root, ctx.BuildDir())
+	if err != nil {
+		return err
+	}
+	want = filepath.ToSlash(want)
+	if got := strings.TrimSuffix(filepath.ToSlash(filepath.Clean(doc.Dist)), "/"); got != want {
+		if doc.Dist == "" {
+			doc.Dist = "dist, GoReleaser's default"
+		}
+		return fmt.Errorf("%s: dist is %s, but the packager reads GoReleaser's output from %s: set `dist: %s`", src, doc.Dist, want, want)
+	}
+	return nil
+}
+
 // limitConfig writes dist/goreleaser.targets.yaml: .goreleaser.yaml with
 // each build's goos/goarch matrix replaced by the list of targets asked
 // for. One GoReleaser run builds them all, in parallel, into one
@@ -144,6 +173,9 @@ func GoReleaserVersion(goreleaser string) string {
 func (p Pipe) goreleaser(ctx *pipeline.Context) error {
 	helperEnv, err := helperDigests(ctx)
 	if err != nil {
+		return err
+	}
+	if err := checkDist(ctx); err != nil {
 		return err
 	}
 	args := []string{"build", "--clean"}
