@@ -48,7 +48,7 @@ var funcs = template.FuncMap{
 	"gh": func(expr string) string { return "${{ " + expr + " }}" },
 }
 
-var templates = template.Must(template.New("").Funcs(funcs).Parse(releaseYAML + goreleaserYAML + ciYAML + releaseWorkflowYAML))
+var templates = template.Must(template.New("").Funcs(funcs).Parse(releaseYAML + goreleaserYAML + setupSteps + ciYAML + releaseWorkflowYAML))
 
 // Render returns every file init writes, by its path.
 func Render(f *Facts) (map[string][]byte, error) {
@@ -132,6 +132,23 @@ builds:
     targets: {{targets .}}
 {{end}}`
 
+// setupSteps are the first steps of both workflows: the checkout with its
+// history (the version comes from tags), Go from go.mod, and Node. The
+// actions are pinned by commit in this one place. setup-node is given no
+// registry-url: the release's trusted publishing must find no token at all.
+const setupSteps = `{{define "setup"}}      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+        with:
+          fetch-depth: 0
+          persist-credentials: false
+      - uses: actions/setup-go@d35c59abb061a4a6fb18e82ac0862c26744d6ab5 # v5.5.0
+        with:
+          go-version-file: go.mod
+      - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020 # v4.4.0
+        with:
+          # No registry-url: trusted publishing must find no token at all.
+          node-version: 22
+{{end}}`
+
 const ciYAML = `{{define "ci"}}name: ci
 # Written by packager init: test, then cut a snapshot release and verify it,
 # as the release workflow will.
@@ -158,17 +175,7 @@ jobs:
     runs-on: ubuntu-24.04
     timeout-minutes: 30
     steps:
-      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
-        with:
-          fetch-depth: 0
-          persist-credentials: false
-      - uses: actions/setup-go@d35c59abb061a4a6fb18e82ac0862c26744d6ab5 # v5.5.0
-        with:
-          go-version-file: go.mod
-      - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020 # v4.4.0
-        with:
-          node-version: 22
-      - name: go vet and go test
+{{template "setup"}}      - name: go vet and go test
         run: |
           go vet ./...
           go test ./...
@@ -212,18 +219,7 @@ jobs:
     env:
       GH_TOKEN: {{gh "github.token"}}
     steps:
-      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
-        with:
-          fetch-depth: 0
-          persist-credentials: false
-      - uses: actions/setup-go@d35c59abb061a4a6fb18e82ac0862c26744d6ab5 # v5.5.0
-        with:
-          go-version-file: go.mod
-      - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020 # v4.4.0
-        with:
-          # No registry-url: trusted publishing must find no token at all.
-          node-version: 22
-      - name: npm 11.5+ for trusted publishing (OIDC) with provenance
+{{template "setup"}}      - name: npm 11.5+ for trusted publishing (OIDC) with provenance
         run: npm install -g npm@11.19.1
 
       - name: the packager and GoReleaser, outside the checkout
