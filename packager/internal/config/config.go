@@ -56,6 +56,21 @@ func (t Templates) Path(name string) string {
 	return ""
 }
 
+// InstallerTargets are the targets install.sh serves (Linux and macOS) and
+// those install.ps1 serves (Windows), in release.yaml's order. The
+// templates write them and verify checks them, from this one split.
+func (c *Config) InstallerTargets() (unix, windows []string) {
+	for _, t := range c.Targets {
+		switch t.GOOS {
+		case "windows":
+			windows = append(windows, t.Name)
+		case "linux", "darwin":
+			unix = append(unix, t.Name)
+		}
+	}
+	return unix, windows
+}
+
 // DownloadURL is the releases root the installers download from.
 func (c *Config) DownloadURL() string { return strings.TrimSuffix(c.Repository, "/") + "/releases" }
 

@@ -52,15 +52,7 @@ type Facts struct {
 // FactsOf derives the facts from a config. Values are written inside quotes
 // of sh and PowerShell, so one that could end the quote is refused.
 func FactsOf(c *config.Config) (Facts, error) {
-	var unix, windows []string
-	for _, t := range c.Targets {
-		switch t.GOOS {
-		case "windows":
-			windows = append(windows, t.Name)
-		case "linux", "darwin":
-			unix = append(unix, t.Name)
-		}
-	}
+	unix, windows := c.InstallerTargets()
 	f := Facts{
 		Product:            c.Product,
 		Binary:             c.Binary,

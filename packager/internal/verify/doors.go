@@ -22,15 +22,7 @@ type fact struct {
 // rendered for another product (a template copied with its facts) names
 // another product, URL or identity on one of these lines, and is refused.
 func installerFacts(cfg *config.Config) map[string][]fact {
-	var unix, windows []string
-	for _, t := range cfg.Targets {
-		switch t.GOOS {
-		case "windows":
-			windows = append(windows, t.Name)
-		case "linux", "darwin":
-			unix = append(unix, t.Name)
-		}
-	}
+	unix, windows := cfg.InstallerTargets()
 	sh := func(what, key, value string) fact { return fact{what, key, key + value} }
 	return map[string][]fact{
 		"install.sh": {
