@@ -86,6 +86,17 @@ func pinnedDirs(roots, protected []string) []string {
 	return out
 }
 
+// ProtectedBy returns the protected path that path is, or lies below: what
+// keeps the tools that write outside the sandbox out of the same places.
+func ProtectedBy(path string, protected []string) (string, bool) {
+	for _, p := range protected {
+		if within(path, p) {
+			return p, true
+		}
+	}
+	return "", false
+}
+
 // within reports whether path is dir or lies below it.
 func within(path, dir string) bool {
 	return path == dir || strings.HasPrefix(path, dir+string(filepath.Separator))

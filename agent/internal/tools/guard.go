@@ -35,8 +35,8 @@ func refuseProtected(dir *os.Root, dirName, base, name, workspace string, protec
 		where = filepath.Join(realPath(workspace), dirName)
 	}
 	target := filepath.Join(where, base)
-	for _, p := range protected {
-		if within(where, p) || within(target, p) {
+	for _, path := range []string{where, target} {
+		if p, ok := sandbox.ProtectedBy(path, protected); ok {
 			return protectedError(name, p)
 		}
 	}
@@ -54,9 +54,4 @@ func refuseProtected(dir *os.Root, dirName, base, name, workspace string, protec
 
 func protectedError(name, in string) error {
 	return fmt.Errorf("%s is in %s, which stays read-only: tern does not change version-control metadata for the model; ask the user to run the git (or hg) command", name, in)
-}
-
-// within reports whether path is dir or lies below it.
-func within(path, dir string) bool {
-	return path == dir || strings.HasPrefix(path, dir+string(filepath.Separator))
 }
