@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -31,6 +32,89 @@ type Config struct {
 	Targets   []Target  `yaml:"targets"`
 	NPM       NPM       `yaml:"npm"`
 	Signing   Signing   `yaml:"signing"`
+	// Doors switch the release's optional outputs off; each is on by default.
+	Doors Doors `yaml:"doors"`
+	// Files are extra files (README, completions, man pages) placed in every
+	// target's tree, so every door ships them alike.
+	Files []File `yaml:"files"`
+	// VersionCheck is how the binary reports its version, for a project
+	// that does not use the packager's build stamp. nil: the binaries carry
+	// the stamp (see the packager's README), and print their version on
+	// --version.
+	VersionCheck *VersionCheck `yaml:"version_check"`
+}
+
+// Doors are the optional outputs of a release. A nil switch is on.
+type Doors struct {
+	NPM        *bool `yaml:"npm"`        // the npm meta and platform packages
+	Installers *bool `yaml:"installers"` // install.sh and install.ps1
+	Image      *bool `yaml:"image"`      // the container image publish pushes
+	SBOM       *bool `yaml:"sbom"`       // a CycloneDX SBOM per archive
+	DotSlash   *bool `yaml:"dotslash"`   // the DotSlash file
+}
+
+func on(b *bool) bool { return b == nil || *b }
+
+func (d Doors) NPMOn() bool        { return on(d.NPM) }
+func (d Doors) InstallersOn() bool { return on(d.Installers) }
+func (d Doors) ImageOn() bool      { return on(d.Image) }
+func (d Doors) SBOMOn() bool       { return on(d.SBOM) }
+func (d Doors) DotSlashOn() bool   { return on(d.DotSlash) }
+
+// File is one extra file of every tree.
+type File struct {
+	Src string `yaml:"src"` // in the repository, relative to release.yaml's directory
+	Dst string `yaml:"dst"` // in the tree: share/man/man1/acme.1
+}
+
+// VersionCheck says how to ask a binary its version: run it with Args, and
+// its output must hold Contains, in which {{.Version}} stands for the
+// release's version (1.2.3, no v). verify runs the check, and so do the
+// installers before they install.
+type VersionCheck struct {
+	Args     []string `yaml:"args"`
+	Contains string   `yaml:"contains"`
+}
+
+// VersionPlaceholder stands for the release's version in VersionCheck.Contains.
+const VersionPlaceholder = "{{.Version}}"
+
+// DefaultVersionCheck is the rule of a binary with the packager's stamp:
+// `<binary> --version` prints its version.
+var DefaultVersionCheck = VersionCheck{Args: []string{"--version"}, Contains: VersionPlaceholder}
+
+// UsesStamp reports whether the binaries carry the packager's build stamp.
+func (c *Config) UsesStamp() bool { return c.VersionCheck == nil }
+
+// VersionRule is the version check verify and the installers apply: the
+// declared one, else DefaultVersionCheck.
+func (c *Config) VersionRule() VersionCheck {
+	if c.VersionCheck == nil {
+		return DefaultVersionCheck
+	}
+	return *c.VersionCheck
+}
+
+// Expect is the text a binary of version must print.
+func (v VersionCheck) Expect(version string) string {
+	return strings.ReplaceAll(v.Contains, VersionPlaceholder, version)
+}
+
+// Reports reports whether a binary's output states version: it holds the
+// expected text, and what follows it first is not part of a longer version
+// (1.2.3 is not 1.2.30 nor 1.2.3-rc.1). The installers apply the same rule.
+func (v VersionCheck) Reports(output, version string) bool {
+	want := v.Expect(version)
+	i := strings.Index(output, want)
+	if i < 0 {
+		return false
+	}
+	rest := output[i+len(want):]
+	return rest == "" || !isVersionByte(rest[0])
+}
+
+func isVersionByte(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '.' || b == '-' || b == '+'
 }
 
 // Templates are a project's own templates, in place of the packager's:
@@ -41,17 +125,34 @@ type Templates struct {
 	// NPMReadme is the npm meta package's README.md, the package's page on
 	// the registry: a product describes itself there.
 	NPMReadme string `yaml:"npm_readme"`
+	// The npm meta package's launcher (bin/<binary>.js), postinstall
+	// (install.js) and package.json, and the platform packages' package.json.
+	NPMLauncher            string `yaml:"npm_launcher"`
+	NPMPostinstall         string `yaml:"npm_postinstall"`
+	NPMPackageJSON         string `yaml:"npm_package_json"`
+	NPMPlatformPackageJSON string `yaml:"npm_platform_package_json"`
+}
+
+// overrides are the template overrides: release.yaml's key, the template
+// it replaces, and the path it gives.
+func (t Templates) overrides() []struct{ key, name, path string } {
+	return []struct{ key, name, path string }{
+		{"templates.install_sh", "install.sh", t.InstallSH},
+		{"templates.install_ps1", "install.ps1", t.InstallPS1},
+		{"templates.npm_readme", "npm/meta/README.md", t.NPMReadme},
+		{"templates.npm_launcher", "npm/meta/bin/launcher.js", t.NPMLauncher},
+		{"templates.npm_postinstall", "npm/meta/install.js", t.NPMPostinstall},
+		{"templates.npm_package_json", "npm/meta/package.json", t.NPMPackageJSON},
+		{"templates.npm_platform_package_json", "npm/platform/package.json", t.NPMPlatformPackageJSON},
+	}
 }
 
 // Path is the override for the file a template renders, "" for none.
 func (t Templates) Path(name string) string {
-	switch name {
-	case "install.sh":
-		return t.InstallSH
-	case "install.ps1":
-		return t.InstallPS1
-	case "npm/meta/README.md":
-		return t.NPMReadme
+	for _, o := range t.overrides() {
+		if o.name == name {
+			return o.path
+		}
 	}
 	return ""
 }
@@ -143,16 +244,23 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var errs []error
-	for _, t := range []struct{ field, path string }{{"templates.install_sh", c.Templates.InstallSH}, {"templates.install_ps1", c.Templates.InstallPS1}, {"templates.npm_readme", c.Templates.NPMReadme}} {
-		if t.path == "" {
-			continue
-		}
-		p := t.path
+	isFile := func(field, rel string) {
+		p := rel
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(filepath.Dir(path), p)
 		}
 		if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
-			errs = append(errs, fmt.Errorf("%s: %s is not a file (a path relative to release.yaml's directory)", t.field, t.path))
+			errs = append(errs, fmt.Errorf("%s: %s is not a file (a path relative to release.yaml's directory)", field, rel))
+		}
+	}
+	for _, o := range c.Templates.overrides() {
+		if o.path != "" {
+			isFile(o.key, o.path)
+		}
+	}
+	for i, f := range c.Files {
+		if f.Src != "" {
+			isFile(fmt.Sprintf("files[%d].src", i), f.Src)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -175,8 +283,10 @@ func (c *Config) validate() error {
 	need("product", c.Product)
 	need("binary", c.Binary)
 	need("license_file", c.LicenseFile)
-	need("npm.scope", c.NPM.Scope)
-	need("npm.package", c.NPM.Package)
+	if c.Doors.NPMOn() {
+		need("npm.scope", c.NPM.Scope)
+		need("npm.package", c.NPM.Package)
+	}
 	if c.EnvPrefix != "" && !envPrefixRE.MatchString(c.EnvPrefix) {
 		errs = append(errs, fmt.Errorf("env_prefix %q must be upper-case letters, digits and _, starting with a letter and ending in _ (as TERN_)", c.EnvPrefix))
 	}
@@ -184,6 +294,7 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("targets: at least one is required"))
 	}
 	seen := map[string]bool{}
+	npmPairs := map[string]string{}
 	for i, t := range c.Targets {
 		where := fmt.Sprintf("targets[%d]", i)
 		if !nameRE.MatchString(t.Name) {
@@ -193,10 +304,23 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("%s: target %s is listed twice", where, t.Name))
 		}
 		seen[t.Name] = true
-		for _, f := range []struct{ field, value string }{{"goos", t.GOOS}, {"goarch", t.GOARCH}, {"npm_os", t.NPMOS}, {"npm_cpu", t.NPMCPU}} {
+		for _, f := range []struct{ field, value string }{{"goos", t.GOOS}, {"goarch", t.GOARCH}} {
 			if f.value == "" {
 				errs = append(errs, fmt.Errorf("%s (%s): %s is required", where, t.Name, f.field))
 			}
+		}
+		if (t.NPMOS == "") != (t.NPMCPU == "") {
+			errs = append(errs, fmt.Errorf("%s (%s): give npm_os and npm_cpu together, or neither to leave the target out of npm", where, t.Name))
+		}
+		if t.InNPM() {
+			pair := t.NPMOS + "-" + t.NPMCPU
+			if other, dup := npmPairs[pair]; dup {
+				errs = append(errs, fmt.Errorf("%s (%s): npm_os %s and npm_cpu %s are %s's too, and npm installs by those alone (its cpu field cannot tell armv6 from armv7): leave npm_os and npm_cpu empty on one of them", where, t.Name, t.NPMOS, t.NPMCPU, other))
+			}
+			npmPairs[pair] = t.Name
+		}
+		if len(t.Helpers) > 0 && c.VersionCheck != nil {
+			errs = append(errs, fmt.Errorf("%s (%s): helpers need the packager's build stamp, which carries each helper's sha256 for the binary to check, so version_check cannot replace it: remove version_check, or the helpers", where, t.Name))
 		}
 		switch {
 		case t.GOARCH == "arm" && !slices.Contains([]string{"5", "6", "7"}, t.GOARM):
@@ -205,8 +329,61 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("%s (%s): goarm applies only to goarch arm", where, t.Name))
 		}
 	}
+	if c.Doors.NPMOn() && !slices.ContainsFunc(c.Targets, Target.InNPM) && len(c.Targets) > 0 {
+		errs = append(errs, errors.New("no target has npm_os and npm_cpu, so npm would have no platform package: give them, or set doors: {npm: false}"))
+	}
+	errs = append(errs, c.validateFiles()...)
+	if v := c.VersionCheck; v != nil {
+		if len(v.Args) == 0 {
+			errs = append(errs, errors.New("version_check.args: give the arguments that make the binary print its version, such as [--version]"))
+		}
+		if !strings.Contains(v.Contains, VersionPlaceholder) {
+			errs = append(errs, fmt.Errorf("version_check.contains %q must hold %s, where the binary's output states the version (such as \"version v%s\")", v.Contains, VersionPlaceholder, VersionPlaceholder))
+		}
+		for _, a := range append(slices.Clone(v.Args), v.Contains) {
+			if i := strings.IndexAny(a, "'\"`$\\\n\r"); i >= 0 {
+				errs = append(errs, fmt.Errorf("version_check: %q holds %q, which the installers cannot quote: remove it", a, a[i]))
+			}
+		}
+	}
 	return errors.Join(errs...)
 }
+
+// reservedTreePaths are the tree's own files and directories, which an
+// extra file may not replace.
+var reservedTreePaths = []string{"bin", "libexec", "LICENSE", "THIRD_PARTY_NOTICES.md"}
+
+func (c *Config) validateFiles() []error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, f := range c.Files {
+		where := fmt.Sprintf("files[%d]", i)
+		if f.Src == "" || f.Dst == "" {
+			errs = append(errs, fmt.Errorf("%s: give src (the file in the repository) and dst (its path in the tree, such as share/man/man1/%s.1)", where, c.Binary))
+			continue
+		}
+		clean := path.Clean(f.Dst)
+		first, _, _ := strings.Cut(clean, "/")
+		switch {
+		case clean != f.Dst || path.IsAbs(f.Dst) || first == ".." || strings.Contains(f.Dst, "\\"):
+			errs = append(errs, fmt.Errorf("%s: dst %q must be a clean relative path with / separators, inside the tree", where, f.Dst))
+		case slices.Contains(reservedTreePaths, first):
+			errs = append(errs, fmt.Errorf("%s: dst %q is inside %s, which the packager writes: choose another path (such as doc/ or share/)", where, f.Dst, first))
+		case seen[clean]:
+			errs = append(errs, fmt.Errorf("%s: dst %q is given twice", where, f.Dst))
+		}
+		for d := range seen {
+			if strings.HasPrefix(d, clean+"/") || strings.HasPrefix(clean, d+"/") {
+				errs = append(errs, fmt.Errorf("%s: dst %q and %q cannot both be files", where, f.Dst, d))
+			}
+		}
+		seen[clean] = true
+	}
+	return errs
+}
+
+// InNPM reports whether t has an npm platform package.
+func (t Target) InNPM() bool { return t.NPMOS != "" && t.NPMCPU != "" }
 
 // Target returns the target with this name.
 func (c *Config) Target(name string) (Target, bool) {
