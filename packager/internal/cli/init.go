@@ -53,6 +53,7 @@ nothing; an existing release.yaml is overwritten only with --force.`,
 	fl.StringVar(&o.Repository, "repository", "", "the repository URL (default: from git remote origin, or a github.com module path)")
 	fl.StringSliceVar(&o.Targets, "targets", nil, "the targets, comma-separated (default: linux, darwin, windows × x64, arm64)")
 	fl.StringVar(&o.StampVar, "stamp-var", initcmd.DefaultStampVar, "the string variable of package main the build stamp is set in")
+	fl.StringVar(&o.VersionVar, "version-var", "", "a string variable the build sets to the version, IMPORTPATH.NAME or main.NAME, for a binary that prints it on --version instead of carrying the build stamp (default: package main's version or Version, when it has no stamp variable)")
 	fl.BoolVar(&o.Force, "force", false, "overwrite an existing release.yaml")
 	return cmd
 }

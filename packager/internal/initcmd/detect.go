@@ -128,6 +128,33 @@ func mainPackage(dir string) (vars []string, isMain bool, err error) {
 	return vars, isMain, nil
 }
 
+// packageVars names the package-level variables of the package in dir,
+// whatever its name (tests aside).
+func packageVars(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	fset := token.NewFileSet()
+	var vars []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, parser.SkipObjectResolution)
+		if err != nil {
+			continue
+		}
+		for _, obj := range topLevelVars(f) {
+			if !slices.Contains(vars, obj) {
+				vars = append(vars, obj)
+			}
+		}
+	}
+	return vars, nil
+}
+
 var githubRE = regexp.MustCompile(`^(?:https://|ssh://git@|git@)github\.com[:/]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$`)
 
 // githubRepo returns owner and name when url is a GitHub remote.

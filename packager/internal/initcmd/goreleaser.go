@@ -5,18 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tern-agent/tern/packager/internal/build"
 	"github.com/tern-agent/tern/packager/internal/stamp"
 )
 
 // Adapt wires an existing .goreleaser.yaml for the packager, when that is
 // safe: it has exactly one build, and that build compiles f.Main. Then it
 // sets dist to dist/build, adds the stamp -X flag when no ldflag sets a
-// stamp, and sets the build's targets to release.yaml's. It returns the
+// stamp (or, for a project with a version variable, its -X flag, and makes
+// a snapshot's {{ .Version }} the packager's), and sets the build's targets
+// to release.yaml's. It returns the
 // new bytes and the keys it changed (none: the file is already wired).
 // Otherwise it refuses, naming every key to change, and changes nothing.
 func Adapt(file string, raw []byte, f *Facts) ([]byte, []string, error) {
@@ -65,23 +69,46 @@ func Adapt(file string, raw []byte, f *Facts) ([]byte, []string, error) {
 		changed = append(changed, "dist")
 	}
 
+	// The ldflag that tells the binary its version: the build stamp, or
+	// the version variable's -X, whichever the project uses.
+	has := func(v string) bool { return strings.Contains(v, stamp.Marker) }
+	flag := stampLDFlag(f)
+	if f.VersionVar != "" {
+		re := regexp.MustCompile(`-X[ =]['"]?` + regexp.QuoteMeta(f.VersionVar) + `=`)
+		has, flag = re.MatchString, versionLDFlag(f)
+	}
 	ld := value(b, "ldflags")
 	switch {
 	case ld == nil:
-		set(b, "ldflags", &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: stampLDFlag(f)}}})
+		set(b, "ldflags", &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: flag}}})
 		changed = append(changed, "builds[0].ldflags")
 	case ld.Kind == yaml.ScalarNode:
-		if !strings.Contains(ld.Value, stamp.Marker) {
-			*ld = yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: ld.Value}, {Kind: yaml.ScalarNode, Value: stampLDFlag(f)}}}
+		if !has(ld.Value) {
+			*ld = yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: ld.Value}, {Kind: yaml.ScalarNode, Value: flag}}}
 			changed = append(changed, "builds[0].ldflags")
 		}
 	case ld.Kind == yaml.SequenceNode:
-		if !slices.ContainsFunc(ld.Content, func(n *yaml.Node) bool { return strings.Contains(n.Value, stamp.Marker) }) {
-			ld.Content = append(ld.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: stampLDFlag(f)})
+		if !slices.ContainsFunc(ld.Content, func(n *yaml.Node) bool { return has(n.Value) }) {
+			ld.Content = append(ld.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: flag})
 			changed = append(changed, "builds[0].ldflags")
 		}
 	default:
-		return nil, nil, refuse("builds[0].ldflags: is neither a string nor a list; add " + stampLDFlag(f))
+		return nil, nil, refuse("builds[0].ldflags: is neither a string nor a list; add " + flag)
+	}
+	if f.VersionVar != "" {
+		// An existing -X may set the variable to GoReleaser's {{ .Version }},
+		// which in a snapshot is GoReleaser's own invention; make it the
+		// packager's, as a tagged release's already is.
+		snap := value(top, "snapshot")
+		if snap == nil || snap.Kind != yaml.MappingNode {
+			snap = &yaml.Node{Kind: yaml.MappingNode}
+			set(top, "snapshot", snap)
+		}
+		if scalar(snap, "version_template") != snapshotVersion {
+			del(snap, "name_template") // GoReleaser v1's name for it
+			set(snap, "version_template", &yaml.Node{Kind: yaml.ScalarNode, Value: snapshotVersion, Style: yaml.DoubleQuotedStyle})
+			changed = append(changed, "snapshot.version_template")
+		}
 	}
 
 	// The packager registers one binary per release.yaml target and refuses
@@ -109,6 +136,10 @@ func Adapt(file string, raw []byte, f *Facts) ([]byte, []string, error) {
 	}
 	return out.Bytes(), changed, nil
 }
+
+// snapshotVersion makes GoReleaser's {{ .Version }} of a snapshot the
+// version the packager decided.
+const snapshotVersion = "{{ .Env." + build.EnvVersion + " }}"
 
 // value is the value node of key in mapping m, or nil.
 func value(m *yaml.Node, key string) *yaml.Node {

@@ -38,7 +38,12 @@ type Options struct {
 	Repository string   // https://github.com/owner/name
 	Targets    []string // target names, from KnownTargets
 	StampVar   string   // the package main variable the build stamp is set in
-	Force      bool     // overwrite an existing, different release.yaml
+	// VersionVar is a string variable the build sets to the version,
+	// IMPORTPATH.NAME or main.NAME, for a binary that prints it on
+	// --version instead of carrying the packager's build stamp. Empty:
+	// package main's version or Version, when it has one and no StampVar.
+	VersionVar string
+	Force      bool // overwrite an existing, different release.yaml
 
 	// Packager is how the workflows run the packager: its main package
 	// path and the version to run (`go run <Path>@<Version>`).
@@ -82,6 +87,10 @@ type Facts struct {
 	Targets                       []config.Target
 	StampVar                      string
 	HasStampVar                   bool
+	// VersionVar, when set, is the -X symbol (main.version) the build sets
+	// to the release version; the binaries then carry no build stamp and
+	// release.yaml declares a version_check instead.
+	VersionVar                    string
 	PackagerPath, PackagerVersion string
 }
 
@@ -188,10 +197,57 @@ func Decide(r *Repo, o Options) (*Facts, error) {
 		errs = append(errs, fmt.Errorf("stamp variable %q is not a Go identifier: pass --stamp-var with a variable of package main", f.StampVar))
 	}
 	f.HasStampVar = slices.Contains(r.MainVars[main], f.StampVar)
+	switch {
+	case o.VersionVar != "":
+		v, err := checkVersionVar(r, main, o.VersionVar)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		f.VersionVar = v
+	case !f.HasStampVar:
+		// A CLI that already prints a version variable keeps doing so: the
+		// build sets it, and verify and the installers ask the binary.
+		for _, name := range []string{"version", "Version"} {
+			if slices.Contains(r.MainVars[main], name) {
+				f.VersionVar = "main." + name
+				break
+			}
+		}
+	}
 	if f.PackagerVersion == "" {
 		f.PackagerVersion = "latest"
 	}
 	return f, errors.Join(errs...)
+}
+
+var versionVarRE = regexp.MustCompile(`^(main|[A-Za-z0-9_.~/-]+)\.([A-Za-z_][A-Za-z0-9_]*)$`)
+
+// checkVersionVar checks that --version-var names a package-level variable
+// of the main package or of a package of this module, and returns it as
+// -X spells it.
+func checkVersionVar(r *Repo, main, v string) (string, error) {
+	m := versionVarRE.FindStringSubmatch(v)
+	if m == nil {
+		return "", fmt.Errorf("--version-var %q is not IMPORTPATH.NAME or main.NAME (such as %s/cmd.Version)", v, r.Module)
+	}
+	pkg, name := m[1], m[2]
+	var vars []string
+	switch {
+	case pkg == "main":
+		vars = r.MainVars[main]
+	case pkg == r.Module || strings.HasPrefix(pkg, r.Module+"/"):
+		dir := filepath.Join(r.Dir, filepath.FromSlash(strings.TrimPrefix(strings.TrimPrefix(pkg, r.Module), "/")))
+		var err error
+		if vars, err = packageVars(dir); err != nil {
+			return "", fmt.Errorf("--version-var %s: package %s: %w", v, pkg, err)
+		}
+	default:
+		return "", fmt.Errorf("--version-var %s: %s is not a package of module %s, and -X can only set this module's variables here", v, pkg, r.Module)
+	}
+	if !slices.Contains(vars, name) {
+		return "", fmt.Errorf("--version-var %s: package %s has no package-level variable %s (-X sets only a string variable declared there)", v, pkg, name)
+	}
+	return v, nil
 }
 
 func knownTargetNames() string {
@@ -371,8 +427,11 @@ func checkReleaseYAML(data []byte) error {
 
 func notes(f *Facts) []string {
 	var n []string
-	if !f.HasStampVar {
-		n = append(n, fmt.Sprintf("package main (%s) has no variable %s: add `var %s string` and use it (print it in --version, say), or the linker drops it, the binaries carry no build stamp, and packager verify refuses them", f.Main, f.StampVar, f.StampVar))
+	switch {
+	case f.VersionVar != "":
+		n = append(n, fmt.Sprintf("the build sets %s to the release version, and release.yaml's version_check says how verify and the installers ask the binary for it (`%s --version` must print it); the binaries carry no packager build stamp", f.VersionVar, f.Binary))
+	case !f.HasStampVar:
+		n = append(n, fmt.Sprintf("package main (%s) has no variable %s: add `var %s string` and use it (print it in --version, say), or the linker drops it, the binaries carry no build stamp, and packager verify refuses them; or run init again with --version-var naming the variable your --version prints", f.Main, f.StampVar, f.StampVar))
 	}
 	if f.GitHubOwner == "" {
 		n = append(n, "the repository is not on GitHub: release.yaml has no signing identity for keyless signing, so sign with COSIGN_KEY, or add signing: to release.yaml")

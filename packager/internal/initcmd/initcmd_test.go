@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -404,4 +405,71 @@ func tgzFiles(t *testing.T, p string) map[string][]byte {
 			t.Fatalf("%s: %v", p, err)
 		}
 	}
+}
+
+// A CLI that prints a version variable keeps it: the build sets it, and
+// release.yaml declares the version check instead of the build stamp.
+func TestVersionVariable(t *testing.T) {
+	const mainWithVersion = "package main\n\nvar version = \"dev\"\n\nfunc main() { println(version) }\n"
+	files := map[string]string{"go.mod": "module github.com/acme/tool\n\ngo 1.22\n", "LICENSE": "MIT\n", "main.go": mainWithVersion,
+		"internal/v/v.go": "package v\n\nvar Version = \"dev\"\n"}
+	t.Run("main.version found", func(t *testing.T) {
+		dir := gitRepo(t, "", files)
+		res, err := Run(Options{Dir: dir, StampVar: DefaultStampVar})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, gr := string(mustRead(t, filepath.Join(dir, ReleaseConfig))), string(mustRead(t, filepath.Join(dir, GoReleaserConfig)))
+		for _, want := range []string{"version_check:", "args: [--version]", `contains: "{{.Version}}"`} {
+			if !strings.Contains(rel, want) {
+				t.Errorf("release.yaml lacks %q:\n%s", want, rel)
+			}
+		}
+		if !strings.Contains(gr, "-X 'main.version={{ .Env.RELEASE_VERSION }}'") || strings.Contains(gr, "@(#)") {
+			t.Errorf(".goreleaser.yaml does not set main.version alone:\n%s", gr)
+		}
+		if !slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, "the build sets main.version") }) {
+			t.Errorf("notes %q", res.Notes)
+		}
+	})
+	t.Run("--version-var in another package", func(t *testing.T) {
+		dir := gitRepo(t, "", files)
+		if _, err := Run(Options{Dir: dir, StampVar: DefaultStampVar, VersionVar: "github.com/acme/tool/internal/v.Version"}); err != nil {
+			t.Fatal(err)
+		}
+		if gr := string(mustRead(t, filepath.Join(dir, GoReleaserConfig))); !strings.Contains(gr, "-X 'github.com/acme/tool/internal/v.Version={{ .Env.RELEASE_VERSION }}'") {
+			t.Errorf(".goreleaser.yaml:\n%s", gr)
+		}
+	})
+	for _, tc := range []struct{ v, want string }{
+		{"internal/v.Nope", "internal/v is not a package of module github.com/acme/tool"},
+		{"github.com/acme/tool/internal/v.Nope", "has no package-level variable Nope"},
+		{"github.com/other/x.Version", "is not a package of module github.com/acme/tool"},
+		{"Version", "is not IMPORTPATH.NAME or main.NAME"},
+	} {
+		t.Run("refused "+tc.v, func(t *testing.T) {
+			dir := gitRepo(t, "", files)
+			_, err := Run(Options{Dir: dir, StampVar: DefaultStampVar, VersionVar: tc.v})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+	t.Run("their .goreleaser.yaml sets it already", func(t *testing.T) {
+		f := &Facts{Main: "./cmd/widget", StampVar: DefaultStampVar, VersionVar: "main.version", Targets: KnownTargets[:2]}
+		out, keys, err := Adapt(GoReleaserConfig, []byte(theirGoReleaser), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(keys, ", "); got != "dist, snapshot.version_template, builds[0].targets" {
+			t.Errorf("changed %s", got)
+		}
+		if !strings.Contains(string(out), `version_template: "{{ .Env.RELEASE_VERSION }}"`) || strings.Contains(string(out), "@(#)") {
+			t.Errorf("adapted:\n%s", out)
+		}
+		again, keys, err := Adapt(GoReleaserConfig, out, f)
+		if err != nil || len(keys) != 0 || !bytes.Equal(again, out) {
+			t.Errorf("a second adapt changed %v (%v)", keys, err)
+		}
+	})
 }

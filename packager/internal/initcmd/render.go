@@ -28,6 +28,11 @@ func stampLDFlag(f *Facts) string {
 		f.StampVar, build.EnvVersion, build.EnvCommit, build.EnvDate)
 }
 
+// versionLDFlag is the -X flag that sets f.VersionVar to the release version.
+func versionLDFlag(f *Facts) string {
+	return fmt.Sprintf("-X '%s={{ .Env.%s }}'", f.VersionVar, build.EnvVersion)
+}
+
 // goreleaserTargets are f's targets in GoReleaser's goos_goarch spelling.
 func goreleaserTargets(f *Facts) []string {
 	var ts []string
@@ -39,6 +44,7 @@ func goreleaserTargets(f *Facts) []string {
 
 var funcs = template.FuncMap{
 	"stampLDFlag":       stampLDFlag,
+	"versionLDFlag":     versionLDFlag,
 	"targets":           func(f *Facts) string { return "[" + strings.Join(goreleaserTargets(f), ", ") + "]" },
 	"regexpQuote":       regexp.QuoteMeta,
 	"goreleaserVersion": func() string { return GoReleaserVersion },
@@ -83,6 +89,21 @@ targets:
 npm:
   scope: "{{.NPMScope}}"
   package: {{.NPMPackage}}
+{{- if .VersionVar}}
+
+# How the binary reports its version; it carries no packager build stamp.
+# packager verify runs it (the host's binary, others under qemu-user), and
+# so do the installers before they install. {{"{{"}}.Version{{"}}"}} is the version, 1.2.3.
+version_check:
+  args: [--version]
+  contains: "{{"{{"}}.Version{{"}}"}}"
+{{- end}}
+
+# Optional: extra files every target's tree ships (README, completions, man
+# pages), and doors to switch off (npm, installers, image, sbom, dotslash).
+# files:
+#   - {src: README.md, dst: README.md}
+# doors: {image: false}
 {{- if .GitHubOwner}}
 
 signing:
@@ -117,6 +138,14 @@ builds:
     flags:
       - -trimpath
       - -buildvcs=false
+{{- if .VersionVar}}
+    # The packager decides the version and passes it in RELEASE_VERSION; the
+    # -X flag sets {{.VersionVar}} to it, which --version prints, and which
+    # release.yaml's version_check asks for.
+    ldflags:
+      - -s -w -buildid=
+      - {{versionLDFlag .}}
+{{- else}}
     # The packager decides version, commit and date (the commit time) and
     # passes them in RELEASE_VERSION, RELEASE_COMMIT and RELEASE_DATE. The -X
     # flag sets package main's {{.StampVar}} variable to the build stamp,
@@ -126,6 +155,7 @@ builds:
     ldflags:
       - -s -w -buildid=
       - {{stampLDFlag .}}
+{{- end}}
     # The commit time (RELEASE_EPOCH), not the build time.
     mod_timestamp: "{{"{{"}} .Env.RELEASE_EPOCH {{"}}"}}"
     # release.yaml's targets, goos_goarch; keep the two lists the same.
