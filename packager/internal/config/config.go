@@ -42,6 +42,18 @@ type Config struct {
 	// the stamp (see the packager's README), and print their version on
 	// --version.
 	VersionCheck *VersionCheck `yaml:"version_check"`
+
+	// dir is release.yaml's directory, against which its paths are read.
+	dir string
+}
+
+// SourcePath is a path release.yaml gives (an extra file's src), made
+// usable: relative paths are read against release.yaml's directory.
+func (c *Config) SourcePath(rel string) string {
+	if filepath.IsAbs(rel) {
+		return rel
+	}
+	return filepath.Join(c.dir, filepath.FromSlash(rel))
 }
 
 // Doors are the optional outputs of a release. A nil switch is on.
@@ -231,6 +243,7 @@ func Load(path string) (*Config, error) {
 	if err := dec.Decode(&c); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	c.dir = filepath.Dir(path)
 	if c.EnvPrefix == "" && c.Binary != "" {
 		c.EnvPrefix = DefaultEnvPrefix(c.Binary)
 	}

@@ -312,6 +312,14 @@ func (h *Handoff) checkTargets(ps *problems, cfg *config.Config) {
 		if err != nil {
 			continue // already reported as missing
 		}
+		if !cfg.UsesStamp() {
+			// No stamp to read: the version's text must be in the binary, as
+			// the variable release.yaml's version_check asks for puts it.
+			if !bytes.Contains(data, []byte(m.Version)) {
+				ps.add(h.Dir, bin, "does not hold the handoff's version %s anywhere: does the build set the variable --version prints (release.yaml's version_check)?", m.Version)
+			}
+			continue
+		}
 		st, err := stamp.Read(data)
 		switch {
 		case err != nil:

@@ -144,6 +144,9 @@ func (c *checker) tree(a manifest.Artifact, t config.Target, m *manifest.Manifes
 			c.binary(a, t, m.Version, mb.data)
 			binData = mb.data
 		}
+		if dst, ok := strings.CutPrefix(name, prefix+"/"); ok && !mb.dir && isExtraFile(cfg, dst) {
+			c.sameExtraFile(a.Name, dst, digest(mb.data))
+		}
 		if dir, h := path.Split(name); dir == path.Join(prefix, cfg.HelperDir())+"/" && !mb.dir {
 			shipped[h] = digest(mb.data)
 		}
@@ -165,6 +168,31 @@ func (c *checker) tree(a manifest.Artifact, t config.Target, m *manifest.Manifes
 	}
 }
 
+func isExtraFile(cfg *config.Config, dst string) bool {
+	for _, f := range cfg.Files {
+		if f.Dst == dst {
+			return true
+		}
+	}
+	return false
+}
+
+// sameExtraFile checks that an extra file of release.yaml's files: is the
+// same in every archive, as every door ships one staged copy of it.
+func (c *checker) sameExtraFile(archive, dst, sum string) {
+	if c.extraFiles == nil {
+		c.extraFiles = map[string][2]string{}
+	}
+	first, seen := c.extraFiles[dst]
+	if !seen {
+		c.extraFiles[dst] = [2]string{archive, sum}
+		return
+	}
+	if first[1] != sum {
+		c.fail(archive, "%s has sha256 %s, but %s's has %s: release.yaml's files ship one file alike in every tree", dst, sum, first[0], first[1])
+	}
+}
+
 // binary checks the executable's digest, format, architecture and version.
 func (c *checker) binary(a manifest.Artifact, t config.Target, version string, data []byte) {
 	if a.Binary == nil {
@@ -174,6 +202,10 @@ func (c *checker) binary(a manifest.Artifact, t config.Target, version string, d
 	}
 	if err := checkArch(data, t); err != nil {
 		c.fail(a.Name, "binary %v", err)
+	}
+	if !c.opts.Config.UsesStamp() {
+		c.versionCheck(a, t, version, data)
+		return
 	}
 	st, err := stamp.Read(data)
 	if err != nil {

@@ -10,8 +10,10 @@
 //   - every archive holds exactly the expected tree, with normalised modes
 //     and no absolute path, no "..", no link;
 //   - each binary's format and architecture match its target, its stamped
-//     version is the release's, the digest it carries of each helper is
-//     that of the helper it ships, and its digest is the manifest's;
+//     version is the release's (or, for a project that declares a
+//     version_check instead of the stamp, it holds the version and prints
+//     it as declared), the digest it carries of each helper is that of the
+//     helper it ships, and its digest is the manifest's;
 //   - every target has an npm platform package holding its archive's binary
 //     byte for byte, with the right os and cpu, and the meta package pins
 //     them all at the release version with their binaries' digests;
@@ -20,7 +22,9 @@
 //   - an installer that pins a key pins the key that signed the release, and
 //     none pins a key when the release is signed keyless.
 //
-// It never executes anything it reads.
+// It executes nothing it reads, but for version_check: a binary this
+// machine can run (natively or under qemu-user) is asked its version, and
+// only once the signature and every digest have been checked.
 package verify
 
 import (
@@ -66,6 +70,9 @@ type checker struct {
 	dir      string
 	opts     Options
 	problems []string
+	// extraFiles is, for each of release.yaml's files:, the first archive
+	// holding it and its digest there.
+	extraFiles map[string][2]string
 }
 
 func (c *checker) fail(file, format string, args ...any) {
