@@ -87,6 +87,9 @@ func Tree(c *config.Config, t config.Target, helpers []string) []string {
 	for _, h := range helpers {
 		files = append(files, HelperPath(c, h))
 	}
+	for _, f := range c.Files {
+		files = append(files, f.Dst)
+	}
 	sort.Strings(files)
 	return files
 }

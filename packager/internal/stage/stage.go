@@ -5,6 +5,7 @@
 //	libexec/<product>/<helpers>   (only when the target has helpers)
 //	LICENSE
 //	THIRD_PARTY_NOTICES.md
+//	<release.yaml's files:, each at its dst>
 //
 // Staging copies; it never changes a binary.
 package stage
@@ -65,6 +66,11 @@ func (p Pipe) stage(ctx *pipeline.Context, t config.Target) error {
 
 	if err := fileutil.CopyFile(filepath.Join(ctx.Root, ctx.Config.LicenseFile), filepath.Join(dir, layout.License), 0o644); err != nil {
 		return err
+	}
+	for _, f := range ctx.Config.Files {
+		if err := fileutil.CopyFile(ctx.Config.SourcePath(f.Src), filepath.Join(dir, filepath.FromSlash(f.Dst)), 0o644); err != nil {
+			return fmt.Errorf("release.yaml's files: %w", err)
+		}
 	}
 	var helperNotices []notices.Helper
 	for _, h := range helpers {
