@@ -158,7 +158,7 @@ unit:
 ifeq ($(shell uname -s),Linux)
 .PHONY: test
 test: test-deps tools npm-tools helpers-deps lint
-	COSIGN=$(COSIGN) VERDACCIO=$(VERDACCIO) PNPM=$(PNPM) TERN_TEST_REQUIRE_TOOLS=1 \
+	COSIGN=$(COSIGN) VERDACCIO=$(VERDACCIO) PNPM=$(PNPM) GORELEASER=$(GORELEASER) TERN_TEST_REQUIRE_TOOLS=1 \
 		$(GO) test -count=1 ./agent/... ./packager/...
 	$(MAKE) --no-print-directory snapshot
 	scripts/smoke-release.sh "$(DIST)"
