@@ -1,7 +1,7 @@
 // Package dotslash writes the release's DotSlash file: a small executable
 // JSON file that, run through dotslash, downloads the right archive for the
-// machine from the release, checks its size and sha256, and runs tern
-// from it.
+// machine from the release, checks its size and sha256, and runs the
+// binary from it. It never names a platform DotSlash cannot run on.
 package dotslash
 
 import (
@@ -43,37 +43,69 @@ type Provider struct {
 	URL string `json:"url"`
 }
 
-// PlatformKey is DotSlash's name for a target: linux-x86_64, macos-aarch64.
-func PlatformKey(t config.Target) string {
-	os := map[string]string{"darwin": "macos"}[t.GOOS]
-	if os == "" {
-		os = t.GOOS
+// dotslashOS and dotslashArch are the only names DotSlash knows: it is
+// built for Linux, macOS and Windows on x86_64 and aarch64, and looks up
+// exactly one of those six keys on the machine it runs on (its
+// platform.rs). A key for any other target could never be chosen.
+var (
+	dotslashOS   = map[string]string{"linux": "linux", "darwin": "macos", "windows": "windows"}
+	dotslashArch = map[string]string{"amd64": "x86_64", "arm64": "aarch64"}
+)
+
+// PlatformKey is DotSlash's name for a target (linux-x86_64,
+// macos-aarch64), and false for a target DotSlash does not run on
+// (freebsd, 386, arm, riscv64 …), which the DotSlash file leaves out.
+func PlatformKey(t config.Target) (string, bool) {
+	system, okOS := dotslashOS[t.GOOS]
+	arch, okArch := dotslashArch[t.GOARCH]
+	if !okOS || !okArch {
+		return "", false
 	}
-	arch := map[string]string{"amd64": "x86_64", "arm64": "aarch64"}[t.GOARCH]
-	return os + "-" + arch
+	return system + "-" + arch, true
 }
 
-// Pipe writes the DotSlash file.
+// Pipe writes the DotSlash file, unless doors.dotslash is false.
 type Pipe struct{}
 
 func (Pipe) String() string { return "write the DotSlash file" }
 
 func (Pipe) Run(ctx *pipeline.Context) error {
+	c, version := ctx.Config, ctx.Version.String()
+	if !c.Doors.DotSlashOn() {
+		ctx.Logf("skipped: doors.dotslash is false in release.yaml")
+		return nil
+	}
 	if err := checksum.Digest(ctx, artifact.ByKind(artifact.Archive)); err != nil {
 		return err
 	}
-	c, version := ctx.Config, ctx.Version.String()
 	f := File{Name: c.Binary, Platforms: map[string]Platform{}}
+	owner := map[string]string{} // platform key → the target that has it
 	for _, a := range ctx.Artifacts.Filter(artifact.ByKind(artifact.Archive)) {
 		t, ok := c.Target(a.Target)
 		if !ok {
 			return fmt.Errorf("%s is for target %q, which release.yaml does not have", a.Name, a.Target)
 		}
-		f.Platforms[PlatformKey(t)] = Platform{
+		key, ok := PlatformKey(t)
+		if !ok {
+			ctx.Logf("%s: left out, DotSlash runs only on linux, macOS and windows, x86_64 and aarch64", t.Name)
+			continue
+		}
+		if other, dup := owner[key]; dup {
+			return fmt.Errorf("targets %s and %s are both DotSlash's %s, and its file holds one archive per platform: "+
+				"remove one of them from release.yaml, or set doors: {dotslash: false}", other, t.Name, key)
+		}
+		owner[key] = t.Name
+		f.Platforms[key] = Platform{
 			Size: a.Size, Hash: "sha256", Digest: a.SHA256, Format: string(layout.FormatFor(t)),
 			Path:      path.Join(layout.Prefix(c, version, t), "bin", c.BinaryName(t)),
 			Providers: []Provider{{URL: fmt.Sprintf("%s/releases/download/v%s/%s", c.Repository, version, a.Name)}},
 		}
+	}
+	if len(f.Platforms) == 0 {
+		// A file no machine can run would only mislead: write none. verify
+		// expects none either, from the same PlatformKey.
+		ctx.Logf("skipped: no target is one DotSlash runs on (linux, macOS or windows, x86_64 or aarch64)")
+		return nil
 	}
 	var b bytes.Buffer
 	b.WriteString(Shebang)

@@ -1,9 +1,13 @@
 // Package sbom writes one CycloneDX SBOM per archive, with cyclonedx-go:
 // the binary (its digest), every Go module linked into it (read from its
 // own build info, with the go.sum hash), the Go standard library, and each
-// shipped helper (version, licence, source and digests). The timestamp is
-// the commit time and the serial number derives from the content, so the
-// same release gives the same bytes.
+// shipped helper (version, licence, source and digests). It records the
+// platform the binary was built for (GOOS, GOARCH, GOARM: armv6 and armv7
+// differ only there), as the binary's own build info states it, and
+// refuses a binary built for another platform than its target. The
+// timestamp is the commit time and the serial number derives from the
+// content, so the same release gives the same bytes. With doors.sbom false
+// it writes nothing.
 package sbom
 
 import (
@@ -14,10 +18,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 )
@@ -28,6 +34,10 @@ type Pipe struct{}
 func (Pipe) String() string { return "write SBOMs" }
 
 func (Pipe) Run(ctx *pipeline.Context) error {
+	if !ctx.Config.Doors.SBOMOn() {
+		ctx.Logf("skipped: doors.sbom is false in release.yaml")
+		return nil
+	}
 	for _, a := range ctx.Artifacts.Filter(artifact.ByKind(artifact.Archive)) {
 		tree, err := ctx.Artifacts.One(artifact.And(artifact.ByKind(artifact.Tree), artifact.ByTarget(a.Target)), "staged tree for "+a.Target)
 		if err != nil {
@@ -39,7 +49,7 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 		}
 		bin := filepath.Join(tree.Path, "bin", ctx.Config.BinaryName(t))
 		helpers := ctx.Artifacts.Filter(artifact.And(artifact.ByKind(artifact.Helper), artifact.ByTarget(a.Target)))
-		raw, err := Document(ctx.Config.Product, ctx.Version.String(), ctx.Version.Time.UTC().Format("2006-01-02T15:04:05Z"), a, bin, helpers)
+		raw, err := Document(ctx.Config.Product, ctx.Version.String(), ctx.Version.Time.UTC().Format("2006-01-02T15:04:05Z"), t, a, bin, helpers)
 		if err != nil {
 			return fmt.Errorf("%s: %w", a.Name, err)
 		}
@@ -52,11 +62,15 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 	return nil
 }
 
-// Document is the SBOM of archive a, whose binary is at bin.
-func Document(product, version, timestamp string, a artifact.Artifact, bin string, helpers []artifact.Artifact) ([]byte, error) {
+// Document is the SBOM of archive a of target t, whose binary is at bin.
+func Document(product, version, timestamp string, t config.Target, a artifact.Artifact, bin string, helpers []artifact.Artifact) ([]byte, error) {
 	info, err := buildinfo.ReadFile(bin)
 	if err != nil {
 		return nil, fmt.Errorf("reading the build info of %s: %w", bin, err)
+	}
+	platform, err := builtFor(info, t)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", bin, err)
 	}
 	main := cdx.Component{
 		BOMRef:  "pkg:generic/" + product + "@" + version + "?target=" + a.Target,
@@ -70,6 +84,7 @@ func Document(product, version, timestamp string, a artifact.Artifact, bin strin
 			{Name: "go.main", Value: info.Main.Path},
 		},
 	}
+	*main.Properties = append(*main.Properties, platform...)
 	components := []cdx.Component{{
 		BOMRef:     "pkg:golang/stdlib@" + info.GoVersion,
 		Type:       cdx.ComponentTypeLibrary,
@@ -132,4 +147,41 @@ func Document(product, version, timestamp string, a artifact.Artifact, bin strin
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// builtFor is the platform the binary's build info states, as properties
+// (go.GOOS, go.GOARCH and, for arm, go.GOARM), and an error when it is not
+// t's. A binary without those settings (not built by cmd/go) is described
+// by t alone.
+func builtFor(info *buildinfo.BuildInfo, t config.Target) ([]cdx.Property, error) {
+	settings := map[string]string{}
+	for _, s := range info.Settings {
+		settings[s.Key] = s.Value
+	}
+	goos, goarch := settings["GOOS"], settings["GOARCH"]
+	// GOARM may carry a float mode after a comma (7,softfloat); the target
+	// names the version alone.
+	goarm, _, _ := strings.Cut(settings["GOARM"], ",")
+	if goos == "" || goarch == "" {
+		goos, goarch, goarm = t.GOOS, t.GOARCH, t.GOARM
+	}
+	if t.GOARCH != "arm" {
+		goarm = ""
+	}
+	if !t.Matches(goos, goarch, goarm) {
+		return nil, fmt.Errorf("the binary was built for %s, but target %s is %s: the build does not match release.yaml (rebuild it)",
+			platformName(goos, goarch, goarm), t.Name, platformName(t.GOOS, t.GOARCH, t.GOARM))
+	}
+	props := []cdx.Property{{Name: "go.GOOS", Value: goos}, {Name: "go.GOARCH", Value: goarch}}
+	if goarm != "" {
+		props = append(props, cdx.Property{Name: "go.GOARM", Value: goarm})
+	}
+	return props, nil
+}
+
+func platformName(goos, goarch, goarm string) string {
+	if goarch == "arm" {
+		return goos + "/arm GOARM=" + goarm
+	}
+	return goos + "/" + goarch
 }

@@ -5,12 +5,15 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/dotslash"
 	"github.com/tern-agent/tern/packager/internal/installers"
 	"github.com/tern-agent/tern/packager/internal/layout"
@@ -18,13 +21,29 @@ import (
 )
 
 // sboms checks that every archive has its SBOM, and that the SBOM describes
-// this release's binary.
+// this release's binary. With doors.sbom false there is none to check, and
+// one present is refused: the release is not the one release.yaml makes.
 func (c *checker) sboms(m *manifest.Manifest) {
 	listed := map[string]bool{}
 	for _, a := range m.Artifacts {
 		if a.Kind == artifact.SBOM {
 			listed[a.Name] = true
 		}
+	}
+	if !c.opts.Config.Doors.SBOMOn() {
+		held := map[string]bool{}
+		for name := range listed {
+			held[name] = true
+		}
+		for _, a := range m.Artifacts {
+			if name := layout.SBOMName(a.Name); a.Kind == artifact.Archive && c.exists(name) {
+				held[name] = true
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(held)) {
+			c.doorOff(name, "doors.sbom", "SBOM")
+		}
+		return
 	}
 	for _, a := range m.Artifacts {
 		if a.Kind != artifact.Archive || a.Binary == nil {
@@ -67,11 +86,63 @@ func (c *checker) sboms(m *manifest.Manifest) {
 	}
 }
 
-// dotslashFile checks that the DotSlash file points at every archive with
-// its exact size, digest, format and binary path.
+// exists reports whether the release directory holds a file of this name.
+func (c *checker) exists(name string) bool {
+	_, err := os.Lstat(filepath.Join(c.dir, name))
+	return err == nil
+}
+
+// doorOff refuses a file that release.yaml's door says the release does
+// not have.
+func (c *checker) doorOff(name, door, what string) {
+	c.fail(name, "%s is false, but the release holds this %s: verify with the release.yaml the release was made with, or cut the release again", door, what)
+}
+
+// dotslashFile checks that the DotSlash file points at every archive
+// DotSlash can run, with its exact size, digest, format and binary path,
+// and at nothing else. A release whose targets DotSlash runs on none of,
+// or whose doors.dotslash is false, has no DotSlash file.
 func (c *checker) dotslashFile(m *manifest.Manifest) {
 	cfg := c.opts.Config
 	name := layout.DotSlashName(cfg)
+	held := c.exists(name)
+	for _, a := range m.Artifacts {
+		if a.Kind == artifact.DotSlash {
+			held = true
+			name = a.Name
+		}
+	}
+	if !cfg.Doors.DotSlashOn() {
+		if held {
+			c.doorOff(name, "doors.dotslash", "DotSlash file")
+		}
+		return
+	}
+	type entry struct {
+		a manifest.Artifact
+		t config.Target
+	}
+	want := map[string]entry{} // DotSlash platform key → the archive it must name
+	for _, a := range m.Artifacts {
+		if a.Kind != artifact.Archive {
+			continue
+		}
+		t, ok := cfg.Target(a.Target)
+		if !ok {
+			continue
+		}
+		// A target DotSlash does not run on is left out of the file (see
+		// dotslash.PlatformKey), so it is not looked for.
+		if key, ok := dotslash.PlatformKey(t); ok {
+			want[key] = entry{a, t}
+		}
+	}
+	if len(want) == 0 {
+		if held {
+			c.fail(name, "is a DotSlash file, but no archive of the release is for a platform DotSlash runs on (linux, macOS or windows, x86_64 or aarch64)")
+		}
+		return
+	}
 	raw, err := os.ReadFile(filepath.Join(c.dir, name))
 	if err != nil {
 		c.fail(name, "the DotSlash file is missing (%v)", err)
@@ -83,25 +154,24 @@ func (c *checker) dotslashFile(m *manifest.Manifest) {
 		c.fail(name, "is not a DotSlash file (%q then JSON)", dotslash.Shebang)
 		return
 	}
-	for _, a := range m.Artifacts {
-		if a.Kind != artifact.Archive {
-			continue
-		}
-		t, ok := cfg.Target(a.Target)
-		if !ok {
-			continue
-		}
-		p, ok := f.Platforms[dotslash.PlatformKey(t)]
-		want := path.Join(layout.Prefix(cfg, m.Version, t), "bin", cfg.BinaryName(t))
+	for _, key := range slices.Sorted(maps.Keys(want)) {
+		a, t := want[key].a, want[key].t
+		p, ok := f.Platforms[key]
+		wantPath := path.Join(layout.Prefix(cfg, m.Version, t), "bin", cfg.BinaryName(t))
 		switch {
 		case !ok:
-			c.fail(name, "has no platform %s for %s", dotslash.PlatformKey(t), a.Name)
+			c.fail(name, "has no platform %s for %s", key, a.Name)
 		case p.Digest != a.SHA256 || p.Size != a.Size || p.Hash != "sha256":
-			c.fail(name, "gives %s size %d sha256 %s, the archive is %d bytes, sha256 %s", dotslash.PlatformKey(t), p.Size, p.Digest, a.Size, a.SHA256)
-		case p.Format != string(layout.FormatFor(t)) || p.Path != want:
-			c.fail(name, "gives %s format %q path %q, want %q %q", dotslash.PlatformKey(t), p.Format, p.Path, layout.FormatFor(t), want)
+			c.fail(name, "gives %s size %d sha256 %s, the archive is %d bytes, sha256 %s", key, p.Size, p.Digest, a.Size, a.SHA256)
+		case p.Format != string(layout.FormatFor(t)) || p.Path != wantPath:
+			c.fail(name, "gives %s format %q path %q, want %q %q", key, p.Format, p.Path, layout.FormatFor(t), wantPath)
 		case len(p.Providers) == 0 || !strings.HasSuffix(p.Providers[0].URL, "/v"+m.Version+"/"+a.Name):
 			c.fail(name, "does not download %s from this release", a.Name)
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(f.Platforms)) {
+		if _, ok := want[key]; !ok {
+			c.fail(name, "names platform %s, for which the release has no archive", key)
 		}
 	}
 }
