@@ -1,9 +1,9 @@
 // Package image builds the release's container image from the same staged
 // trees as the archives: scratch, plus the tree at /, plus CA certificates,
-// with tern as the entrypoint, for linux/amd64 and linux/arm64. It needs no
-// Docker daemon. Determinism is built in: every layer is written with fixed
-// modes, owners and times, and the configs carry the commit time, so the
-// same release always gives the same index digest.
+// with the binary as the entrypoint, one image per linux target in one
+// index. It needs no Docker daemon. Determinism is built in: every layer
+// is written with fixed modes, owners and times, and the configs carry the
+// commit time, so the same release always gives the same index digest.
 //
 // The image is signed by the cosign CLI, while SHA256SUMS is signed
 // in-process (package sign), on purpose: a blob's signature is a file we
@@ -43,32 +43,53 @@ import (
 const CABundlePath = "etc/ssl/certs/ca-certificates.crt"
 
 // Build makes the multi-arch index for every linux target with a staged tree
-// under stageDir.
+// under stageDir: one image per target, under its OCI platform.
 func Build(cfg *config.Config, stageDir, version string, created time.Time) (v1.ImageIndex, error) {
+	var linux []config.Target
+	owner := map[string]string{} // platform → the target that has it
+	for _, t := range cfg.Targets {
+		if t.GOOS != "linux" {
+			continue
+		}
+		p := Platform(t).String()
+		if other, dup := owner[p]; dup {
+			return nil, fmt.Errorf("targets %s and %s are both the image's %s, and an image index holds one image per platform: "+
+				"remove one of them from release.yaml, or set doors: {image: false}", other, t.Name, p)
+		}
+		owner[p] = t.Name
+		linux = append(linux, t)
+	}
+	if len(linux) == 0 {
+		return nil, fmt.Errorf("release.yaml has no linux target to build an image from: add one, or set doors: {image: false}")
+	}
 	certs, err := caBundle()
 	if err != nil {
 		return nil, err
 	}
 	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
-	var added int
-	for _, t := range cfg.Targets {
-		if t.GOOS != "linux" {
-			continue
-		}
+	for _, t := range linux {
 		img, err := platformImage(cfg, t, filepath.Join(stageDir, t.Name), version, created, certs)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.Name, err)
 		}
 		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{
 			Add:        img,
-			Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: t.GOARCH}},
+			Descriptor: v1.Descriptor{Platform: Platform(t)},
 		})
-		added++
-	}
-	if added == 0 {
-		return nil, fmt.Errorf("release.yaml has no linux target to build an image from")
 	}
 	return idx, nil
+}
+
+// Platform is a linux target's OCI platform. The OCI image spec takes Go's
+// GOOS and GOARCH values as they are (386, riscv64, ppc64le, s390x,
+// loong64 …), and tells the ARM versions apart by the variant: v5, v6 or
+// v7 from GOARM, as a runtime pulling for an armv6 board looks for.
+func Platform(t config.Target) *v1.Platform {
+	p := &v1.Platform{OS: t.GOOS, Architecture: t.GOARCH}
+	if t.GOARCH == "arm" {
+		p.Variant = "v" + t.GOARM
+	}
+	return p
 }
 
 func platformImage(cfg *config.Config, t config.Target, tree, version string, created time.Time, certs []byte) (v1.Image, error) {
@@ -95,7 +116,8 @@ func platformImage(cfg *config.Config, t config.Target, tree, version string, cr
 		return nil, err
 	}
 	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", t.GOARCH
+	p := Platform(t)
+	cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
 	cf.Created = v1.Time{Time: created}
 	cf.Config.Entrypoint = []string{"/bin/" + cfg.Binary}
 	cf.Config.Env = []string{"PATH=/bin", "SSL_CERT_FILE=/" + CABundlePath}

@@ -32,8 +32,14 @@ type Options struct {
 // Publish builds the image of the release in o.ReleaseDir, pushes it tagged
 // with the release version, signs it, and returns its digest reference. It
 // checks that it can sign before it pushes anything: an image that cannot be
-// signed never reaches the registry.
+// signed never reaches the registry. With doors.image false it builds and
+// pushes nothing, says so, and returns the zero digest: the release
+// workflow runs it either way.
 func Publish(ctx context.Context, o Options, log io.Writer) (name.Digest, error) {
+	if !o.Config.Doors.ImageOn() {
+		fmt.Fprintf(log, "skipped the image: doors.image is false in release.yaml, so nothing is built, pushed or signed\n")
+		return name.Digest{}, nil
+	}
 	if err := o.Sign.Check(false); err != nil {
 		return name.Digest{}, fmt.Errorf("refusing to push an image that would stay unsigned: %w", err)
 	}

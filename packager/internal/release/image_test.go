@@ -3,6 +3,7 @@
 package release
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -21,10 +23,12 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/image"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/sign"
+	"github.com/tern-agent/tern/packager/internal/version"
 )
 
 // localRegistry is go-containerregistry's registry on 127.0.0.1.
@@ -68,6 +72,18 @@ func TestImage(t *testing.T) {
 	im, _ := idx.IndexManifest()
 	if im.MediaType != "application/vnd.oci.image.index.v1+json" || len(im.Manifests) != 2 {
 		t.Fatalf("want an OCI index of two images, got %s with %d", im.MediaType, len(im.Manifests))
+	}
+	// One image per linux target of release.yaml, under the target's platform.
+	var linux []string
+	for _, tg := range cfg(t).Targets {
+		if tg.GOOS == "linux" {
+			linux = append(linux, image.Platform(tg).String())
+		}
+	}
+	for i, d := range im.Manifests {
+		if d.Platform == nil || i >= len(linux) || d.Platform.String() != linux[i] {
+			t.Errorf("image %d is for %v, want the linux targets' platforms %v in release.yaml's order", i, d.Platform, linux)
+		}
 	}
 
 	reg := localRegistry(t)
@@ -217,5 +233,68 @@ func imageOptions(t *testing.T, repo, dir, reg, cosign string) image.Options {
 	return image.Options{
 		Config: cfg(t), ReleaseDir: dir, StageDir: filepath.Join(repo, "dist", "stage"),
 		Repo: reg + "/tern-agent/tern", Cosign: cosign, Offline: true, Sign: sign.OptionsFromEnv(false),
+	}
+}
+
+// A project that ships no helper, has no third_party/, and closes the
+// image, SBOM and DotSlash doors: its release verifies and holds no SBOM
+// and no DotSlash file, and the image step says it is skipped and pushes
+// nothing.
+func TestImageDoorOffOnAProjectWithoutHelpers(t *testing.T) {
+	repo := newRepo(t)
+	if err := os.RemoveAll(filepath.Join(repo, "third_party")); err != nil {
+		t.Fatal(err)
+	}
+	yaml := regexp.MustCompile(`,\s*helpers: \[bwrap\]`).ReplaceAllString(readFile(t, filepath.Join(repo, "release.yaml")), "")
+	writeFile(t, filepath.Join(repo, "release.yaml"), yaml+"\ndoors: {image: false, sbom: false, dotslash: false}\n")
+	c, err := config.Load(filepath.Join(repo, "release.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The binaries that shipped bwrap carried its digest: build them again
+	// without it, as the project's own build would.
+	ver, err := version.FromGit(repo, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range cfg(t).Targets {
+		if len(tg.Helpers) == 0 {
+			continue
+		}
+		tg.Helpers = nil
+		out := filepath.Join(repo, "dist", "build", "tern_"+tg.GOOS+"_"+tg.GOARCH, c.BinaryName(tg))
+		if err := buildFixture(filepath.Join(fixtureBins, "src"), out, tg, fixtureVersion, ver.Commit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var log bytes.Buffer
+	_, err = Run(context.Background(), Options{Root: repo, Snapshot: true, ReuseBuild: true, Log: &log, SourceCache: t.TempDir(), Until: Verify})
+	if err != nil {
+		t.Fatalf("release: %v\n%s", err, log.String())
+	}
+	dir := layout.ReleaseDir(repo)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), layout.SBOMSuffix) || e.Name() == layout.DotSlashName(c) {
+			t.Errorf("the release holds %s, whose door is closed", e.Name())
+		}
+	}
+
+	reg := localRegistry(t)
+	o := imageOptions(t, repo, dir, reg, "cosign-must-not-run")
+	o.Config = c
+	var out strings.Builder
+	if _, err := image.Publish(context.Background(), o, &out); err != nil || !strings.Contains(out.String(), "skipped the image: doors.image is false in release.yaml") {
+		t.Fatalf("image with doors.image false: %v\n%s", err, out.String())
+	}
+	regName, err := name.NewRegistry(reg, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if repos, err := remote.Catalog(context.Background(), regName); err != nil || len(repos) != 0 {
+		t.Fatalf("the registry holds %v (%v)", repos, err)
 	}
 }
