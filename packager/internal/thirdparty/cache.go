@@ -21,13 +21,16 @@ import (
 // enter only after their digest matched.
 type Cache struct{ Dir string }
 
-// DefaultCache is under the user's cache directory, shared by every clone.
+// DefaultCache is <user cache dir>/packager/sources, shared by every clone
+// and every project the packager releases: it is named for the packager,
+// which fills it, not for one product, and a blob is the same bytes
+// whichever project pins its digest.
 func DefaultCache() (Cache, error) {
 	dir, err := os.UserCacheDir()
 	if err != nil {
-		return Cache{}, fmt.Errorf("no user cache directory: %w", err)
+		return Cache{}, fmt.Errorf("no user cache directory (set HOME or XDG_CACHE_HOME): %w", err)
 	}
-	return Cache{Dir: filepath.Join(dir, "tern", "sources")}, nil
+	return Cache{Dir: filepath.Join(dir, "packager", "sources")}, nil
 }
 
 // Path is where the blob with this digest lives (whether or not it does).

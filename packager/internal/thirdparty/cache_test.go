@@ -82,3 +82,26 @@ func TestRepositoryManifestsLoad(t *testing.T) {
 		t.Fatalf("bubblewrap lock: %v, %v", lock, err)
 	}
 }
+
+// The default cache is named for the packager, not for a product it
+// releases.
+func TestDefaultCacheIsThePackagers(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache")) // Linux and the BSDs
+	t.Setenv("HOME", home)                                   // macOS: ~/Library/Caches
+	t.Setenv("LocalAppData", filepath.Join(home, "appdata")) // Windows
+	c, err := DefaultCache()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(base, "packager", "sources"); c.Dir != want {
+		t.Fatalf("DefaultCache is %s, want %s", c.Dir, want)
+	}
+	if !strings.HasPrefix(c.Dir, home) {
+		t.Fatalf("DefaultCache %s is not under the user's cache directory %s", c.Dir, base)
+	}
+}
