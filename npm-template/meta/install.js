@@ -16,7 +16,7 @@
 const fs = require('fs');
 const path = require('path');
 const { execFileSync } = require('child_process');
-const { Diagnosis, locate, verify, key, table, meta, vendorDir } = require('./lib/platform.js');
+const { Diagnosis, platformEntry, locate, verify, meta, vendorDir } = require('./lib/platform.js');
 const { Refusal, unpack } = require('./lib/tarball.js');
 
 function note(msg) {
@@ -111,8 +111,15 @@ function optimise(bin) {
 }
 
 async function main() {
-  const entry = table[key];
-  if (!entry) return; // the launcher explains unsupported platforms
+  let entry;
+  try {
+    entry = platformEntry();
+  } catch (err) {
+    if (!(err instanceof Diagnosis)) throw err;
+    // No package fits this machine: say so now, not at the first run.
+    note(err.message);
+    return;
+  }
   let found;
   try {
     found = locate();

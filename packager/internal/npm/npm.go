@@ -1,11 +1,14 @@
 // Package npm makes the npm packages of a release from the same staged trees
-// as the archives: one platform package per target (the tree plus a
-// package.json with os, cpu and preferUnplugged) and the meta package (the
-// launcher, exact-version optionalDependencies on every platform package,
-// and each platform binary's sha256). Every file it does not compute is
-// rendered for the release from the packager's templates (package
-// templates), never read from the repository. The tarballs are
-// deterministic and laid out as npm itself packs them.
+// as the archives: one platform package per target that has npm names (the
+// tree, extra files included, plus a package.json with os, cpu and
+// preferUnplugged) and the meta package (the launcher, exact-version
+// optionalDependencies on every platform package, and each platform
+// binary's sha256). Every file it does not compute is rendered for the
+// release from the packager's templates (package templates), or a
+// project's override of one, never read from the repository otherwise. The
+// tarballs are deterministic and laid out as npm itself packs them.
+//
+// With doors.npm false it writes nothing at all.
 package npm
 
 import (
@@ -13,6 +16,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -38,16 +42,35 @@ var npmMtime = time.Date(1985, time.October, 26, 8, 15, 0, 0, time.UTC)
 // platform package (path below package/ → sha256): postinstall, when it must
 // fetch the package itself, unpacks exactly these and nothing else, so a
 // hostile tarball can swap neither the binary nor a helper it runs.
+//
+// GOARM is the ARM version an arm target was built for: the launcher refuses
+// to run it on an older ARM, where it would die of SIGILL.
 type PlatformEntry struct {
 	Package string            `json:"package"`
 	Binary  string            `json:"binary"`
 	SHA256  string            `json:"sha256"`
 	Target  string            `json:"target"`
+	GOARM   string            `json:"goarm,omitempty"`
 	Files   map[string]string `json:"files"`
 }
 
 // PlatformKey is Node's name for a target: process.platform-process.arch.
 func PlatformKey(t config.Target) string { return t.NPMOS + "-" + t.NPMCPU }
+
+// NPMTargets are the targets with an npm platform package: those with npm
+// names, and none when the npm door is off.
+func NPMTargets(c *config.Config) []config.Target {
+	if !c.Doors.NPMOn() {
+		return nil
+	}
+	var ts []config.Target
+	for _, t := range c.Targets {
+		if t.InNPM() {
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
 
 // Pipe writes every npm tarball into the release.
 type Pipe struct{}
@@ -56,10 +79,22 @@ func (Pipe) String() string { return "pack npm packages" }
 
 func (Pipe) Run(ctx *pipeline.Context) error {
 	c := ctx.Config
+	if !c.Doors.NPMOn() {
+		ctx.Logf("skipped: doors.npm is false in release.yaml")
+		return nil
+	}
+	if err := checkNodeNames(c); err != nil {
+		return err
+	}
+	for _, name := range templates.NPMNames {
+		if p := c.Templates.Path(name); p != "" {
+			ctx.Logf("%s: the project's %s", name, p)
+		}
+	}
 	version := ctx.Version.String()
 	platforms := map[string]PlatformEntry{}
 	optional := map[string]string{}
-	for _, t := range c.Targets {
+	for _, t := range NPMTargets(c) {
 		tree, err := ctx.Artifacts.One(artifact.And(artifact.ByKind(artifact.Tree), artifact.ByTarget(t.Name)), "staged tree for "+t.Name)
 		if err != nil {
 			return err
@@ -77,10 +112,46 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 		if files[binary] != archive.Binary.SHA256 {
 			return fmt.Errorf("%s: its %s has sha256 %s, the %s archive's binary %s", name, binary, files[binary], t.Name, archive.Binary.SHA256)
 		}
-		platforms[PlatformKey(t)] = PlatformEntry{Package: name, Binary: binary, SHA256: archive.Binary.SHA256, Target: t.Name, Files: files}
+		platforms[PlatformKey(t)] = PlatformEntry{Package: name, Binary: binary, SHA256: archive.Binary.SHA256, Target: t.Name, GOARM: t.GOARM, Files: files}
 		optional[name] = version
 	}
+	if skipped := len(c.Targets) - len(optional); skipped > 0 {
+		ctx.Logf("%d target(s) without npm_os and npm_cpu have no platform package", skipped)
+	}
 	return metaPackage(ctx, platforms, optional)
+}
+
+// The platform table: Node's process.platform for each GOOS and
+// process.arch for each GOARCH, where Node runs. A target's npm_os and
+// npm_cpu must be these, or npm installs its package on no machine.
+var (
+	nodePlatform = map[string]string{
+		"linux": "linux", "darwin": "darwin", "windows": "win32", "freebsd": "freebsd", "openbsd": "openbsd",
+		"netbsd": "netbsd", "aix": "aix", "android": "android", "illumos": "sunos", "solaris": "sunos",
+	}
+	nodeArch = map[string]string{
+		"amd64": "x64", "386": "ia32", "arm": "arm", "arm64": "arm64", "riscv64": "riscv64",
+		"ppc64le": "ppc64", "ppc64": "ppc64", "s390x": "s390x", "loong64": "loong64",
+		"mips": "mips", "mipsle": "mipsel", "mips64": "mips64", "mips64le": "mips64el",
+	}
+)
+
+// checkNodeNames refuses a target whose npm names are not Node's names for
+// its GOOS and GOARCH: its package would install where the binary cannot run,
+// or nowhere.
+func checkNodeNames(c *config.Config) error {
+	var errs []error
+	for _, t := range NPMTargets(c) {
+		platform, osKnown := nodePlatform[t.GOOS]
+		cpu, cpuKnown := nodeArch[t.GOARCH]
+		switch {
+		case !osKnown || !cpuKnown:
+			errs = append(errs, fmt.Errorf("release.yaml's target %s: Node does not run on %s/%s, so npm cannot install it: leave npm_os and npm_cpu empty, and its archive alone serves it", t.Name, t.GOOS, t.GOARCH))
+		case t.NPMOS != platform || t.NPMCPU != cpu:
+			errs = append(errs, fmt.Errorf("release.yaml's target %s: npm_os %s and npm_cpu %s are not Node's names for %s/%s: set npm_os: %s and npm_cpu: %s", t.Name, t.NPMOS, t.NPMCPU, t.GOOS, t.GOARCH, platform, cpu))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // platformPackage writes a target's platform package and returns its files'
@@ -88,6 +159,10 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 func platformPackage(ctx *pipeline.Context, t config.Target, treeDir, name string) (map[string]string, error) {
 	c, version := ctx.Config, ctx.Version.String()
 	tmpl, err := renderJSON(ctx, "npm/platform/package.json")
+	if err != nil {
+		return nil, err
+	}
+	tree, err := pack.Tree(treeDir)
 	if err != nil {
 		return nil, err
 	}
@@ -108,17 +183,24 @@ func platformPackage(ctx *pipeline.Context, t config.Target, treeDir, name strin
 	if err != nil {
 		return nil, err
 	}
-	files := []pack.File{{Name: "package.json", Data: pkgJSON, Mode: 0o644}, {Name: "README.md", Data: readme, Mode: 0o644}}
-	// The staged tree, byte for byte: the same bytes as the archive's. npm
-	// tarballs hold files only, no directory entries.
-	tree, err := pack.Tree(treeDir)
-	if err != nil {
-		return nil, err
-	}
+	// The staged tree, byte for byte: the same bytes as the archive's, extra
+	// files included. npm tarballs hold files only, no directory entries. A
+	// README.md of the tree (an extra file) is the package's page too.
+	files := []pack.File{{Name: "package.json", Data: pkgJSON, Mode: 0o644}}
+	hasReadme := false
 	for _, f := range tree {
-		if !strings.HasSuffix(f.Name, "/") {
-			files = append(files, f)
+		switch {
+		case strings.HasSuffix(f.Name, "/"):
+			continue
+		case f.Name == "package.json":
+			return nil, fmt.Errorf("the %s tree holds a package.json (release.yaml's files:), which would replace the platform package's own: give it another dst", t.Name)
+		case f.Name == "README.md":
+			hasReadme = true
 		}
+		files = append(files, f)
+	}
+	if !hasReadme {
+		files = append(files, pack.File{Name: "README.md", Data: readme, Mode: 0o644})
 	}
 	return write(ctx, layout.NPMTarball(name, version), t.Name, files)
 }
@@ -231,7 +313,7 @@ func renderJSON(ctx *pipeline.Context, name string) (map[string]any, error) {
 	}
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("the packager's template %s, rendered: %w", name, err)
+		return nil, fmt.Errorf("%s, rendered, is not a JSON object: %w", templates.Origin(ctx.Config, ctx.Root, name), err)
 	}
 	return m, nil
 }

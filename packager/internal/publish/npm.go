@@ -26,6 +26,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/fileutil"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
+	"github.com/tern-agent/tern/packager/internal/npm"
 	"github.com/tern-agent/tern/packager/internal/version"
 )
 
@@ -48,8 +49,13 @@ type npmPackage struct {
 // NPM publishes the release's npm packages: every platform package first,
 // the meta package last, so the meta package never points at a package
 // that is not there. A version already on the registry is skipped when its
-// integrity is ours, and is an error when it is not.
+// integrity is ours, and is an error when it is not. With doors.npm false in
+// release.yaml it publishes nothing, and says so.
 func NPM(ctx context.Context, cfg *config.Config, o NPMOptions) error {
+	if !cfg.Doors.NPMOn() {
+		fmt.Fprintf(o.Log, "npm skipped: doors.npm is false in release.yaml, so the release has no npm packages to publish\n")
+		return nil
+	}
 	m, err := manifest.Read(filepath.Join(o.Dir, layout.Manifest))
 	if err != nil {
 		return err
@@ -121,11 +127,14 @@ func packages(cfg *config.Config, m *manifest.Manifest, dir string) ([]npmPackag
 		if !ok {
 			return nil, fmt.Errorf("%s is for target %s, which release.yaml does not have", a.Name, a.Target)
 		}
+		if !t.InNPM() {
+			return nil, fmt.Errorf("%s is for target %s, which has no npm_os and npm_cpu in release.yaml, so no npm package: run packager verify", a.Name, a.Target)
+		}
 		p.name = cfg.NPMPlatformPackage(t)
 		platforms = append(platforms, p)
 	}
-	if len(metas) != 1 || len(platforms) != len(cfg.Targets) {
-		return nil, fmt.Errorf("%s lists %d meta and %d platform npm packages, want 1 and %d", layout.Manifest, len(metas), len(platforms), len(cfg.Targets))
+	if want := len(npm.NPMTargets(cfg)); len(metas) != 1 || len(platforms) != want {
+		return nil, fmt.Errorf("%s lists %d meta and %d platform npm packages, want 1 and %d (one per target with npm_os and npm_cpu)", layout.Manifest, len(metas), len(platforms), want)
 	}
 	sort.Slice(platforms, func(i, j int) bool { return platforms[i].name < platforms[j].name })
 	return append(platforms, metas...), nil

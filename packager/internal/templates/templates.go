@@ -47,6 +47,12 @@ type Facts struct {
 	NPMPackage         string // the npm meta package: @tern-agent/cli
 	NPMDescription     string
 	NPMLicense         string
+	// Targets are every target of the release, space-separated: the
+	// archives the npm launcher names for a machine npm has no package for.
+	Targets string
+	// InstallersOn: the release publishes install.sh and install.ps1, so
+	// the npm launcher may offer them as the way in npm lacks.
+	InstallersOn bool
 }
 
 // FactsOf derives the facts from a config. Values are written inside quotes
@@ -67,6 +73,8 @@ func FactsOf(c *config.Config) (Facts, error) {
 		NPMPackage:         c.NPMMetaPackage(),
 		NPMDescription:     c.NPM.Description,
 		NPMLicense:         c.NPM.License,
+		Targets:            strings.Join(targetNames(c), " "),
+		InstallersOn:       c.Doors.InstallersOn(),
 	}
 	for _, v := range []struct{ field, value string }{
 		{"product", f.Product}, {"binary", f.Binary}, {"env_prefix", f.EnvPrefix}, {"repository", f.Repository}, {"npm.scope and npm.package", f.NPMPackage},
@@ -77,6 +85,14 @@ func FactsOf(c *config.Config) (Facts, error) {
 		}
 	}
 	return f, nil
+}
+
+func targetNames(c *config.Config) []string {
+	names := make([]string, 0, len(c.Targets))
+	for _, t := range c.Targets {
+		names = append(names, t.Name)
+	}
+	return names
 }
 
 func title(s string) string {
@@ -159,6 +175,18 @@ var funcs = template.FuncMap{
 		err := enc.Encode(s)
 		return strings.TrimSuffix(b.String(), "\n"), err
 	},
+}
+
+// Origin says where the template for name comes from, for a message about
+// its rendering: the project's override file, or the packager's template.
+func Origin(c *config.Config, root, name string) string {
+	if p := c.Templates.Path(name); p != "" {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(root, p)
+		}
+		return p
+	}
+	return "the packager's template " + name
 }
 
 // source is the template for name: the project's override, or the embedded one.

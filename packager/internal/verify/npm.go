@@ -27,12 +27,21 @@ type packageJSON struct {
 	Bin                  map[string]string `json:"bin"`
 }
 
-// npmPackages checks that every target has its platform package, that each
-// holds its archive's binary byte for byte with the right os and cpu, and
+// npmPackages checks that every target with npm names has its platform
+// package, that each holds its archive's tree byte for byte (binary, helpers,
+// extra files) with the right os and cpu, that no other target has one, and
 // that the meta package pins them all at the release version with their
-// binaries' digests.
+// binaries' digests. With the npm door off, the release holds no npm package.
 func (c *checker) npmPackages(m *manifest.Manifest) {
 	cfg := c.opts.Config
+	if !cfg.Doors.NPMOn() {
+		for _, a := range m.Artifacts {
+			if a.Kind == "npm" {
+				c.fail(a.Name, "is an npm package, but release.yaml's doors.npm is false: a release without the npm door holds none (remake the release with packager release)")
+			}
+		}
+		return
+	}
 	binaries := map[string]string{} // target → the archive's binary sha256
 	for _, a := range m.Artifacts {
 		if a.Kind == "archive" && a.Binary != nil {
@@ -55,10 +64,14 @@ func (c *checker) npmPackages(m *manifest.Manifest) {
 			c.fail(a.Name, "is for target %q, which release.yaml does not have", a.Target)
 			continue
 		}
+		if !t.InNPM() {
+			c.fail(a.Name, "is an npm platform package for target %s, which has no npm_os and npm_cpu in release.yaml, so no package (remake the release with packager release)", t.Name)
+			continue
+		}
 		seen[t.Name] = true
-		platformFiles[t.Name] = c.platformPackage(a, t, m.Version, binaries[t.Name])
+		platformFiles[t.Name] = c.platformPackage(a, t, m, binaries[t.Name])
 	}
-	for _, t := range cfg.Targets {
+	for _, t := range npm.NPMTargets(cfg) {
 		if !seen[t.Name] {
 			c.fail(layout.Manifest, "lists no npm platform package for target %s", t.Name)
 		}
@@ -125,12 +138,13 @@ func (c *checker) npmPackage(a manifest.Artifact) (map[string]member, packageJSO
 }
 
 // platformPackage checks a platform package and returns its files.
-func (c *checker) platformPackage(a manifest.Artifact, t config.Target, version, archiveBinary string) map[string]member {
-	cfg := c.opts.Config
+func (c *checker) platformPackage(a manifest.Artifact, t config.Target, m *manifest.Manifest, archiveBinary string) map[string]member {
+	cfg, version := c.opts.Config, m.Version
 	files, p, ok := c.npmPackage(a)
 	if !ok {
 		return nil
 	}
+	c.sameTree(a.Name, t, m, files)
 	if want := cfg.NPMPlatformPackage(t); p.Name != want {
 		c.fail(a.Name, "package.json names %q, want %q", p.Name, want)
 	}
@@ -153,6 +167,45 @@ func (c *checker) platformPackage(a manifest.Artifact, t config.Target, version,
 	return files
 }
 
+// sameTree checks that a platform package holds its target's tree as the
+// archive does, file for file and byte for byte, with the same modes, and
+// nothing else but its package.json and (when the tree has none) a
+// README.md.
+func (c *checker) sameTree(pkg string, t config.Target, m *manifest.Manifest, files map[string]member) {
+	cfg := c.opts.Config
+	name := layout.ArchiveName(cfg, m.Version, t)
+	members, err := readArchive(filepath.Join(c.dir, name), layout.FormatFor(t))
+	if err != nil {
+		return // archives reports the archive
+	}
+	prefix := layout.Prefix(cfg, m.Version, t) + "/"
+	tree := map[string]member{}
+	for _, mb := range members {
+		if rel, ok := strings.CutPrefix(mb.name, prefix); ok && !mb.dir && !mb.isLink && !mb.other {
+			tree[rel] = mb
+		}
+	}
+	for _, rel := range slices.Sorted(maps.Keys(tree)) {
+		f, ok := files[rel]
+		switch {
+		case !ok:
+			c.fail(pkg, "lacks %s, which the %s archive holds: the package must ship the tree the archive does", rel, t.Name)
+		case !bytes.Equal(f.data, tree[rel].data):
+			c.fail(pkg, "its %s (sha256 %s) is not byte-identical to the %s archive's (%s)", rel, digest(f.data), t.Name, digest(tree[rel].data))
+		case f.mode != tree[rel].mode:
+			c.fail(pkg, "its %s has mode %o, the %s archive's %o", rel, f.mode, t.Name, tree[rel].mode)
+		}
+	}
+	// The package's own files: its package.json, and its README.md unless
+	// the tree brings one.
+	own := map[string]bool{"package.json": true, "README.md": true}
+	for _, rel := range slices.Sorted(maps.Keys(files)) {
+		if _, inTree := tree[rel]; !inTree && !own[rel] {
+			c.fail(pkg, "holds %s, which the %s archive does not: the package must ship the tree the archive does, nothing more", rel, t.Name)
+		}
+	}
+}
+
 func (c *checker) metaPackage(a manifest.Artifact, version string, binaries map[string]string, platformFiles map[string]map[string]member) {
 	cfg := c.opts.Config
 	files, p, ok := c.npmPackage(a)
@@ -169,7 +222,17 @@ func (c *checker) metaPackage(a manifest.Artifact, version string, binaries map[
 	} else if err := json.Unmarshal(raw.data, &table); err != nil {
 		c.fail(a.Name, "lib/platforms.json: %v", err)
 	}
-	for _, t := range cfg.Targets {
+	targets := npm.NPMTargets(cfg)
+	keys := map[string]bool{}
+	for _, t := range targets {
+		keys[npm.PlatformKey(t)] = true
+	}
+	for _, k := range slices.Sorted(maps.Keys(table)) {
+		if !keys[k] {
+			c.fail(a.Name, "lib/platforms.json has an entry for %s, which no target of release.yaml has as npm_os-npm_cpu", k)
+		}
+	}
+	for _, t := range targets {
 		name := cfg.NPMPlatformPackage(t)
 		if pin := p.OptionalDependencies[name]; pin != version {
 			c.fail(a.Name, "pins %s at %q, want exactly %s", name, pin, version)
@@ -182,13 +245,15 @@ func (c *checker) metaPackage(a manifest.Artifact, version string, binaries map[
 			c.fail(a.Name, "lib/platforms.json maps %s to %s, want %s", npm.PlatformKey(t), entry.Package, name)
 		case entry.SHA256 != binaries[t.Name]:
 			c.fail(a.Name, "lib/platforms.json records sha256 %s for %s, the archive's binary is %s", entry.SHA256, t.Name, binaries[t.Name])
+		case entry.GOARM != t.GOARM:
+			c.fail(a.Name, "lib/platforms.json records goarm %q for %s, which is built with GOARM %q: the launcher's ARM check would be wrong", entry.GOARM, t.Name, t.GOARM)
 		}
 		if files := platformFiles[t.Name]; ok && files != nil {
 			c.platformFileList(a.Name, name, entry.Files, files)
 		}
 	}
-	if len(p.OptionalDependencies) != len(cfg.Targets) {
-		c.fail(a.Name, "has %d optionalDependencies, want one per target (%d)", len(p.OptionalDependencies), len(cfg.Targets))
+	if len(p.OptionalDependencies) != len(targets) {
+		c.fail(a.Name, "has %d optionalDependencies, want one per target with npm_os and npm_cpu (%d)", len(p.OptionalDependencies), len(targets))
 	}
 }
 
