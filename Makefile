@@ -159,7 +159,7 @@ ifeq ($(shell uname -s),Linux)
 .PHONY: test
 test: test-deps tools npm-tools helpers-deps lint
 	COSIGN=$(COSIGN) VERDACCIO=$(VERDACCIO) PNPM=$(PNPM) GORELEASER=$(GORELEASER) TERN_TEST_REQUIRE_TOOLS=1 \
-		$(GO) test -count=1 ./agent/... ./packager/...
+		$(GO) test -count=1 -timeout 20m ./agent/... ./packager/...
 	$(MAKE) --no-print-directory snapshot
 	scripts/smoke-release.sh "$(DIST)"
 	$(MAKE) --no-print-directory reproducible
