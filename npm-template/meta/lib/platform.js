@@ -27,7 +27,10 @@ const vendorDir = path.join(here, 'vendor');
 // The release beyond npm, for the way in a machine without a package takes.
 const downloadURL = 'https://github.com/tern-agent/tern/releases';
 const releaseTargets = 'linux-x64 linux-arm64 darwin-x64 darwin-arm64 windows-x64 windows-arm64';
-const installers = true;
+// The installers the release publishes: the platforms install.sh serves,
+// and whether install.ps1 serves Windows.
+const installSH = 'linux darwin'.split(' ');
+const installPS1 = true;
 
 class Diagnosis extends Error {}
 
@@ -59,9 +62,9 @@ function vendoredPackageDir(name) {
 function otherWays() {
   const v = meta.version;
   let how = '';
-  if (installers && process.platform === 'win32') {
+  if (installPS1 && process.platform === 'win32') {
     how = `  $env:TERN_VERSION = '${v}'; irm ${downloadURL}/download/v${v}/install.ps1 | iex\nor `;
-  } else if (installers && (process.platform === 'linux' || process.platform === 'darwin')) {
+  } else if (installSH.includes(process.platform)) {
     how = `  curl --proto '=https' --tlsv1.2 -fsSL ${downloadURL}/download/v${v}/install.sh | sh -s -- --version ${v}\nor `;
   }
   return `Install tern ${v} without npm:\n${how}download the archive for your machine from ${downloadURL}/tag/v${v} ` +

@@ -385,3 +385,24 @@ func TestExtraFilesShipInThePlatformPackages(t *testing.T) {
 		t.Errorf("a tree's package.json: %v", err)
 	}
 }
+
+// The launcher offers an installer only where the release publishes one
+// that serves the machine's OS.
+func TestTheLauncherOffersOnlyPublishedInstallers(t *testing.T) {
+	for _, tc := range []struct{ extra, sh, ps1 string }{
+		{acmeTargets, "'linux'", "true"},
+		{acmeTargets + "doors: {installers: false}\n", "''", "false"},
+		{"targets:\n  - {name: darwin-arm64, goos: darwin, goarch: arm64, npm_os: darwin, npm_cpu: arm64}\n", "'darwin'", "false"},
+	} {
+		ctx := testContext(t, acme+acmeNPM+tc.extra, nil, nil)
+		if err := (Pipe{}).Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		js := members(t, ctx, "@acme/cli")["lib/platform.js"]
+		for _, w := range []string{"const installSH = " + tc.sh + ".split(' ');", "const installPS1 = " + tc.ps1 + ";"} {
+			if !strings.Contains(js, w) {
+				t.Errorf("%s: lib/platform.js lacks %q", tc.extra, w)
+			}
+		}
+	}
+}

@@ -53,6 +53,12 @@ type Facts struct {
 	// InstallersOn: the release publishes install.sh and install.ps1, so
 	// the npm launcher may offer them as the way in npm lacks.
 	InstallersOn bool
+	// NPMInstallSHPlatforms are the platforms install.sh serves, for the
+	// npm launcher: their GOOS, space-separated, which is Node's
+	// process.platform for each (linux darwin); "" without installers.
+	// NPMInstallPS1 says install.ps1 serves Windows.
+	NPMInstallSHPlatforms string
+	NPMInstallPS1         bool
 }
 
 // FactsOf derives the facts from a config. Values are written inside quotes
@@ -76,6 +82,10 @@ func FactsOf(c *config.Config) (Facts, error) {
 		Targets:            strings.Join(targetNames(c), " "),
 		InstallersOn:       c.Doors.InstallersOn(),
 	}
+	if c.Doors.InstallersOn() {
+		f.NPMInstallSHPlatforms = strings.Join(goosOf(c, unix), " ")
+		f.NPMInstallPS1 = len(windows) > 0
+	}
 	for _, v := range []struct{ field, value string }{
 		{"product", f.Product}, {"binary", f.Binary}, {"env_prefix", f.EnvPrefix}, {"repository", f.Repository}, {"npm.scope and npm.package", f.NPMPackage},
 		{"signing.certificate_identity_regexp", f.CertIdentityRegexp}, {"signing.certificate_oidc_issuer", f.CertOIDCIssuer},
@@ -85,6 +95,19 @@ func FactsOf(c *config.Config) (Facts, error) {
 		}
 	}
 	return f, nil
+}
+
+// goosOf is the targets' GOOS, each once, in release.yaml's order.
+func goosOf(c *config.Config, names []string) []string {
+	var oses []string
+	seen := map[string]bool{}
+	for _, name := range names {
+		if t, ok := c.Target(name); ok && !seen[t.GOOS] {
+			seen[t.GOOS] = true
+			oses = append(oses, t.GOOS)
+		}
+	}
+	return oses
 }
 
 func targetNames(c *config.Config) []string {
