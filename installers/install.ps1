@@ -1,5 +1,6 @@
 # Install tern on Windows from a published release: the archive, SHA256SUMS
-# and SHA256SUMS.sigstore.json exactly as the release holds them.
+# and SHA256SUMS.sigstore.json exactly as the release holds them. The command
+# is tern.exe.
 #
 #   irm https://github.com/tern-agent/tern/releases/latest/download/install.ps1 | iex
 #
@@ -39,10 +40,18 @@ Set-StrictMode -Version 3
 
 # --- what the release looks like (checked against release.yaml by a test) ---
 $Product = 'tern'
+$Binary = 'tern'
 $DefaultDownloadUrl = 'https://github.com/tern-agent/tern/releases'
 $SupportedTargets = 'windows-x64 windows-arm64'
+# Go's name of each platform the release has a build for (windows_amd64) =
+# its target, as the archives name it.
+$TargetTable = 'windows_amd64=windows-x64 windows_arm64=windows-arm64'
 $CertIdentityRegexp = '^https://github\.com/tern-agent/tern/\.github/workflows/release\.yml@refs/tags/v'
 $CertOidcIssuer = 'https://token.actions.githubusercontent.com'
+# How the binary is asked its version, and what its output must hold,
+# {{.Version}} standing for the version (release.yaml's version_check).
+$VersionArgs = @('--version')
+$VersionContains = '{{.Version}}'
 # The cosign public key of a key-signed release; the packager fills it (as
 # install.sh's PUBLIC_KEY_PEM). Empty: keyless, by $CertIdentityRegexp.
 $PublicKeyPem = ''
@@ -79,21 +88,37 @@ function Uninstall-Tern {
             if ($line -like 'path:*') { Remove-FromUserPath $line.Substring(5) }
         }
     }
-    $exe = Join-Path $InstallDir "$Product.exe"
+    $exe = Join-Path $InstallDir "$Binary.exe"
     if (Test-Path -LiteralPath $exe) { Remove-Item -LiteralPath $exe -Force; Say "removed $exe" }
     if (Test-Path -LiteralPath $DataDir) { Remove-Item -LiteralPath $DataDir -Recurse -Force; Say "removed $DataDir" }
 }
 
 # --- where we are --------------------------------------------------------------
 
+# Get-Target returns the target this machine installs: its Go platform
+# looked up in $TargetTable.
 function Get-Target {
-    # PROCESSOR_ARCHITEW6432 is set when a 32-bit PowerShell runs on 64-bit Windows.
-    $arch = $(if ($env:PROCESSOR_ARCHITEW6432) { $env:PROCESSOR_ARCHITEW6432 } else { $env:PROCESSOR_ARCHITECTURE })
-    switch ($arch) {
-        'AMD64' { return 'windows-x64' }
-        'ARM64' { return 'windows-arm64' }
-        default { Die "no $Product build for Windows on $arch; supported: $SupportedTargets" }
+    # The operating system's architecture, not this process's: a 32-bit or
+    # emulated PowerShell reports its own in PROCESSOR_ARCHITECTURE.
+    # RuntimeInformation needs .NET Framework 4.7.1 or later; before it,
+    # PROCESSOR_ARCHITEW6432 is set when a 32-bit PowerShell runs on 64-bit
+    # Windows.
+    $arch = $null
+    try { $arch = [string][Runtime.InteropServices.RuntimeInformation]::OSArchitecture } catch { $arch = $null }
+    if (-not $arch) { $arch = $(if ($env:PROCESSOR_ARCHITEW6432) { $env:PROCESSOR_ARCHITEW6432 } else { $env:PROCESSOR_ARCHITECTURE }) }
+    $goarch = switch ($arch) {
+        'X64' { 'amd64' }
+        'AMD64' { 'amd64' }
+        'Arm64' { 'arm64' }
+        'X86' { '386' }
+        default { $null }
     }
+    if (-not $goarch) { Die "no $Product build for Windows on $arch, which this installer does not know; this release has: $SupportedTargets" }
+    foreach ($entry in $TargetTable -split ' ') {
+        $platform, $name = $entry -split '=', 2
+        if ($platform -ceq "windows_$goarch") { return $name }
+    }
+    Die "no $Product build for this machine, Windows on $arch (Go's windows_$goarch); this release has: $SupportedTargets"
 }
 
 # --- tools ---------------------------------------------------------------------
@@ -170,6 +195,32 @@ function Test-Signature([string]$Sums, [string]$Bundle) {
     $script:Verified = $true
 }
 
+# Get-VersionOutput runs the binary as release.yaml's version_check says,
+# and returns its output and errors together, as install.sh's
+# run_version_check.
+function Get-VersionOutput([string]$Exe) {
+    # Windows PowerShell stops at a native command's stderr under 'Stop'.
+    $ErrorActionPreference = 'Continue'
+    $lines = & $Exe @VersionArgs 2>&1 | ForEach-Object { "$_" }
+    return ($lines -join "`n")
+}
+
+# Get-VersionText is $VersionContains with the version for each {{.Version}}:
+# what the binary of that version prints.
+function Get-VersionText([string]$V) { return $VersionContains.Replace('{{.Version}}', $V) }
+
+# Test-ReportsVersion says whether the output states the version: it holds
+# Get-VersionText, and what follows its first occurrence does not go on with
+# a version (1.2.3 is not 1.2.30, nor 1.2.3-rc.1). The packager's verify
+# and install.sh apply the same rule (config.VersionCheck.Reports).
+function Test-ReportsVersion([string]$Output, [string]$V) {
+    $want = Get-VersionText $V
+    $i = $Output.IndexOf($want, [StringComparison]::Ordinal)
+    if ($i -lt 0) { return $false }
+    $rest = $Output.Substring($i + $want.Length)
+    return ($rest.Length -eq 0) -or ([string]$rest[0] -cnotmatch '^[A-Za-z0-9.+-]$')
+}
+
 # Test-Entries refuses a zip with absolute paths or .. before anything is unpacked.
 function Test-Entries([string]$Zip, [string]$Name) {
     Add-Type -AssemblyName System.IO.Compression.FileSystem
@@ -203,9 +254,9 @@ function Install-Release {
         if ($Version -notmatch '^[0-9A-Za-z.+-]+$') { Die "not a version: $Version" }
 
         $dest = Join-Path $DataDir "versions\$Version"
-        $exe = Join-Path $InstallDir "$Product.exe"
+        $exe = Join-Path $InstallDir "$Binary.exe"
         $current = Join-Path $DataDir 'current'
-        if ((Test-Path "$dest\bin\$Product.exe") -and (Test-Path $current) -and ((Get-Content $current) -eq $Version)) {
+        if ((Test-Path "$dest\bin\$Binary.exe") -and (Test-Path $current) -and ((Get-Content $current) -eq $Version)) {
             Say "$Product $Version is already installed at $exe; nothing to do"
             exit 0
         }
@@ -235,12 +286,16 @@ function Install-Release {
         Test-Entries "$tmp\$archive" $archive
         Expand-Archive -Path "$tmp\$archive" -DestinationPath "$tmp\unpacked"
         $tree = "$tmp\unpacked\$Product-$Version-$target"
-        if (-not (Test-Path "$tree\bin\$Product.exe")) { Die "$archive has no bin\$Product.exe" }
+        if (-not (Test-Path "$tree\bin\$Binary.exe")) { Die "$archive has no bin\$Binary.exe" }
 
         if ($script:Verified) {
             # The binary is verified now; ask it what it is.
-            $reported = ((& "$tree\bin\$Product.exe" --version) -split ' ')[1]
-            if ($reported -ne $Version) { Die "the unpacked binary says it is version '$reported', not $Version; not installing" }
+            $reported = Get-VersionOutput "$tree\bin\$Binary.exe"
+            if (-not (Test-ReportsVersion $reported $Version)) {
+                $first = ($reported -split "`n", 2)[0]
+                if ($first.Length -gt 200) { $first = $first.Substring(0, 200) }
+                Die "the unpacked $Binary.exe does not report version ${Version}: its output should hold '$(Get-VersionText $Version)' (release.yaml's version_check), and begins '$first'; not installing"
+            }
         } else {
             Say "not running the unchecked binary: its version, $Version, is the one SHA256SUMS and the archive's tree name give"
         }
@@ -259,11 +314,11 @@ function Install-Release {
         }
         # Windows links need privileges; a hard link to the verified binary is
         # the nearest to an atomic switch: made beside, then moved over.
-        $newExe = Join-Path $InstallDir ".$Product.new-$PID.exe"
-        New-Item -ItemType HardLink -Path $newExe -Target "$dest\bin\$Product.exe" | Out-Null
+        $newExe = Join-Path $InstallDir ".$Binary.new-$PID.exe"
+        New-Item -ItemType HardLink -Path $newExe -Target "$dest\bin\$Binary.exe" | Out-Null
         Move-Item -Force $newExe $exe
         Set-Content -Path $current -Value $Version
-        Say "installed $Product $Version`: $exe -> $dest\bin\$Product.exe"
+        Say "installed $Product $Version`: $exe -> $dest\bin\$Binary.exe"
 
         # --- PATH --------------------------------------------------------------------
         $userPath = [Environment]::GetEnvironmentVariable('Path', 'User')

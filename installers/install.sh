@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install tern from a published release: the archive, SHA256SUMS and
-# SHA256SUMS.sigstore.json exactly as the release holds them.
+# SHA256SUMS.sigstore.json exactly as the release holds them. The command
+# is tern, linked into ~/.local/bin.
 #
 #   curl --proto '=https' --tlsv1.2 -fsSL https://github.com/tern-agent/tern/releases/latest/download/install.sh | sh
 #   curl … | sh -s -- --version 1.2.3
@@ -24,11 +25,18 @@ set -eu
 
 # --- what the release looks like (checked against release.yaml by a test) ---
 PRODUCT=tern
+BINARY=tern
 DEFAULT_DOWNLOAD_URL=https://github.com/tern-agent/tern/releases
 SUPPORTED_TARGETS="linux-x64 linux-arm64 darwin-x64 darwin-arm64"
+# Go's name of each platform the release has a build for (goos_goarch, or
+# goos_arm_N) = its target, as the archives name it.
+TARGET_TABLE="linux_amd64=linux-x64 linux_arm64=linux-arm64 darwin_amd64=darwin-x64 darwin_arm64=darwin-arm64"
 CERT_IDENTITY_REGEXP='^https://github\.com/tern-agent/tern/\.github/workflows/release\.yml@refs/tags/v'
 CERT_OIDC_ISSUER=https://token.actions.githubusercontent.com
 PROFILE_MARK="# added by the tern installer"
+# What the binary's output must hold when it is asked its version (see
+# run_version_check), {{.Version}} standing for the version.
+VERSION_CONTAINS='{{.Version}}'
 
 # The cosign public key a key-signed release is checked with. Empty: the
 # release is signed keyless, by CERT_IDENTITY_REGEXP. The packager fills it
@@ -44,7 +52,7 @@ Install $PRODUCT from a published release, checking its checksums and signature.
 
 Options (each also read from the environment):
   --version X            TERN_VERSION           the version to install (default: latest)
-  --install-dir DIR      TERN_INSTALL_DIR       where the \`$PRODUCT\` link goes (default: ~/.local/bin)
+  --install-dir DIR      TERN_INSTALL_DIR       where the \`$BINARY\` link goes (default: ~/.local/bin)
   --no-modify-path       TERN_NO_MODIFY_PATH=1  leave shell profiles alone
   --require-signature    TERN_REQUIRE_SIGNATURE=1
                          refuse to install unless the signature is checked (needs cosign or openssl)
@@ -105,7 +113,7 @@ parse_args() {
 	root=${TERN_DOWNLOAD_URL:-$DEFAULT_DOWNLOAD_URL}
 	root=${root%/}
 	data_dir=${XDG_DATA_HOME:-$HOME/.local/share}/$PRODUCT
-	link=$install_dir/$PRODUCT
+	link=$install_dir/$BINARY
 }
 
 # --- uninstall -----------------------------------------------------------
@@ -156,28 +164,64 @@ uninstall_all() {
 
 # --- where we are ----------------------------------------------------------
 
+# detect_target prints the target this machine installs: its Go platform
+# looked up in TARGET_TABLE, or, failing that, one it also runs (an older
+# arm, x86_64 under Rosetta on an Apple Silicon Mac).
 detect_target() {
 	# shellcheck disable=SC2046 # two words, on purpose
 	set -- $(uname -sm)
 	os=$1
 	arch=$2
-	case $os in
-	Linux) os=linux ;;
-	Darwin) os=darwin ;;
-	MINGW* | MSYS* | CYGWIN* | Windows_NT) die "on Windows, use install.ps1: irm $root/latest/download/install.ps1 | iex" ;;
-	*) die "no $PRODUCT build for $os; supported: $SUPPORTED_TARGETS" ;;
-	esac
+	# The BSDs give the machine's family in -m (arm, evbarm) and the
+	# architecture in -p (armv7, earmv7hf, aarch64).
 	case $arch in
-	x86_64 | amd64) arch=x64 ;;
-	aarch64 | arm64) arch=arm64 ;;
-	*) die "no $PRODUCT build for $os on $arch; supported: $SUPPORTED_TARGETS" ;;
+	arm | evbarm | riscv | powerpc) arch=$(uname -p) ;;
+	esac
+	arch=${arch#e} # NetBSD's earmv7hf is an armv7
+	case $os in
+	Linux) goos=linux ;;
+	Darwin) goos=darwin ;;
+	FreeBSD) goos=freebsd ;;
+	OpenBSD) goos=openbsd ;;
+	NetBSD) goos=netbsd ;;
+	MINGW* | MSYS* | CYGWIN* | Windows_NT) die "on Windows, use install.ps1: irm $root/latest/download/install.ps1 | iex" ;;
+	*) die "no $PRODUCT build for $os on $arch; this release has: $SUPPORTED_TARGETS" ;;
+	esac
+	# Each platform this machine runs, the best first; an arm runs the
+	# builds for older arms, never for newer ones.
+	case $arch in
+	x86_64 | amd64) platforms=${goos}_amd64 ;;
+	i386 | i486 | i586 | i686 | x86) platforms=${goos}_386 ;;
+	aarch64 | arm64) platforms=${goos}_arm64 ;;
+	armv7* | armv8l) platforms="${goos}_arm_7 ${goos}_arm_6 ${goos}_arm_5" ;;
+	armv6*) platforms="${goos}_arm_6 ${goos}_arm_5" ;;
+	armv5*) platforms=${goos}_arm_5 ;;
+	riscv64) platforms=${goos}_riscv64 ;;
+	ppc64le | powerpc64le) platforms=${goos}_ppc64le ;;
+	s390x) platforms=${goos}_s390x ;;
+	loongarch64) platforms=${goos}_loong64 ;;
+	*) die "no $PRODUCT build for $os on $arch, which this installer does not know; this release has: $SUPPORTED_TARGETS" ;;
 	esac
 	# A shell under Rosetta 2 reports x86_64 on an Apple Silicon Mac: install
-	# the native arm64 build.
-	if [ "$os-$arch" = darwin-x64 ] && [ "$(sysctl -n sysctl.proc_translated 2>/dev/null || echo 0)" = 1 ]; then
-		arch=arm64
+	# the native arm64 build, if there is one.
+	if [ "$platforms" = darwin_amd64 ] && [ "$(sysctl -n sysctl.proc_translated 2>/dev/null || echo 0)" = 1 ]; then
+		platforms="darwin_arm64 darwin_amd64"
 	fi
-	echo "$os-$arch"
+	for platform in $platforms; do
+		for entry in $TARGET_TABLE; do
+			case $entry in
+			"$platform="*)
+				echo "${entry#*=}"
+				return 0
+				;;
+			esac
+		done
+	done
+	wanted=
+	for platform in $platforms; do
+		wanted=${wanted:+$wanted or }$platform
+	done
+	die "no $PRODUCT build for this machine, $os on $arch (Go's $wanted); this release has: $SUPPORTED_TARGETS"
 }
 
 # --- transport -------------------------------------------------------------
@@ -450,6 +494,46 @@ oidc_issuer() {
 		f && /OCTET STRING/ { sub(/^.*OCTET STRING *:/, ""); print; exit }' "$tmp/leaf.asn1"
 }
 
+# run_version_check BINARY runs BINARY as release.yaml's version_check says,
+# its output and errors together, reading nothing.
+run_version_check() { "$1" '--version' </dev/null 2>&1; }
+
+# version_text VERSION prints VERSION_CONTAINS with VERSION for each
+# {{.Version}}: what the binary of that version prints.
+version_text() {
+	placeholder='{{.Version}}'
+	rest=$VERSION_CONTAINS
+	text=
+	while :; do
+		case $rest in
+		*"$placeholder"*)
+			text=$text${rest%%"$placeholder"*}$1
+			rest=${rest#*"$placeholder"}
+			;;
+		*) break ;;
+		esac
+	done
+	printf '%s\n' "$text$rest"
+}
+
+# reports_version OUTPUT VERSION succeeds when OUTPUT states VERSION: it
+# holds version_text, and what follows its first occurrence does not go on
+# with a version (1.2.3 is not 1.2.30, nor 1.2.3-rc.1). The packager's
+# verify applies the same rule (config.VersionCheck.Reports), and a test
+# holds the two together. The letters are listed, not ranged: a range
+# would follow the locale.
+reports_version() {
+	want=$(version_text "$2")
+	case $1 in
+	*"$want"*) ;;
+	*) return 1 ;;
+	esac
+	case ${1#*"$want"} in
+	[abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-]*) return 1 ;;
+	esac
+	return 0
+}
+
 # check_entries refuses a tar with absolute paths, .. or links before a
 # single byte of it is unpacked.
 check_entries() {
@@ -510,7 +594,7 @@ install_release() {
 	esac
 
 	dest=$data_dir/versions/$version
-	if [ -x "$dest/bin/$PRODUCT" ] && [ "$(readlink "$link" 2>/dev/null)" = "$dest/bin/$PRODUCT" ]; then
+	if [ -x "$dest/bin/$BINARY" ] && [ "$(readlink "$link" 2>/dev/null)" = "$dest/bin/$BINARY" ]; then
 		say "$PRODUCT $version is already installed at $link; nothing to do"
 		return 0
 	fi
@@ -544,15 +628,13 @@ install_release() {
 	mkdir "$tmp/unpacked"
 	tar -xf "$tmp/archive.tar" -C "$tmp/unpacked" || die "could not unpack $archive"
 	tree=$tmp/unpacked/$PRODUCT-$version-$target
-	[ -f "$tree/bin/$PRODUCT" ] || die "$archive has no bin/$PRODUCT"
+	[ -f "$tree/bin/$BINARY" ] || die "$archive has no bin/$BINARY"
 
 	if [ "$verified" = yes ]; then
 		# The binary is verified now; ask it what it is.
-		reported=$("$tree/bin/$PRODUCT" --version 2>/dev/null) || true
-		reported=${reported#"$PRODUCT "}
-		reported=${reported%%[ (
-]*}
-		[ "$reported" = "$version" ] || die "the unpacked binary says it is version '$reported', not $version; not installing"
+		reported=$(run_version_check "$tree/bin/$BINARY") || true
+		reports_version "$reported" "$version" ||
+			die "the unpacked $BINARY does not report version $version: its output should hold '$(version_text "$version")' (release.yaml's version_check), and begins '$(printf '%s\n' "$reported" | head -n 1 | cut -c 1-200)'; not installing"
 	else
 		say "not running the unchecked binary: its version, $version, is the one SHA256SUMS and the archive's tree name give"
 	fi
@@ -575,9 +657,9 @@ install_release() {
 		mv "$partial" "$dest"
 	fi
 	partial=
-	ln -s "$dest/bin/$PRODUCT" "$install_dir/.$PRODUCT.new-$$"
-	mv -f "$install_dir/.$PRODUCT.new-$$" "$link"
-	say "installed $PRODUCT $version: $link -> $dest/bin/$PRODUCT"
+	ln -s "$dest/bin/$BINARY" "$install_dir/.$BINARY.new-$$"
+	mv -f "$install_dir/.$BINARY.new-$$" "$link"
+	say "installed $PRODUCT $version: $link -> $dest/bin/$BINARY"
 
 	add_to_path
 }

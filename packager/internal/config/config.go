@@ -169,15 +169,16 @@ func (t Templates) Path(name string) string {
 	return ""
 }
 
-// InstallerTargets are the targets install.sh serves (Linux and macOS) and
-// those install.ps1 serves (Windows), in release.yaml's order. The
-// templates write them and verify checks them, from this one split.
+// InstallerTargets are the targets install.sh serves (Linux, macOS and the
+// BSDs) and those install.ps1 serves (Windows), in release.yaml's order.
+// The templates write them and verify checks them, from this one split. A
+// target of another system has no installer.
 func (c *Config) InstallerTargets() (unix, windows []string) {
 	for _, t := range c.Targets {
 		switch t.GOOS {
 		case "windows":
 			windows = append(windows, t.Name)
-		case "linux", "darwin":
+		case "linux", "darwin", "freebsd", "openbsd", "netbsd":
 			unix = append(unix, t.Name)
 		}
 	}

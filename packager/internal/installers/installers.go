@@ -8,6 +8,8 @@
 // scripts, in place of their empty placeholder line, so that an install
 // with openssl and no --public-key still checks the signature. It never pins
 // the throw-away key of a snapshot, nor anything for a keyless release.
+//
+// With release.yaml's doors.installers false it writes nothing.
 package installers
 
 import (
@@ -40,6 +42,10 @@ type Pipe struct {
 func (Pipe) String() string { return "add the installers" }
 
 func (p Pipe) Run(ctx *pipeline.Context) error {
+	if !ctx.Config.Doors.InstallersOn() {
+		ctx.Logf("none: doors.installers is false in release.yaml")
+		return nil
+	}
 	for _, name := range layout.InstallerScripts {
 		raw, err := templates.Render(ctx.Config, ctx.Root, name)
 		if err != nil {

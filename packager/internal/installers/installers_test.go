@@ -1,8 +1,14 @@
 package installers
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/pipeline/pipelinetest"
 )
 
 const pub = "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n"
@@ -37,5 +43,39 @@ func TestPinRefusesAScriptWithoutExactlyOnePlaceholder(t *testing.T) {
 				t.Errorf("%s (key %v): %v", tc.name, key != nil, err)
 			}
 		}
+	}
+}
+
+func TestPipeWritesBothScriptsWhenTheDoorIsOn(t *testing.T) {
+	ctx := pipelinetest.New(t)
+	if err := (Pipe{}).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := ctx.Artifacts.Filter(artifact.ByKind(artifact.Installer))
+	if len(got) != 2 {
+		t.Fatalf("%d installers in the artifact list, want install.sh and install.ps1: %v", len(got), got)
+	}
+	for _, name := range []string{"install.sh", "install.ps1"} {
+		if _, err := os.Stat(filepath.Join(ctx.Release, name)); err != nil {
+			t.Errorf("the release holds no %s: %v", name, err)
+		}
+	}
+}
+
+func TestPipeWritesNothingWhenTheDoorIsOff(t *testing.T) {
+	ctx := pipelinetest.New(t)
+	off := false
+	ctx.Config.Doors.Installers = &off
+	if err := (Pipe{PublicKeyPEM: []byte(pub)}).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(ctx.Release); len(entries) != 0 {
+		t.Errorf("with doors.installers false the release holds %s", entries[0].Name())
+	}
+	if got := ctx.Artifacts.Filter(artifact.ByKind(artifact.Installer)); len(got) != 0 {
+		t.Errorf("with doors.installers false the artifact list holds %v", got)
+	}
+	if log := ctx.Log.(*bytes.Buffer).String(); !strings.Contains(log, "doors.installers is false") {
+		t.Errorf("the step does not say why it wrote nothing: %q", log)
 	}
 }

@@ -6,6 +6,13 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,8 +26,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/sign"
+	"github.com/tern-agent/tern/packager/internal/templates"
 	"github.com/tern-agent/tern/packager/internal/version"
 )
 
@@ -444,6 +453,7 @@ func TestInstallShMatchesTheReleaseConfig(t *testing.T) {
 	}
 	for _, want := range []string{
 		"PRODUCT=" + c.Product + "\n",
+		"BINARY=" + c.Binary + "\n",
 		"DEFAULT_DOWNLOAD_URL=" + c.Repository + "/releases\n",
 		`SUPPORTED_TARGETS="` + strings.Join(unix, " ") + `"`,
 		"CERT_IDENTITY_REGEXP='" + c.Signing.CertificateIdentityRegexp + "'",
@@ -466,6 +476,7 @@ func TestInstallPs1MatchesTheReleaseConfig(t *testing.T) {
 	}
 	for _, want := range []string{
 		"$Product = '" + c.Product + "'",
+		"$Binary = '" + c.Binary + "'",
 		"$DefaultDownloadUrl = '" + c.Repository + "/releases'",
 		"$SupportedTargets = '" + strings.Join(windows, " ") + "'",
 		"$CertIdentityRegexp = '" + c.Signing.CertificateIdentityRegexp + "'",
@@ -474,5 +485,135 @@ func TestInstallPs1MatchesTheReleaseConfig(t *testing.T) {
 		if !strings.Contains(script, want) {
 			t.Errorf("install.ps1 lacks %q from release.yaml", want)
 		}
+	}
+}
+
+// acmeRelease is release.yaml of a product whose command has another name
+// and states its version its own way: `acmectl version --short` prints
+// "acmectl v1.2.3 (…)".
+const acmeRelease = `product: acme
+binary: acmectl
+repository: https://git.example.org/acme-corp/acme
+license_file: LICENSE
+doors: {npm: false}
+version_check: {args: [version, --short], contains: "acmectl v{{.Version}}"}
+targets:
+  - {name: linux-x64,   goos: linux,   goarch: amd64}
+  - {name: linux-arm64, goos: linux,   goarch: arm64}
+  - {name: win-x64,     goos: windows, goarch: amd64}
+signing:
+  certificate_identity_regexp: ^https://git\.example\.org/acme-corp/acme/release@refs/tags/v
+  certificate_oidc_issuer: https://issuer.example.org
+`
+
+// acmeArchive is the tree of acme for target at version, whose acmectl
+// answers `version --short` with reported, and anything else with a usage
+// error.
+func acmeArchive(version, target, reported string) []byte {
+	script := "#!/bin/sh\n[ \"$*\" = 'version --short' ] || { echo 'usage: acmectl version --short' >&2; exit 2; }\necho 'acmectl v" + reported + " (linux)'\n"
+	var b bytes.Buffer
+	gz := gzip.NewWriter(&b)
+	tw := tar.NewWriter(gz)
+	prefix := "acme-" + version + "-" + target
+	tw.WriteHeader(&tar.Header{Name: prefix + "/", Mode: 0o755, Typeflag: tar.TypeDir})
+	tw.WriteHeader(&tar.Header{Name: prefix + "/bin/", Mode: 0o755, Typeflag: tar.TypeDir})
+	tw.WriteHeader(&tar.Header{Name: prefix + "/bin/acmectl", Mode: 0o755, Size: int64(len(script)), Typeflag: tar.TypeReg})
+	tw.Write([]byte(script))
+	tw.Close()
+	gz.Close()
+	return b.Bytes()
+}
+
+// install.sh of a product whose binary is named otherwise installs that
+// binary under its own name, from the product's archives into the
+// product's data directory, and asks it its version as release.yaml's
+// version_check says, refusing one that states a longer version.
+func TestInstallShInstallsTheBinaryByItsName(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		t.Skip("the release made here has a linux-x64 archive only")
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "release.yaml"), acmeRelease)
+	c, err := config.Load(filepath.Join(dir, "release.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := templates.Render(c, dir, "install.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	installSh := filepath.Join(dir, "install.sh")
+	writeFile(t, installSh, string(script))
+
+	// A release of one archive, SHA256SUMS, and a signature that openssl
+	// checks against the key given with --public-key.
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	pubKey := filepath.Join(dir, "cosign.pub")
+	writeFile(t, pubKey, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
+	release := func(reported string) string {
+		rel := t.TempDir()
+		archive := acmeArchive("1.2.3", "linux-x64", reported)
+		writeFile(t, filepath.Join(rel, "acme-1.2.3-linux-x64.tar.gz"), string(archive))
+		sums := sha256Hex(archive) + "  acme-1.2.3-linux-x64.tar.gz\n"
+		writeFile(t, filepath.Join(rel, layout.Sums), sums)
+		digest := sha256.Sum256([]byte(sums))
+		sig, err := ecdsa.SignASN1(rand.Reader, key, digest[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(rel, layout.SumsBundle), `{"messageSignature":{"signature":"`+base64.StdEncoding.EncodeToString(sig)+`"}}`)
+		return rel
+	}
+	serve := func(reported string) *releaseServer {
+		srv := &releaseServer{dirs: map[string]string{"1.2.3": release(reported)}, latest: "1.2.3"}
+		srv.Server = httptest.NewServer(http.HandlerFunc(srv.serve))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	good, longer := serve("1.2.3"), serve("1.2.30")
+	path := linkTools(t, toolDir(t, "curl", "cosign"), "openssl")
+
+	for _, sh := range shells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			run := func(srv *releaseServer, home string, args ...string) cmdResult {
+				argv := append([]string{installSh}, args...)
+				if sh.name == "busybox" {
+					argv = append([]string{"sh"}, argv...)
+				}
+				cmd := exec.Command(sh.bin, argv...)
+				cmd.Env = []string{"HOME=" + home, "PATH=" + path, "TMPDIR=" + home, "SHELL=/bin/sh",
+					"ACMECTL_DOWNLOAD_URL=" + srv.URL, "ACMECTL_PUBLIC_KEY=" + pubKey}
+				out, _ := cmd.CombinedOutput()
+				return cmdResult{string(out), cmd.ProcessState.ExitCode()}
+			}
+			home := t.TempDir()
+			r := run(good, home, "--no-modify-path")
+			if r.code != 0 || !strings.Contains(r.out, "signature verified (openssl, with the public key") {
+				t.Fatalf("exit %d:\n%s", r.code, r.out)
+			}
+			link := filepath.Join(home, ".local", "bin", "acmectl")
+			want := filepath.Join(home, ".local", "share", "acme", "versions", "1.2.3", "bin", "acmectl")
+			if got, err := os.Readlink(link); err != nil || got != want {
+				t.Fatalf("%s links to %q (%v), want %s:\n%s", link, got, err, want, r.out)
+			}
+			if out, err := exec.Command(link, "version", "--short").Output(); err != nil || string(out) != "acmectl v1.2.3 (linux)\n" {
+				t.Fatalf("the installed acmectl: %q, %v", out, err)
+			}
+			if r := run(good, home, "--uninstall"); r.code != 0 || pathExists(link) || pathExists(filepath.Join(home, ".local", "share", "acme")) {
+				t.Fatalf("uninstall: exit %d:\n%s\n%s", r.code, r.out, listing(t, home))
+			}
+
+			// A binary that states a longer version is not this release's.
+			home = t.TempDir()
+			r = run(longer, home, "--version", "1.2.3", "--no-modify-path")
+			const refusal = "acme-install: error: the unpacked acmectl does not report version 1.2.3: its output should hold 'acmectl v1.2.3' (release.yaml's version_check), and begins 'acmectl v1.2.30 (linux)'; not installing"
+			if r.code == 0 || !strings.Contains(r.out, refusal) {
+				t.Fatalf("exit %d, want %q:\n%s", r.code, refusal, r.out)
+			}
+			if pathExists(filepath.Join(home, ".local")) {
+				t.Fatalf("a refused install left %s", listing(t, home))
+			}
+		})
 	}
 }

@@ -18,9 +18,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/template"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/tern-agent/tern/packager/internal/config"
 )
@@ -59,12 +61,27 @@ type Facts struct {
 	// NPMInstallPS1 says install.ps1 serves Windows.
 	NPMInstallSHPlatforms string
 	NPMInstallPS1         bool
+
+	// UnixTargetTable and WindowsTargetTable map Go's platform, as
+	// GoReleaser names it (linux_amd64, linux_arm_7), to the target built
+	// for it, space-separated: linux_amd64=linux-x64. An installer looks up
+	// the machine it detects here, so target names are the project's own.
+	UnixTargetTable    string
+	WindowsTargetTable string
+	// The version check the installers run (release.yaml's version_check, or
+	// `<binary> --version`): its arguments single-quoted for sh ('--version')
+	// and for a PowerShell array ('--version', 'x'), and the text the output
+	// must hold, {{.Version}} standing for the version.
+	VersionArgsSh   string
+	VersionArgsPS1  string
+	VersionContains string
 }
 
 // FactsOf derives the facts from a config. Values are written inside quotes
 // of sh and PowerShell, so one that could end the quote is refused.
 func FactsOf(c *config.Config) (Facts, error) {
 	unix, windows := c.InstallerTargets()
+	rule := c.VersionRule()
 	f := Facts{
 		Product:            c.Product,
 		Binary:             c.Binary,
@@ -74,6 +91,11 @@ func FactsOf(c *config.Config) (Facts, error) {
 		DownloadURL:        c.DownloadURL(),
 		UnixTargets:        strings.Join(unix, " "),
 		WindowsTargets:     strings.Join(windows, " "),
+		UnixTargetTable:    targetTable(c, unix),
+		WindowsTargetTable: targetTable(c, windows),
+		VersionArgsSh:      quoteEach(rule.Args, " "),
+		VersionArgsPS1:     quoteEach(rule.Args, ", "),
+		VersionContains:    rule.Contains,
 		CertIdentityRegexp: c.Signing.CertificateIdentityRegexp,
 		CertOIDCIssuer:     c.Signing.CertificateOIDCIssuer,
 		NPMPackage:         c.NPMMetaPackage(),
@@ -94,7 +116,37 @@ func FactsOf(c *config.Config) (Facts, error) {
 			return Facts{}, fmt.Errorf("release.yaml's %s %q holds %q, which would end a quote in the installers or the npm launcher: remove it", v.field, v.value, v.value[i])
 		}
 	}
+	// The version check is written inside single quotes of sh and
+	// PowerShell, which also ends one at a typographic quote.
+	for _, v := range append(slices.Clone(rule.Args), rule.Contains) {
+		if i := strings.IndexAny(v, "'\"`$\\\n\r\u2018\u2019\u201a\u201b"); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(v[i:])
+			return Facts{}, fmt.Errorf("release.yaml's version_check %q holds %q, which the installers cannot quote: remove it", v, r)
+		}
+	}
 	return f, nil
+}
+
+// targetTable is the installers' platform table for the named targets, in
+// release.yaml's order: the first target of a platform is the one installed.
+func targetTable(c *config.Config, names []string) string {
+	var entries []string
+	for _, name := range names {
+		if t, ok := c.Target(name); ok {
+			entries = append(entries, t.GoReleaserTarget()+"="+name)
+		}
+	}
+	return strings.Join(entries, " ")
+}
+
+// quoteEach single-quotes each word, joined by sep. FactsOf has refused any
+// word holding a quote.
+func quoteEach(words []string, sep string) string {
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		quoted[i] = "'" + w + "'"
+	}
+	return strings.Join(quoted, sep)
 }
 
 // goosOf is the targets' GOOS, each once, in release.yaml's order.
