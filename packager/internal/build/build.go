@@ -68,14 +68,40 @@ func (p Pipe) split(ctx *pipeline.Context) bool {
 	return len(p.All) > 0 && len(p.All) != len(ctx.Config.Targets)
 }
 
-// GoReleaserConfig is the GoReleaser config at the repository root.
+// GoReleaserConfig is the GoReleaser config the packager writes when a
+// repository has none.
 const GoReleaserConfig = ".goreleaser.yaml"
+
+// GoReleaserConfigNames are the names GoReleaser looks for, in its order:
+// the packager reads the same file GoReleaser builds with.
+var GoReleaserConfigNames = []string{
+	".config/goreleaser.yml", ".config/goreleaser.yaml",
+	".goreleaser.yml", ".goreleaser.yaml", "goreleaser.yml", "goreleaser.yaml",
+}
+
+// FindGoReleaserConfig is the repository's GoReleaser config, relative to
+// root: the first of GoReleaserConfigNames that exists, else
+// GoReleaserConfig and false.
+func FindGoReleaserConfig(root string) (string, bool) {
+	for _, name := range GoReleaserConfigNames {
+		if st, err := os.Stat(filepath.Join(root, filepath.FromSlash(name))); err == nil && st.Mode().IsRegular() {
+			return name, true
+		}
+	}
+	return GoReleaserConfig, false
+}
+
+// goreleaserConfig is the path of the config GoReleaser will read.
+func goreleaserConfig(root string) string {
+	rel, _ := FindGoReleaserConfig(root)
+	return filepath.Join(root, filepath.FromSlash(rel))
+}
 
 // checkDist refuses a GoReleaser config that writes somewhere other than
 // where the packager reads, before GoReleaser runs for minutes and the
 // packager then finds nothing: the key to set is named.
 func checkDist(ctx *pipeline.Context) error {
-	src := filepath.Join(ctx.Root, GoReleaserConfig)
+	src := goreleaserConfig(ctx.Root)
 	raw, err := os.ReadFile(src)
 	if err != nil {
 		return fmt.Errorf("%w (run `packager init` to write one)", err)
@@ -108,7 +134,7 @@ func checkDist(ctx *pipeline.Context) error {
 // host's target alone, and one run per target would pay GoReleaser's start
 // and --clean each time.)
 func limitConfig(ctx *pipeline.Context) (string, error) {
-	src := filepath.Join(ctx.Root, GoReleaserConfig)
+	src := goreleaserConfig(ctx.Root)
 	raw, err := os.ReadFile(src)
 	if err != nil {
 		return "", err

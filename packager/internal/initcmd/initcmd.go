@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tern-agent/tern/packager/internal/build"
 	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/fileutil"
 )
@@ -347,8 +348,16 @@ func Run(o Options) (*Result, error) {
 	}
 	var writes []write
 	var advice []string
-	for _, rel := range []string{ReleaseConfig, GoReleaserConfig, CIWorkflow, ReleaseWorkflow} {
-		want := files[rel]
+	// A GoReleaser config of another name GoReleaser accepts
+	// (.goreleaser.yml, say) is theirs to adapt, not a reason to write a
+	// second one beside it.
+	grConfig, _ := build.FindGoReleaserConfig(o.Dir)
+	for _, name := range []string{ReleaseConfig, GoReleaserConfig, CIWorkflow, ReleaseWorkflow} {
+		rel := name
+		if name == GoReleaserConfig {
+			rel = grConfig
+		}
+		want := files[name]
 		full := filepath.Join(o.Dir, filepath.FromSlash(rel))
 		have, err := os.ReadFile(full)
 		switch {
@@ -361,7 +370,7 @@ func Run(o Options) (*Result, error) {
 			writes = append(writes, write{rel: rel, action: Unchanged})
 			continue
 		}
-		switch rel {
+		switch name {
 		case ReleaseConfig:
 			if !o.Force {
 				return nil, fmt.Errorf("%s exists and differs from what init would write: edit it by hand, or pass --force to overwrite it", full)
@@ -373,7 +382,7 @@ func Run(o Options) (*Result, error) {
 				return nil, err
 			}
 			for _, a := range Advise(have) {
-				advice = append(advice, GoReleaserConfig+": "+a)
+				advice = append(advice, rel+": "+a)
 			}
 			if len(keys) == 0 {
 				writes = append(writes, write{rel: rel, action: Unchanged, detail: "already wired for the packager"})

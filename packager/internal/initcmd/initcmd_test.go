@@ -473,3 +473,22 @@ func TestVersionVariable(t *testing.T) {
 		}
 	})
 }
+
+// A .goreleaser.yml (a name GoReleaser also reads) is adapted in place; no
+// second config is written beside it, which GoReleaser would not read.
+func TestAdaptsTheirConfigUnderItsOwnName(t *testing.T) {
+	dir := gitRepo(t, "", with(widget, map[string]string{".goreleaser.yml": theirGoReleaser}))
+	res, err := Run(Options{Dir: dir, StampVar: DefaultStampVar})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, GoReleaserConfig)); !os.IsNotExist(err) {
+		t.Errorf("init wrote %s beside .goreleaser.yml (%v)", GoReleaserConfig, err)
+	}
+	if !slices.ContainsFunc(res.Files, func(f FileResult) bool { return f.Path == ".goreleaser.yml" && f.Action == Adapted }) {
+		t.Errorf("files %+v", res.Files)
+	}
+	if !strings.Contains(string(mustRead(t, filepath.Join(dir, ".goreleaser.yml"))), "dist: dist/build") {
+		t.Error(".goreleaser.yml was not adapted")
+	}
+}
