@@ -14,8 +14,9 @@ func newImage(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "image --repo REF [--dir dist/release]",
 		Short: "Build, push and sign the multi-arch container image of a release",
-		Long: `Build a linux/amd64 + linux/arm64 OCI image from the release's staged trees
-(scratch, the tree at /, CA certificates; entrypoint tern), push it to --repo
+		Long: `Build a multi-arch OCI image, one platform per linux target, from the
+release's staged trees (scratch, the tree at /, CA certificates; entrypoint
+the binary), push it to --repo
 tagged with the release version, and sign it with cosign: with COSIGN_KEY
 (a path or the PEM, as for release) and COSIGN_PASSWORD, or --keyless in
 GitHub Actions. Nothing is pushed unless it can be signed. The staged

@@ -80,7 +80,7 @@ func stagedIsReleased(cfg *config.Config, m *manifest.Manifest, stage string) er
 		p := filepath.Join(stage, t.Name, "bin", cfg.BinaryName(t))
 		sum, _, err := fileutil.SHA256File(p)
 		if err != nil {
-			return fmt.Errorf("%s: %w (run make snapshot or make release first)", p, err)
+			return fmt.Errorf("%s: %w (run packager release first: the image is made from its staged trees)", p, err)
 		}
 		if sum != a.Binary.SHA256 {
 			return fmt.Errorf("%s has sha256 %s, but the release's %s holds %s: the staged trees are not this release's", p, sum, a.Name, a.Binary.SHA256)

@@ -94,7 +94,8 @@ func Build(ctx context.Context, o BuildOptions) (*handoff.Manifest, error) {
 		return nil, err
 	}
 	cache := thirdparty.Cache{Dir: o.SourceCache}
-	if cache.Dir == "" {
+	// A release without helpers needs no source cache, nor a home to keep one.
+	if cache.Dir == "" && slices.ContainsFunc(targets, func(t config.Target) bool { return len(t.Helpers) > 0 }) {
 		if cache, err = thirdparty.DefaultCache(); err != nil {
 			return nil, err
 		}

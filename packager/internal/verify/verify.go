@@ -14,11 +14,14 @@
 //     version_check instead of the stamp, it holds the version and prints
 //     it as declared), the digest it carries of each helper is that of the
 //     helper it ships, and its digest is the manifest's;
-//   - every target has an npm platform package holding its archive's binary
-//     byte for byte, with the right os and cpu, and the meta package pins
-//     them all at the release version with their binaries' digests;
+//   - every target with npm names has an npm platform package holding its
+//     archive's tree byte for byte, with the right os and cpu, and the meta
+//     package pins them all at the release version with their binaries'
+//     digests;
 //   - every archive has a CycloneDX SBOM naming its binary, and the DotSlash
-//     file points at every archive with its size and digest;
+//     file points at every archive of a platform DotSlash runs on, with its
+//     size and digest;
+//   - a door release.yaml switches off (doors:) has no file in the release;
 //   - an installer that pins a key pins the key that signed the release, and
 //     none pins a key when the release is signed keyless.
 //
@@ -210,9 +213,9 @@ func (c *checker) agree(m *manifest.Manifest, sums map[string]string) {
 func Checks(kind artifact.Kind) string {
 	switch kind {
 	case artifact.Archive:
-		return "checksum, exact tree, modes, binary format/arch/stamp, helper digests"
+		return "checksum, exact tree, modes, binary format/arch/version, helper digests"
 	case artifact.NPM:
-		return "checksum, name, version pins, os/cpu, binary = archive's"
+		return "checksum, name, version pins, os/cpu, tree = archive's"
 	case artifact.SBOM:
 		return "checksum, CycloneDX, version, binary digest"
 	case artifact.DotSlash:
