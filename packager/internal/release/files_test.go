@@ -82,3 +82,29 @@ func keys(m map[string]string) []string {
 	}
 	return out
 }
+
+// With the npm and installer doors closed, the release has neither, and
+// verify requires neither.
+func TestNPMAndInstallerDoorsOff(t *testing.T) {
+	repo := newRepo(t)
+	raw := readFile(t, filepath.Join(repo, "release.yaml"))
+	writeFile(t, filepath.Join(repo, "release.yaml"), raw+"\ndoors: {npm: false, installers: false}\n")
+	keyPEM, priv := testKey(t)
+	dir := mustRelease(t, repo, Options{Snapshot: true, Sign: sign.Options{Key: keyPEM, Password: []byte("secret")}})
+	c, err := config.Load(filepath.Join(repo, "release.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := verify.Release(dir, verify.Options{Config: c, PublicKey: &priv.PublicKey}); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tgz") || strings.HasPrefix(e.Name(), "install.") {
+			t.Errorf("the release holds %s, whose door is closed", e.Name())
+		}
+	}
+}
