@@ -36,7 +36,7 @@ PNPM               := $(NPM_TOOLS)/node_modules/.bin/pnpm
 # manifest.yaml lists the same per target), and what the tests drive for real.
 HELPER_DEBS := build-essential pkg-config libcap-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
 	libcap-dev:arm64 patch xz-utils dpkg-dev
-TEST_DEBS  := bubblewrap bash dash busybox curl wget shellcheck procps qemu-user-static binutils
+TEST_DEBS  := bubblewrap bash dash busybox curl wget shellcheck procps qemu-user-static binutils osslsigncode
 BENCH_DEBS := time xz-utils zstd
 
 .PHONY: help

@@ -47,8 +47,9 @@ type CA struct {
 	parent *CA
 }
 
-// NewCA makes a self-signed root CA named name (its CN and O), valid from an
-// hour ago for ten years.
+// NewCA makes a self-signed root CA named name (its CN and O), valid from
+// thirty days ago for ten years: long enough before now that an expired
+// leaf (Leaf.Expired) was once valid under it, as a timestamp test needs.
 func NewCA(t testing.TB, name string) *CA {
 	t.Helper()
 	key := newKey(t)
@@ -77,7 +78,7 @@ func caTemplate(t testing.TB, name string) *x509.Certificate {
 	return &x509.Certificate{
 		SerialNumber:          serial(t),
 		Subject:               pkix.Name{CommonName: name, Organization: []string{name}},
-		NotBefore:             now.Add(-time.Hour),
+		NotBefore:             now.AddDate(0, 0, -30),
 		NotAfter:              now.AddDate(10, 0, 0),
 		IsCA:                  true,
 		BasicConstraintsValid: true,

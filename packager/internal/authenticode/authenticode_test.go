@@ -1,0 +1,371 @@
+package authenticode_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/asn1"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/digitorus/timestamp"
+
+	"github.com/tern-agent/tern/packager/internal/authenticode"
+	"github.com/tern-agent/tern/packager/internal/testpki"
+)
+
+const password = "correct horse"
+
+// requireOsslsigncode skips when the signing tool is missing, unless the
+// run promised real tools (TERN_TEST_REQUIRE_TOOLS=1, as make test sets).
+func requireOsslsigncode(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("osslsigncode"); err != nil {
+		if os.Getenv("TERN_TEST_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("osslsigncode is required (TERN_TEST_REQUIRE_TOOLS=1): apt-get install osslsigncode")
+		}
+		t.Skip("osslsigncode not installed (apt-get install osslsigncode); set TERN_TEST_REQUIRE_TOOLS=1 to fail instead")
+	}
+}
+
+var (
+	buildOnce sync.Once
+	built     map[string][]byte
+	buildErr  error
+)
+
+// windowsBinaries builds a tiny Go program for each Windows architecture
+// the release ships, once per test run, with the flags a release uses.
+func windowsBinaries(t *testing.T) map[string][]byte {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "authenticode-build-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		src := map[string]string{
+			"go.mod":  "module hello\n\ngo 1.26\n",
+			"main.go": "package main\n\nfunc main() { println(\"hello from a signed binary\") }\n",
+		}
+		for name, body := range src {
+			if buildErr = os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); buildErr != nil {
+				return
+			}
+		}
+		built = map[string][]byte{}
+		for _, arch := range []string{"amd64", "arm64", "386"} {
+			exe := filepath.Join(dir, "hello-"+arch+".exe")
+			cmd := exec.Command("go", "build", "-trimpath", "-o", exe, ".")
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH="+arch, "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = errors.New("go build windows/" + arch + ": " + err.Error() + "\n" + string(out))
+				return
+			}
+			if built[arch], buildErr = os.ReadFile(exe); buildErr != nil {
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return built
+}
+
+// sign writes data to dir, signs it and returns the signed bytes and path.
+func sign(t *testing.T, data []byte, id *testpki.Identity, o authenticode.Options) ([]byte, string) {
+	t.Helper()
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.exe"), filepath.Join(dir, "out.exe")
+	if err := os.WriteFile(in, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o.P12, o.Password = id.P12(password), password
+	if err := authenticode.Sign(context.Background(), in, out, o); err != nil {
+		t.Fatalf("Sign: %v", err)
+	}
+	signed, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed, out
+}
+
+func osslsigncodeVerify(t *testing.T, exe string, ca *testpki.CA, extra ...string) error {
+	t.Helper()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, ca.PEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"verify", "-CAfile", caFile}, extra...)
+	args = append(args, "-in", exe)
+	out, err := exec.Command("osslsigncode", args...).CombinedOutput()
+	if err != nil {
+		return errors.New(err.Error() + "\n" + string(out))
+	}
+	return nil
+}
+
+func TestSignVerifyStripEveryWindowsArch(t *testing.T) {
+	requireOsslsigncode(t)
+	ca := testpki.NewCA(t, "tern test root")
+	id := ca.Issue(t, testpki.Leaf{CN: "Acme Release Signing", O: "Acme"})
+	for arch, unsigned := range windowsBinaries(t) {
+		t.Run(arch, func(t *testing.T) {
+			if !authenticode.Unsigned(unsigned) {
+				t.Fatal("a fresh go build output is not Unsigned")
+			}
+			start := time.Now()
+			signed, path := sign(t, unsigned, id, authenticode.Options{Description: "hello", URL: "https://example.invalid/hello"})
+			t.Logf("Sign windows/%s (%d bytes): %v", arch, len(unsigned), time.Since(start))
+
+			if err := osslsigncodeVerify(t, path, ca); err != nil {
+				t.Fatalf("osslsigncode verify refused our signature: %v", err)
+			}
+			sig, err := authenticode.Verify(signed, authenticode.VerifyOptions{
+				Roots:             ca.Pool(),
+				SignerFingerprint: strings.ToUpper(id.Fingerprint()),
+				SignerSubject:     "Acme Release Signing",
+			})
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			if !sig.Signer.Equal(id.Cert) || len(sig.Chain) != 2 || sig.Timestamped || sig.SigningTime.IsZero() {
+				t.Fatalf("Signature = signer %q, chain %d, timestamped %v, signing time %v", sig.Signer.Subject, len(sig.Chain), sig.Timestamped, sig.SigningTime)
+			}
+			if authenticode.Unsigned(signed) {
+				t.Fatal("Unsigned(signed) = true")
+			}
+			stripped, err := authenticode.Strip(signed)
+			if err != nil {
+				t.Fatalf("Strip: %v", err)
+			}
+			if !bytes.Equal(stripped, unsigned) {
+				t.Fatalf("Strip(Sign(x)) != x: %d bytes vs %d", len(stripped), len(unsigned))
+			}
+			if again, err := authenticode.Strip(unsigned); err != nil || !bytes.Equal(again, unsigned) {
+				t.Fatalf("Strip(unsigned) changed it (err %v)", err)
+			}
+		})
+	}
+}
+
+func TestVerifyRefuses(t *testing.T) {
+	requireOsslsigncode(t)
+	ca := testpki.NewCA(t, "tern test root")
+	other := testpki.NewCA(t, "someone else's root")
+	good := ca.Issue(t, testpki.Leaf{CN: "Acme Release Signing"})
+	unsigned := windowsBinaries(t)["amd64"]
+	signed, _ := sign(t, unsigned, good, authenticode.Options{})
+
+	// The RSA signature ends the PKCS#7, which starts 8 bytes into the
+	// certificate table that follows the (512-aligned) Go binary.
+	badSignature := bytes.Clone(signed)
+	var pkcs7 asn1.RawValue
+	if _, err := asn1.Unmarshal(signed[len(unsigned)+8:], &pkcs7); err != nil {
+		t.Fatal(err)
+	}
+	badSignature[len(unsigned)+8+len(pkcs7.FullBytes)-1] ^= 0x01
+
+	flipped := bytes.Clone(signed)
+	flipped[len(unsigned)/2] ^= 0x01 // inside .text or .rdata, after signing
+	byOther, _ := sign(t, unsigned, other.Issue(t, testpki.Leaf{CN: "Acme Release Signing"}), authenticode.Options{})
+	expired, expiredPath := sign(t, unsigned, ca.Issue(t, testpki.Leaf{CN: "Acme Release Signing", Expired: true}), authenticode.Options{})
+	byNotCodeSigning, _ := sign(t, unsigned, ca.Issue(t, testpki.Leaf{CN: "Acme Release Signing", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}), authenticode.Options{})
+
+	cases := []struct {
+		name    string
+		data    []byte
+		opts    authenticode.VerifyOptions
+		wantErr error
+		wantMsg string
+	}{
+		{"byte flipped after signing", flipped, authenticode.VerifyOptions{}, authenticode.ErrDigestMismatch, "the file changed after signing"},
+		{"signature bytes altered", badSignature, authenticode.VerifyOptions{}, authenticode.ErrBadSignature, "signature by \"Acme Release Signing\" over its signed attributes"},
+		{"signed under another CA", byOther, authenticode.VerifyOptions{}, authenticode.ErrUntrusted, "unknown authority"},
+		{"unsigned", unsigned, authenticode.VerifyOptions{}, authenticode.ErrUnsigned, "unsigned"},
+		{"expired, no timestamp", expired, authenticode.VerifyOptions{}, authenticode.ErrUntrusted, "expired"},
+		{"not a code-signing certificate", byNotCodeSigning, authenticode.VerifyOptions{}, authenticode.ErrUntrusted, "incompatible key usage"},
+		{"another signer than configured", signed, authenticode.VerifyOptions{SignerFingerprint: other.Issue(t, testpki.Leaf{}).Fingerprint()}, authenticode.ErrWrongSigner, "fingerprint"},
+		{"another subject than configured", signed, authenticode.VerifyOptions{SignerSubject: "Mallory"}, authenticode.ErrWrongSigner, `configured signer is "Mallory"`},
+		{"not a PE", []byte("#!/bin/sh\necho hi\n"), authenticode.VerifyOptions{}, authenticode.ErrNotPE, "MZ"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Roots = ca.Pool()
+			_, err := authenticode.Verify(tc.data, tc.opts)
+			if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Fatalf("err = %v\nwant %v containing %q", err, tc.wantErr, tc.wantMsg)
+			}
+			t.Logf("refused: %v", err)
+		})
+	}
+
+	// osslsigncode agrees on the refusals a user could reproduce by hand.
+	if err := osslsigncodeVerify(t, expiredPath, ca); err == nil {
+		t.Error("osslsigncode verify accepted the expired certificate: the test no longer proves what it claims")
+	}
+}
+
+// A stand-in RFC 3161 authority on 127.0.0.1 that vouches for the time
+// "now" returns.
+func startTSA(t *testing.T, tsa *testpki.Identity, now func() time.Time) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		req, err := timestamp.ParseRequest(body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		ts := timestamp.Timestamp{
+			HashAlgorithm:     req.HashAlgorithm,
+			HashedMessage:     req.HashedMessage,
+			Time:              now(),
+			Nonce:             req.Nonce,
+			Policy:            asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1},
+			AddTSACertificate: req.Certificates,
+		}
+		resp, err := ts.CreateResponse(tsa.Cert, tsa.Key)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/timestamp-reply")
+		w.Write(resp)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestTimestamp(t *testing.T) {
+	requireOsslsigncode(t)
+	ca := testpki.NewCA(t, "tern test root")
+	tsa := ca.Issue(t, testpki.Leaf{CN: "tern test TSA", NotBefore: time.Now().Add(-96 * time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
+	unsigned := windowsBinaries(t)["arm64"]
+
+	t.Run("current certificate", func(t *testing.T) {
+		id := ca.Issue(t, testpki.Leaf{CN: "Acme Release Signing"})
+		signed, path := sign(t, unsigned, id, authenticode.Options{TSAURL: startTSA(t, tsa, time.Now)})
+		sig, err := authenticode.Verify(signed, authenticode.VerifyOptions{Roots: ca.Pool()})
+		if err != nil {
+			t.Fatalf("Verify: %v", err)
+		}
+		if !sig.Timestamped || !sig.TSA.Equal(tsa.Cert) || time.Since(sig.TimestampTime) > time.Minute {
+			t.Fatalf("timestamp not seen: timestamped %v at %v", sig.Timestamped, sig.TimestampTime)
+		}
+		if err := osslsigncodeVerify(t, path, ca, "-TSA-CAfile", writeTemp(t, ca.PEM)); err != nil {
+			t.Fatalf("osslsigncode verify refused the timestamped signature: %v", err)
+		}
+		if stripped, err := authenticode.Strip(signed); err != nil || !bytes.Equal(stripped, unsigned) {
+			t.Fatalf("Strip(timestamped) != unsigned (err %v)", err)
+		}
+	})
+
+	t.Run("expired certificate, stamped while valid", func(t *testing.T) {
+		id := ca.Issue(t, testpki.Leaf{CN: "Acme Release Signing", Expired: true})
+		whileValid := func() time.Time { return id.Cert.NotBefore.Add(time.Hour) }
+		signed, _ := sign(t, unsigned, id, authenticode.Options{TSAURL: startTSA(t, tsa, whileValid)})
+		sig, err := authenticode.Verify(signed, authenticode.VerifyOptions{Roots: ca.Pool()})
+		if err != nil {
+			t.Fatalf("Verify refused a signature timestamped while its certificate was valid: %v", err)
+		}
+		if !sig.TimestampTime.Equal(whileValid()) {
+			t.Fatalf("TimestampTime = %v, want %v", sig.TimestampTime, whileValid())
+		}
+	})
+
+	t.Run("expired certificate, stamped after expiry", func(t *testing.T) {
+		id := ca.Issue(t, testpki.Leaf{CN: "Acme Release Signing", Expired: true})
+		signed, _ := sign(t, unsigned, id, authenticode.Options{TSAURL: startTSA(t, tsa, time.Now)})
+		_, err := authenticode.Verify(signed, authenticode.VerifyOptions{Roots: ca.Pool()})
+		if !errors.Is(err, authenticode.ErrUntrusted) || !strings.Contains(err.Error(), "at its timestamp") {
+			t.Fatalf("err = %v, want ErrUntrusted at its timestamp", err)
+		}
+	})
+
+	t.Run("TSA under another root", func(t *testing.T) {
+		id := ca.Issue(t, testpki.Leaf{CN: "Acme Release Signing"})
+		rogue := testpki.NewCA(t, "rogue").Issue(t, testpki.Leaf{CN: "rogue TSA", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
+		signed, _ := sign(t, unsigned, id, authenticode.Options{TSAURL: startTSA(t, rogue, time.Now)})
+		_, err := authenticode.Verify(signed, authenticode.VerifyOptions{Roots: ca.Pool()})
+		if !errors.Is(err, authenticode.ErrBadTimestamp) || !strings.Contains(err.Error(), "rogue TSA") {
+			t.Fatalf("err = %v, want ErrBadTimestamp naming the rogue TSA", err)
+		}
+	})
+}
+
+func TestSignIsDeterministicWithSigningTime(t *testing.T) {
+	requireOsslsigncode(t)
+	id := testpki.NewCA(t, "tern test root").Issue(t, testpki.Leaf{})
+	unsigned := windowsBinaries(t)["amd64"]
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	first, _ := sign(t, unsigned, id, authenticode.Options{SigningTime: at})
+	second, _ := sign(t, unsigned, id, authenticode.Options{SigningTime: at})
+	if !bytes.Equal(first, second) {
+		t.Fatal("two signatures with the same key, input and SigningTime differ")
+	}
+	sig, err := authenticode.Verify(first, authenticode.VerifyOptions{Roots: id.CA.Pool()})
+	if err != nil || !sig.SigningTime.Equal(at) {
+		t.Fatalf("SigningTime = %v (err %v), want %v", sig, err, at)
+	}
+}
+
+func TestSignRefuses(t *testing.T) {
+	requireOsslsigncode(t)
+	id := testpki.NewCA(t, "tern test root").Issue(t, testpki.Leaf{})
+	unsigned := windowsBinaries(t)["amd64"]
+	_, signedPath := sign(t, unsigned, id, authenticode.Options{})
+	dir := t.TempDir()
+	unsignedPath := filepath.Join(dir, "in.exe")
+	if err := os.WriteFile(unsignedPath, unsigned, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, in string
+		opts     authenticode.Options
+		wantMsg  string
+	}{
+		{"already signed", signedPath, authenticode.Options{P12: id.P12(password), Password: password}, "already signed"},
+		{"wrong password", unsignedPath, authenticode.Options{P12: id.P12(password), Password: "wrong"}, "WINDOWS_SIGN_PASSWORD"},
+		{"no identity", unsignedPath, authenticode.Options{}, "WINDOWS_SIGN_P12"},
+		{"tool missing", unsignedPath, authenticode.Options{P12: id.P12(password), Password: password, Tool: "osslsigncode-not-installed"}, "apt-get install osslsigncode"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out.exe")
+			err := authenticode.Sign(context.Background(), tc.in, out, tc.opts)
+			if err == nil || !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Fatalf("err = %v, want one containing %q", err, tc.wantMsg)
+			}
+			if _, statErr := os.Stat(out); statErr == nil {
+				t.Fatal("a failed Sign left its output behind")
+			}
+		})
+	}
+}
+
+func writeTemp(t *testing.T, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "f.pem")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
