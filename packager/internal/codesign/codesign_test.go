@@ -1,0 +1,360 @@
+package codesign
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"debug/macho"
+	"encoding/asn1"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gomacho "github.com/blacktop/go-macho"
+	"github.com/digitorus/timestamp"
+
+	"github.com/tern-agent/tern/packager/internal/testpki"
+)
+
+// arches are the darwin targets tern ships. Go's linker ad-hoc signs arm64
+// and leaves amd64 unsigned, so between them they cover "replace a
+// signature" and "add the load command".
+var arches = []string{"amd64", "arm64"}
+
+var (
+	buildOnce sync.Once
+	built     map[string][]byte
+	buildErr  error
+)
+
+// darwinBinary builds a tiny Go program for darwin/arch the way tern's
+// releases are built, once per test run.
+func darwinBinary(t testing.TB, arch string) []byte {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "codesign-test")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		src := filepath.Join(dir, "main.go")
+		os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module hello\n\ngo 1.22\n"), 0o644)
+		if err := os.WriteFile(src, []byte("package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello\") }\n"), 0o644); err != nil {
+			buildErr = err
+			return
+		}
+		built = map[string][]byte{}
+		for _, a := range arches {
+			out := filepath.Join(dir, "hello-"+a)
+			cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out, ".")
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "GOOS=darwin", "GOARCH="+a, "CGO_ENABLED=0", "GOFLAGS=")
+			if b, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build darwin/%s: %v\n%s", a, err, b)
+				return
+			}
+			if built[a], buildErr = os.ReadFile(out); buildErr != nil {
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return built[arch]
+}
+
+// checkIndependently re-checks a signed binary with parsers that share no
+// code with this package: debug/macho finds the signature, go-macho parses
+// the CodeDirectory, and the page hashes are recomputed here.
+func checkIndependently(t *testing.T, signed []byte, wantID string) *gomacho.File {
+	t.Helper()
+	mf, err := macho.NewFile(bytes.NewReader(signed))
+	if err != nil {
+		t.Fatalf("debug/macho cannot read the signed binary: %v", err)
+	}
+	var dataoff, datasize uint32
+	for _, l := range mf.Loads {
+		raw := l.Raw()
+		if mf.ByteOrder.Uint32(raw) == lcCodeSignature {
+			dataoff, datasize = mf.ByteOrder.Uint32(raw[8:]), mf.ByteOrder.Uint32(raw[12:])
+		}
+	}
+	if dataoff == 0 || int(dataoff+datasize) != len(signed) || dataoff%16 != 0 {
+		t.Fatalf("LC_CODE_SIGNATURE %#x+%#x in a %#x-byte file: want a 16-aligned signature ending the file", dataoff, datasize, len(signed))
+	}
+	le := mf.Segment("__LINKEDIT")
+	if le.Offset+le.Filesz != uint64(len(signed)) || le.Memsz < le.Filesz {
+		t.Fatalf("__LINKEDIT %#x+%#x (vm %#x) does not end the %#x-byte file", le.Offset, le.Filesz, le.Memsz, len(signed))
+	}
+
+	gf, err := gomacho.NewFile(bytes.NewReader(signed))
+	if err != nil {
+		t.Fatalf("go-macho cannot read the signed binary: %v", err)
+	}
+	cs := gf.CodeSignature()
+	if cs == nil || len(cs.CodeDirectories) != 1 {
+		t.Fatalf("go-macho finds no single CodeDirectory: %+v", cs)
+	}
+	cd := cs.CodeDirectories[0]
+	if cd.ID != wantID {
+		t.Errorf("go-macho reads identifier %q, want %q", cd.ID, wantID)
+	}
+	if cd.Header.CodeLimit != dataoff || cd.Header.PageSize != 12 {
+		t.Errorf("codeLimit %#x pageSize 2^%d, want %#x and 2^12", cd.Header.CodeLimit, cd.Header.PageSize, dataoff)
+	}
+	text := mf.Segment("__TEXT")
+	if cd.Header.ExecSegBase != text.Offset || cd.Header.ExecSegLimit != text.Filesz || cd.Header.ExecSegFlags != 1 {
+		t.Errorf("exec segment %#x+%#x flags %#x, want __TEXT %#x+%#x and main binary", cd.Header.ExecSegBase, cd.Header.ExecSegLimit, cd.Header.ExecSegFlags, text.Offset, text.Filesz)
+	}
+	if want := int(dataoff+4095) / 4096; len(cd.CodeSlots) != want {
+		t.Fatalf("go-macho reads %d page hashes, want %d", len(cd.CodeSlots), want)
+	}
+	for i, s := range cd.CodeSlots {
+		h := sha256.Sum256(signed[i*4096 : min((i+1)*4096, int(dataoff))])
+		if !bytes.Equal(s.Hash, h[:]) {
+			t.Fatalf("page %d hash %x, recomputed %x", i, s.Hash, h)
+		}
+	}
+	return gf
+}
+
+func TestSignAdHoc(t *testing.T) {
+	for _, arch := range arches {
+		t.Run(arch, func(t *testing.T) {
+			orig := darwinBinary(t, arch)
+			a, err := SignAdHoc(orig, "hello")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := SignAdHoc(bytes.Clone(orig), "hello")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(a, b) {
+				t.Fatal("two ad-hoc signatures of one binary differ: snapshots would not reproduce")
+			}
+			again, err := SignAdHoc(a, "hello")
+			if err != nil || !bytes.Equal(again, a) {
+				t.Fatalf("re-signing a signed binary changed it (err %v)", err)
+			}
+
+			info, err := Verify(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !info.AdHoc || info.Identifier != "hello" || info.Flags != FlagAdHoc || info.Signer != nil || info.TeamID != "" || len(info.CDHash) != 20 {
+				t.Errorf("Verify = %+v, want ad-hoc hello with flags %#x", info, FlagAdHoc)
+			}
+			gf := checkIndependently(t, a, "hello")
+			cs := gf.CodeSignature()
+			if cs.CodeDirectories[0].Header.Flags != FlagAdHoc {
+				t.Errorf("go-macho reads flags %#x", cs.CodeDirectories[0].Header.Flags)
+			}
+
+			stripped, err := Strip(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := Strip(orig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(stripped, want) {
+				t.Fatal("Strip(SignAdHoc(x)) != Strip(x)")
+			}
+			if arch == "amd64" && !bytes.Equal(stripped, orig) {
+				t.Fatal("Strip(SignAdHoc(x)) != x for the linker's unsigned amd64 output")
+			}
+			if _, err := Verify(stripped); err == nil || !strings.Contains(err.Error(), "not signed") {
+				t.Fatalf("Verify(stripped) = %v, want 'not signed'", err)
+			}
+			if mf, err := macho.NewFile(bytes.NewReader(stripped)); err != nil {
+				t.Fatalf("the stripped binary no longer parses: %v", err)
+			} else if mf.Segment("__LINKEDIT").Filesz+mf.Segment("__LINKEDIT").Offset != uint64(len(stripped)) {
+				t.Fatal("the stripped binary's __LINKEDIT does not end the file")
+			}
+		})
+	}
+}
+
+// Go's linker signs darwin/arm64 itself: Verify must accept a signature it
+// did not write, which checks Verify against another signer.
+func TestVerifyLinkerSignature(t *testing.T) {
+	info, err := Verify(darwinBinary(t, "arm64"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.AdHoc || info.Flags != FlagAdHoc|FlagLinkerSigned || info.Identifier != "a.out" {
+		t.Fatalf("Verify(linker output) = %+v, want ad-hoc linker-signed a.out", info)
+	}
+}
+
+func TestVerifyRefusesTampering(t *testing.T) {
+	orig := darwinBinary(t, "amd64")
+	signed, err := SignAdHoc(orig, "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := 5
+	flipped := bytes.Clone(signed)
+	flipped[page*4096+100] ^= 1
+	_, err = Verify(flipped)
+	want := fmt.Sprintf("1 of %d pages do not match their CodeDirectory hash: page 5 (bytes 0x5000-0x5fff)", (len(orig)+4095)/4096)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Verify(flipped byte) = %v, want %q", err, want)
+	}
+
+	// A byte of the requirements blob: its special slot must catch it.
+	f, _ := parseMachO(signed)
+	reqs := bytes.Clone(signed)
+	i := bytes.Index(reqs[f.dataoff:], emptyRequirements())
+	reqs[int(f.dataoff)+i+11] = 1
+	if _, err := Verify(reqs); err == nil || !strings.Contains(err.Error(), "special slot 2 (requirements)") {
+		t.Fatalf("Verify(changed requirements) = %v, want special slot 2", err)
+	}
+
+	appended := append(bytes.Clone(signed), 0)
+	if _, err := Verify(appended); err == nil || !strings.Contains(err.Error(), "1 bytes follow the code signature") {
+		t.Fatalf("Verify(appended byte) = %v", err)
+	}
+}
+
+func TestSignRefusesNoRoom(t *testing.T) {
+	orig := bytes.Clone(darwinBinary(t, "amd64"))
+	end := headerSize64 + int(le.Uint32(orig[20:]))
+	orig[end+3] = 0xff
+	if _, err := SignAdHoc(orig, "hello"); err == nil || !strings.Contains(err.Error(), "no room for LC_CODE_SIGNATURE") {
+		t.Fatalf("SignAdHoc(no padding after load commands) = %v", err)
+	}
+	if _, err := SignAdHoc([]byte("#!/bin/sh\necho this is a shell script, not a binary\n"), "x"); err == nil || !strings.Contains(err.Error(), "not a 64-bit Mach-O") {
+		t.Fatalf("SignAdHoc(script) = %v", err)
+	}
+}
+
+// devID is a Developer ID-like identity from a throw-away CA, with the team
+// id in the subject OU as Apple issues it.
+func devID(t *testing.T) *testpki.Identity {
+	root := testpki.NewCA(t, "tern test root")
+	return root.Intermediate(t, "tern test Developer ID CA").Issue(t, testpki.Leaf{
+		CN: "Developer ID Application: Acme (ABCDE12345)", OU: "ABCDE12345",
+	})
+}
+
+// stubTSA is an RFC 3161 time-stamp authority on 127.0.0.1.
+func stubTSA(t *testing.T) (url string, at time.Time) {
+	tsa := testpki.NewCA(t, "tern test TSA root").Issue(t, testpki.Leaf{CN: "tern test TSA", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
+	at = time.Now().UTC().Truncate(time.Second)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		req, err := timestamp.ParseRequest(body)
+		if err != nil || r.Header.Get("Content-Type") != "application/timestamp-query" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		ts := timestamp.Timestamp{
+			HashAlgorithm: req.HashAlgorithm, HashedMessage: req.HashedMessage,
+			Time: at, Policy: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1}, Nonce: req.Nonce,
+			AddTSACertificate: req.Certificates,
+		}
+		resp, err := ts.CreateResponseWithOpts(tsa.Cert, tsa.Key, crypto.SHA256)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/timestamp-reply")
+		w.Write(resp)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, at
+}
+
+func TestSignWithCertificate(t *testing.T) {
+	id := devID(t)
+	tsaURL, at := stubTSA(t)
+	o, err := LoadP12(id.P12("secret"), "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.Cert.Equal(id.Cert) || len(o.Chain) != 1 {
+		t.Fatalf("LoadP12 gave %s with %d chain certificates, want %s with its intermediate", o.Cert.Subject, len(o.Chain), id.Cert.Subject)
+	}
+	if _, err := LoadP12(id.P12("secret"), "wrong"); err == nil || !strings.Contains(err.Error(), "check the password") {
+		t.Fatalf("LoadP12(wrong password) = %v", err)
+	}
+	o.Identifier, o.Hardened, o.TSAURL = "hello", true, tsaURL
+
+	for _, arch := range arches {
+		t.Run(arch, func(t *testing.T) {
+			orig := darwinBinary(t, arch)
+			signed, err := Sign(orig, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := Verify(signed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.AdHoc || info.Identifier != "hello" || info.TeamID != "ABCDE12345" || info.Flags != FlagRuntime {
+				t.Errorf("Verify = %+v, want hello, team ABCDE12345, hardened runtime only", info)
+			}
+			if info.Signer == nil || !info.Signer.Equal(id.Cert) || len(info.Chain) != 1 || !info.Chain[0].Equal(id.Chain[0]) {
+				t.Errorf("Verify's signer %v and chain %d certificates, want the leaf and its intermediate", info.Signer, len(info.Chain))
+			}
+			if info.Timestamp == nil || !info.Timestamp.Equal(at) {
+				t.Errorf("Verify's timestamp = %v, want %v", info.Timestamp, at)
+			}
+			gf := checkIndependently(t, signed, "hello")
+			cs := gf.CodeSignature()
+			cd := cs.CodeDirectories[0]
+			if cd.TeamID != "ABCDE12345" || cd.Header.Version < 0x20200 || cd.Header.Flags != FlagRuntime {
+				t.Errorf("go-macho reads team %q version %#x flags %#x", cd.TeamID, cd.Header.Version, cd.Header.Flags)
+			}
+			// go-macho prints the pinned hash as raw bytes rather than H"hex".
+			pin := sha1.Sum(id.Cert.Raw)
+			if len(cs.Requirements) != 1 || cs.Requirements[0].Detail != `identifier "hello" and certificate leaf = `+string(pin[:]) {
+				t.Errorf("go-macho reads requirements %+v, want the designated requirement pinning the leaf", cs.Requirements)
+			}
+			if len(cs.CMSSignature) == 0 {
+				t.Error("go-macho finds no CMS signature")
+			}
+
+			stripped, _ := Strip(signed)
+			want, _ := Strip(orig)
+			if !bytes.Equal(stripped, want) {
+				t.Fatal("Strip(Sign(x)) != Strip(x)")
+			}
+		})
+	}
+}
+
+// The Developer ID designated requirement, checked by go-macho's decompiler.
+func TestDesignatedRequirementDeveloperID(t *testing.T) {
+	leaf := &x509.Certificate{Extensions: []pkix.Extension{{Id: oidDeveloperIDApplication}}}
+	raw := designatedRequirements("hello", "ABCDE12345", leaf)
+	signed, err := sign(darwinBinary(t, "amd64"), "hello", "ABCDE12345", 0, raw, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gf, err := gomacho.NewFile(bytes.NewReader(signed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := gf.CodeSignature().Requirements
+	want := `identifier "hello" and anchor apple generic and certificate 1[field.1.2.840.113635.100.6.2.6] /* exists */ and certificate leaf[field.1.2.840.113635.100.6.1.13] /* exists */ and certificate leaf[subject.OU] = "ABCDE12345"`
+	if len(got) != 1 || strings.Join(strings.Fields(got[0].Detail), " ") != want {
+		t.Fatalf("designated requirement decompiles to\n%+v\nwant\n%s", got, want)
+	}
+}
