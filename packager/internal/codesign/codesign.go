@@ -193,9 +193,8 @@ func sign(data []byte, identifier, teamID string, flags uint32, reqs []byte, cms
 
 	// Everything but the CMS has a size known now: the CodeDirectory's
 	// hashes cover the file up to the 16-byte-aligned signature offset.
-	codeLimit := (len(f.data) + sigAlign - 1) &^ (sigAlign - 1)
-	cdSize := len(cd.marshal(make([]byte, codeLimit)))
-	fixed := 12 + 3*8 + cdSize + len(reqs) + 8
+	cd.codeLimit = uint32((len(f.data) + sigAlign - 1) &^ (sigAlign - 1))
+	fixed := 12 + 3*8 + cd.size() + len(reqs) + 8
 	for attempt := 0; ; attempt++ {
 		out, dataoff, err := f.withSignatureSpace(uint32(fixed + reserve))
 		if err != nil {

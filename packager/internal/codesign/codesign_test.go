@@ -3,6 +3,7 @@ package codesign
 import (
 	"bytes"
 	"crypto"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
@@ -254,7 +255,7 @@ func devID(t *testing.T) *testpki.Identity {
 }
 
 // stubTSA is an RFC 3161 time-stamp authority on 127.0.0.1.
-func stubTSA(t *testing.T) (url string, at time.Time) {
+func stubTSA(t testing.TB) (url string, at time.Time) {
 	tsa := testpki.NewCA(t, "tern test TSA root").Issue(t, testpki.Leaf{CN: "tern test TSA", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
 	at = time.Now().UTC().Truncate(time.Second)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -356,5 +357,258 @@ func TestDesignatedRequirementDeveloperID(t *testing.T) {
 	want := `identifier "hello" and anchor apple generic and certificate 1[field.1.2.840.113635.100.6.2.6] /* exists */ and certificate leaf[field.1.2.840.113635.100.6.1.13] /* exists */ and certificate leaf[subject.OU] = "ABCDE12345"`
 	if len(got) != 1 || strings.Join(strings.Fields(got[0].Detail), " ") != want {
 		t.Fatalf("designated requirement decompiles to\n%+v\nwant\n%s", got, want)
+	}
+}
+
+// replaceCMS rewrites the CMS of a signed binary in place, keeping its
+// CodeDirectory and requirements, as an attacker (or a buggy signer) could.
+func replaceCMS(t *testing.T, signed []byte, edit func(cms []byte) []byte) []byte {
+	t.Helper()
+	f, err := parseMachO(signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := signed[f.dataoff : f.dataoff+f.datasize]
+	blobs, err := parseSuperBlob(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb := superBlob([]blob{
+		{slotCodeDirectory, blobs[slotCodeDirectory]},
+		{slotRequirements, blobs[slotRequirements]},
+		{slotCMS, wrapCMS(edit(blobs[slotCMS][8:]))},
+	})
+	if len(sb) > len(sig) {
+		t.Fatalf("edited signature is %d bytes, %d reserved", len(sb), len(sig))
+	}
+	out := bytes.Clone(signed)
+	clear(out[f.dataoff:])
+	copy(out[f.dataoff:], sb)
+	return out
+}
+
+// resign re-signs a CMS's signed attributes with key after edit changes them.
+func resign(t *testing.T, der []byte, key crypto.Signer, edit func([]attribute)) []byte {
+	t.Helper()
+	var ci contentInfo
+	var sd signedData
+	if _, err := asn1.Unmarshal(der, &ci); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil {
+		t.Fatal(err)
+	}
+	si := &sd.SignerInfos[0]
+	var attrs []attribute
+	if _, err := asn1.UnmarshalWithParams(append([]byte{0x31}, si.SignedAttrs.FullBytes[1:]...), &attrs, "set"); err != nil {
+		t.Fatal(err)
+	}
+	edit(attrs)
+	var enc [][]byte
+	for _, a := range attrs {
+		b, err := asn1.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc = append(enc, b)
+	}
+	set := derSet(0x31, enc)
+	h := sha256.Sum256(set)
+	sig, err := key.Sign(rand.Reader, h[:], crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	si.SignedAttrs = asn1.RawValue{FullBytes: append([]byte{0xa0}, set[1:]...)}
+	si.Signature = sig
+	si.UnsignedAttrs = asn1.RawValue{} // the timestamp covered the old signature
+	sdDER, err := asn1.Marshal(sd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := asn1.Marshal(contentInfo{ContentType: oidSignedData, Content: asn1.RawValue{FullBytes: tlv(0xa0, sdDER)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestVerifyRefusesBadCMS(t *testing.T) {
+	id := devID(t)
+	other := id.CA.Issue(t, testpki.Leaf{CN: "someone else", OU: "ZZZZZ99999"})
+	tsaURL, _ := stubTSA(t)
+	o := Options{Identifier: "hello", Cert: id.Cert, Chain: id.Chain, Key: id.Key, Hardened: true, TSAURL: tsaURL}
+	signed, err := Sign(darwinBinary(t, "arm64"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCD := sha256.Sum256([]byte("another CodeDirectory"))
+	plistOther, _ := asn1.Marshal(cdHashesPlist(otherCD[:20]))
+	agilityOther, _ := asn1.Marshal(hashAgility{oidSHA256, otherCD[:]})
+	setValue := func(oid asn1.ObjectIdentifier, der []byte) func([]attribute) {
+		return func(attrs []attribute) {
+			for i := range attrs {
+				if attrs[i].Type.Equal(oid) {
+					attrs[i].Values = asn1.RawValue{FullBytes: tlv(0x31, der)}
+				}
+			}
+		}
+	}
+	otherTSA, _ := stubTSA(t)
+	stolenToken, err := requestTimestamp(nil, otherTSA, []byte("some other signature"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cases := []struct {
+		name string
+		edit func(cms []byte) []byte
+		want string
+	}{
+		{"untouched re-encoding", func(c []byte) []byte { return resign(t, c, id.Key, func([]attribute) {}) }, ""},
+		{"key not matching the certificate", func(c []byte) []byte { return resign(t, c, other.Key, func([]attribute) {}) },
+			"CMS signature does not verify with the signer certificate CN=Developer ID Application: Acme (ABCDE12345),OU=ABCDE12345: crypto/rsa: verification error"},
+		{"CDHashes for another CodeDirectory", func(c []byte) []byte { return resign(t, c, id.Key, setValue(oidCDHashes, plistOther)) },
+			"CMS CDHashes attribute lists [" + fmt.Sprintf("%x", otherCD[:20]) + "], not the CodeDirectory's cdhash"},
+		{"CDHashes2 for another CodeDirectory", func(c []byte) []byte { return resign(t, c, id.Key, setValue(oidCDHashes2, agilityOther)) },
+			"CMS CDHashes2 attribute has SHA-256 " + fmt.Sprintf("%x", otherCD)},
+		{"messageDigest of another CodeDirectory", func(c []byte) []byte {
+			md, _ := asn1.Marshal(otherCD[:])
+			return resign(t, c, id.Key, setValue(oidMessageDigest, md))
+		}, "CMS messageDigest " + fmt.Sprintf("%x", otherCD) + " is not the SHA-256 of the CodeDirectory"},
+		{"no CDHashes", func(c []byte) []byte {
+			return resign(t, c, id.Key, func(a []attribute) {
+				for i := range a {
+					if a[i].Type.Equal(oidCDHashes) {
+						a[i].Type = asn1.ObjectIdentifier{1, 2, 3}
+					}
+				}
+			})
+		}, "CMS signature has no CDHashes attribute"},
+		{"timestamp of another signature", func(c []byte) []byte {
+			var ci contentInfo
+			var sd signedData
+			asn1.Unmarshal(c, &ci)
+			asn1.Unmarshal(ci.Content.Bytes, &sd)
+			a, _ := marshalAttr(oidTimeStamp, stolenToken)
+			sd.SignerInfos[0].UnsignedAttrs = asn1.RawValue{FullBytes: tlv(0xa1, a)}
+			sdDER, _ := asn1.Marshal(sd)
+			out, _ := asn1.Marshal(contentInfo{ContentType: oidSignedData, Content: asn1.RawValue{FullBytes: tlv(0xa0, sdDER)}})
+			return out
+		}, "timestamp token stamps"},
+		{"no CMS at all", func([]byte) []byte { return nil }, "the CodeDirectory is not ad-hoc but there is no CMS signature over it"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Verify(replaceCMS(t, signed, tc.edit))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("Verify = %v, want success", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("Verify = %v\nwant an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSignRefuses(t *testing.T) {
+	id := devID(t)
+	other := id.CA.Issue(t, testpki.Leaf{CN: "someone else"})
+	noOU := id.CA.Issue(t, testpki.Leaf{CN: "no team"})
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "TSA overloaded", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(failing.Close)
+	bin := darwinBinary(t, "amd64")
+	cases := []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"key of another certificate", Options{Identifier: "hello", Cert: id.Cert, Key: other.Key},
+			"the signing key does not match the certificate CN=Developer ID Application: Acme (ABCDE12345),OU=ABCDE12345"},
+		{"no team", Options{Identifier: "hello", Cert: noOU.Cert, Key: noOU.Key},
+			"certificate CN=no team has no subject OU to take the team identifier from: set the TeamID"},
+		{"no identifier", Options{Cert: id.Cert, Key: id.Key}, "signing needs an identifier"},
+		{"no key", Options{Identifier: "hello", Cert: id.Cert}, "signing needs a certificate and its private key"},
+		{"TSA down", Options{Identifier: "hello", Cert: id.Cert, Key: id.Key, TSAURL: failing.URL},
+			"time-stamp authority " + failing.URL + " answered HTTP 503: TSA overloaded"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := Sign(bin, tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Sign = %v\nwant an error containing %q", err, tc.want)
+			}
+		})
+	}
+	// An explicit TeamID overrides the certificate.
+	signed, err := Sign(bin, Options{Identifier: "hello", Cert: noOU.Cert, Key: noOU.Key, TeamID: "TEAM000001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := Verify(signed); err != nil || info.TeamID != "TEAM000001" || info.Flags != 0 || info.Timestamp != nil {
+		t.Fatalf("Verify = %+v, %v; want team TEAM000001, no flags, no timestamp", info, err)
+	}
+}
+
+// benchBinary is the hello binary, or the file named by
+// CODESIGN_BENCH_BINARY to time a real release binary.
+func benchBinary(b *testing.B) []byte {
+	if p := os.Getenv("CODESIGN_BENCH_BINARY"); p != "" {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return data
+	}
+	return darwinBinary(b, "arm64")
+}
+
+func BenchmarkSignAdHoc(b *testing.B) {
+	bin := benchBinary(b)
+	b.SetBytes(int64(len(bin)))
+	for b.Loop() {
+		if _, err := SignAdHoc(bin, "hello"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSignCertificate(b *testing.B) {
+	bin := benchBinary(b)
+	id := testpki.NewCA(b, "root").Issue(b, testpki.Leaf{OU: "ABCDE12345"})
+	o := Options{Identifier: "hello", Cert: id.Cert, Chain: id.Chain, Key: id.Key, Hardened: true}
+	b.SetBytes(int64(len(bin)))
+	for b.Loop() {
+		if _, err := Sign(bin, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	bin := benchBinary(b)
+	id := testpki.NewCA(b, "root").Issue(b, testpki.Leaf{OU: "ABCDE12345"})
+	signed, err := Sign(bin, Options{Identifier: "hello", Cert: id.Cert, Chain: id.Chain, Key: id.Key, Hardened: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(bin)))
+	for b.Loop() {
+		if _, err := Verify(signed); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSignCertificateTimestamp(b *testing.B) {
+	bin := benchBinary(b)
+	id := testpki.NewCA(b, "root").Issue(b, testpki.Leaf{OU: "ABCDE12345"})
+	url, _ := stubTSA(b)
+	o := Options{Identifier: "hello", Cert: id.Cert, Chain: id.Chain, Key: id.Key, Hardened: true, TSAURL: url}
+	b.SetBytes(int64(len(bin)))
+	for b.Loop() {
+		if _, err := Sign(bin, o); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

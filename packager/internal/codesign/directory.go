@@ -63,19 +63,7 @@ type codeDirectory struct {
 // marshal writes the CodeDirectory blob, hashing every 4096-byte page of
 // code[:cd.codeLimit].
 func (cd *codeDirectory) marshal(code []byte) []byte {
-	header := cdHeaderExecSeg
-	if cd.version >= cdVersionRuntime {
-		header = cdHeaderRuntime
-	}
-	identOff := header
-	teamOff := 0
-	hashOff := identOff + len(cd.identifier) + 1
-	if cd.teamID != "" {
-		teamOff = hashOff
-		hashOff += len(cd.teamID) + 1
-	}
-	hashOff += len(cd.special) * sha256.Size
-	nCode := (int(cd.codeLimit) + pageSize - 1) / pageSize
+	identOff, teamOff, hashOff, nCode := cd.layout()
 	b := make([]byte, hashOff+nCode*sha256.Size)
 
 	be.PutUint32(b[0:], magicCodeDirectory)
@@ -114,6 +102,29 @@ func (cd *codeDirectory) marshal(code []byte) []byte {
 		copy(b[hashOff+p*sha256.Size:], h[:])
 	}
 	return b
+}
+
+// layout returns where the identifier, team identifier (0: none) and code
+// slot 0 sit, and how many pages are hashed.
+func (cd *codeDirectory) layout() (identOff, teamOff, hashOff, nCode int) {
+	identOff = cdHeaderExecSeg
+	if cd.version >= cdVersionRuntime {
+		identOff = cdHeaderRuntime
+	}
+	hashOff = identOff + len(cd.identifier) + 1
+	if cd.teamID != "" {
+		teamOff = hashOff
+		hashOff += len(cd.teamID) + 1
+	}
+	hashOff += len(cd.special) * sha256.Size
+	nCode = (int(cd.codeLimit) + pageSize - 1) / pageSize
+	return identOff, teamOff, hashOff, nCode
+}
+
+// size is the length of the marshalled CodeDirectory.
+func (cd *codeDirectory) size() int {
+	_, _, hashOff, nCode := cd.layout()
+	return hashOff + nCode*sha256.Size
 }
 
 // parsedCD is a CodeDirectory read back from a file, for Verify.
