@@ -88,6 +88,18 @@ func (l *List) SetDigest(path, sha256 string, size int64) {
 	}
 }
 
+// Move records that the artifact at from now lives at to: a step that
+// writes a new version of a file (a signed binary) beside the old one.
+func (l *List) Move(from, to string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := range l.items {
+		if l.items[i].Path == from {
+			l.items[i].Path = to
+		}
+	}
+}
+
 // Filter returns the artifacts f accepts, sorted by target then name, so that
 // every step walks them in the same order.
 func (l *List) Filter(f Filter) []Artifact {

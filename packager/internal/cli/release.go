@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tern-agent/tern/packager/internal/platformsign"
 	"github.com/tern-agent/tern/packager/internal/release"
 	"github.com/tern-agent/tern/packager/internal/sign"
 	"github.com/tern-agent/tern/packager/internal/version"
@@ -33,7 +34,12 @@ func runPipeline(cmd *cobra.Command, g *globalOptions, o *releaseOptions, until 
 	if err != nil {
 		return err
 	}
+	platform, err := platformsign.SecretsFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
 	_, err = release.Run(cmd.Context(), release.Options{
+		Platform:   platform,
 		Root:       root,
 		ConfigPath: g.config,
 		Snapshot:   o.snapshot,
@@ -58,7 +64,14 @@ moved to dist/release only when every step, the verification gate last,
 has passed.
 
 Signing: COSIGN_KEY (a path or the PEM) and COSIGN_PASSWORD for a cosign key;
---keyless in GitHub Actions; a snapshot with neither gets a throw-away key.`,
+--keyless in GitHub Actions; a snapshot with neither gets a throw-away key.
+
+Platform signing: darwin binaries are signed with MACOS_SIGN_P12 and
+MACOS_SIGN_PASSWORD (hardened runtime, secure timestamp) and, for a release
+whose release.yaml asks, notarized with MACOS_NOTARY_KEY, MACOS_NOTARY_KEY_ID
+and MACOS_NOTARY_ISSUER_ID; without them, ad hoc. Windows binaries are
+Authenticode-signed with WINDOWS_SIGN_P12 and WINDOWS_SIGN_PASSWORD
+(WINDOWS_SIGN_TSA_URL for a timestamp); without them, unsigned.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runPipeline(cmd, g, &o, release.Verify, o.reuseBuild)

@@ -1,18 +1,22 @@
 package cli
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
 
+	"github.com/tern-agent/tern/packager/internal/platformsign"
 	"github.com/tern-agent/tern/packager/internal/release"
 	"github.com/tern-agent/tern/packager/internal/sign"
 )
 
 type buildOptions struct {
-	snapshot   bool
-	goreleaser string
-	reuseBuild bool
-	targets    []string
-	out        string
+	snapshot    bool
+	goreleaser  string
+	reuseBuild  bool
+	targets     []string
+	out         string
+	compileOnly bool
 }
 
 // newBuild returns `build`, the half of a release that runs where its
@@ -36,10 +40,15 @@ machine and run packager merge there.`,
 			if err != nil {
 				return err
 			}
+			platform, err := platformsign.SecretsFromEnv(os.Getenv)
+			if err != nil {
+				return err
+			}
 			_, err = release.Build(cmd.Context(), release.BuildOptions{
 				Root: root, ConfigPath: g.config, Snapshot: o.snapshot,
 				GoReleaser: o.goreleaser, ReuseBuild: o.reuseBuild,
 				Targets: o.targets, Out: o.out, Log: cmd.ErrOrStderr(),
+				Platform: platform, CompileOnly: o.compileOnly,
 			})
 			return err
 		},
@@ -49,6 +58,7 @@ machine and run packager merge there.`,
 	cmd.Flags().BoolVar(&o.reuseBuild, "reuse-build", false, "use the binaries of the last build instead of building")
 	cmd.Flags().StringSliceVar(&o.targets, "targets", nil, "the targets to build, comma-separated (default: all of release.yaml)")
 	cmd.Flags().StringVar(&o.out, "out", "", "the handoff directory (default: dist/handoff)")
+	cmd.Flags().BoolVar(&o.compileOnly, "compile-only", false, "run GoReleaser and stop: sign, stage and hand off later with --reuse-build, in the one step given the signing secrets")
 	return cmd
 }
 

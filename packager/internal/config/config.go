@@ -42,6 +42,9 @@ type Config struct {
 	// the stamp (see the packager's README), and print their version on
 	// --version.
 	VersionCheck *VersionCheck `yaml:"version_check"`
+	// PlatformSigning asks for the operating systems' own signatures on the
+	// darwin and windows binaries, beyond the signed SHA256SUMS.
+	PlatformSigning PlatformSigning `yaml:"platform_signing"`
 
 	// dir is release.yaml's directory, against which its paths are read.
 	dir string
@@ -54,6 +57,44 @@ func (c *Config) SourcePath(rel string) string {
 		return rel
 	}
 	return filepath.Join(c.dir, filepath.FromSlash(rel))
+}
+
+// PlatformSigning says which operating systems' signatures a release
+// (not a snapshot) must carry, and by whom. Without darwin:, darwin
+// binaries are ad-hoc signed; without windows:, windows binaries are
+// unsigned unless the signing variables are set.
+type PlatformSigning struct {
+	Darwin  *DarwinSigning  `yaml:"darwin"`
+	Windows *WindowsSigning `yaml:"windows"`
+}
+
+// DarwinSigning is a Developer ID identity, from MACOS_SIGN_P12 and
+// MACOS_SIGN_PASSWORD, and notarization with MACOS_NOTARY_KEY,
+// MACOS_NOTARY_KEY_ID and MACOS_NOTARY_ISSUER_ID.
+type DarwinSigning struct {
+	// Identity is the signing certificate's common name:
+	// "Developer ID Application: Acme Inc (ABCDE12345)".
+	Identity string `yaml:"identity"`
+	// TeamID is the Apple team identifier every CodeDirectory must carry.
+	TeamID string `yaml:"team_id"`
+	// Roots is a PEM file of the roots the chain must end at: Apple's Root
+	// CA, committed beside release.yaml.
+	Roots string `yaml:"roots"`
+	// Notarize submits the signed binaries to Apple's notary service and
+	// fails the release unless it accepts them. Default true.
+	Notarize *bool `yaml:"notarize"`
+}
+
+// NotarizeOn reports whether a release's darwin binaries are notarized.
+func (d *DarwinSigning) NotarizeOn() bool { return d != nil && on(d.Notarize) }
+
+// WindowsSigning is an Authenticode identity, from WINDOWS_SIGN_P12 and
+// WINDOWS_SIGN_PASSWORD (and WINDOWS_SIGN_TSA_URL for a timestamp).
+type WindowsSigning struct {
+	// Identity is the signing certificate's common name.
+	Identity string `yaml:"identity"`
+	// Roots is a PEM file of the roots the chain must end at.
+	Roots string `yaml:"roots"`
 }
 
 // Doors are the optional outputs of a release. A nil switch is on.
@@ -277,6 +318,12 @@ func Load(path string) (*Config, error) {
 			isFile(fmt.Sprintf("files[%d].src", i), f.Src)
 		}
 	}
+	if d := c.PlatformSigning.Darwin; d != nil && d.Roots != "" {
+		isFile("platform_signing.darwin.roots", d.Roots)
+	}
+	if w := c.PlatformSigning.Windows; w != nil && w.Roots != "" {
+		isFile("platform_signing.windows.roots", w.Roots)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -347,6 +394,14 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("no target has npm_os and npm_cpu, so npm would have no platform package: give them, or set doors: {npm: false}"))
 	}
 	errs = append(errs, c.validateFiles()...)
+	if d := c.PlatformSigning.Darwin; d != nil {
+		if d.Identity == "" || d.TeamID == "" || d.Roots == "" {
+			errs = append(errs, errors.New(`platform_signing.darwin: give identity (the certificate's common name, "Developer ID Application: Acme (ABCDE12345)"), team_id (ABCDE12345) and roots (a PEM file of Apple's Root CA beside release.yaml)`))
+		}
+	}
+	if w := c.PlatformSigning.Windows; w != nil && (w.Identity == "" || w.Roots == "") {
+		errs = append(errs, errors.New("platform_signing.windows: give identity (the certificate's common name) and roots (a PEM file of the root CA its chain ends at, beside release.yaml)"))
+	}
 	if v := c.VersionCheck; v != nil {
 		if len(v.Args) == 0 {
 			errs = append(errs, errors.New("version_check.args: give the arguments that make the binary print its version, such as [--version]"))

@@ -18,6 +18,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
+	"github.com/tern-agent/tern/packager/internal/platformsign"
 	"github.com/tern-agent/tern/packager/internal/sign"
 	"github.com/tern-agent/tern/packager/internal/verify"
 )
@@ -54,8 +55,10 @@ type Options struct {
 	// user's default.
 	SourceCache string
 	Sign        sign.Options
-	Until       Step
-	Log         io.Writer
+	// Platform holds the platform-signing secrets (platformsign.SecretsFromEnv).
+	Platform platformsign.Secrets
+	Until    Step
+	Log      io.Writer
 }
 
 // Run runs the pipeline up to o.Until and returns the finished context. It
@@ -78,7 +81,7 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 	_, err = Build(ctx, BuildOptions{
 		Root: o.Root, ConfigPath: o.ConfigPath, Snapshot: o.Snapshot,
 		GoReleaser: o.GoReleaser, ReuseBuild: o.ReuseBuild, SourceCache: o.SourceCache,
-		Out: handoff, Log: o.Log,
+		Out: handoff, Log: o.Log, Platform: o.Platform,
 	})
 	if err != nil {
 		return nil, err

@@ -31,6 +31,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/npm"
 	"github.com/tern-agent/tern/packager/internal/pack"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
+	"github.com/tern-agent/tern/packager/internal/platformsign"
 	"github.com/tern-agent/tern/packager/internal/sbom"
 	"github.com/tern-agent/tern/packager/internal/sign"
 	"github.com/tern-agent/tern/packager/internal/stage"
@@ -60,6 +61,13 @@ type BuildOptions struct {
 	Targets     []string // empty for every target of release.yaml
 	Out         string   // the handoff directory; default dist/handoff
 	Log         io.Writer
+	// Platform holds the platform-signing secrets (platformsign.SecretsFromEnv).
+	Platform platformsign.Secrets
+	// CompileOnly stops after GoReleaser: nothing is signed, staged or
+	// handed off. The release workflow compiles without the signing
+	// secrets, then runs the build again with --reuse-build and the secrets
+	// in the one step that signs.
+	CompileOnly bool
 }
 
 // HandoffDir is where `packager build` writes its handoff by default.
@@ -89,6 +97,11 @@ func Build(ctx context.Context, o BuildOptions) (*handoff.Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !o.CompileOnly {
+		if err := platformsign.CheckBeforeBuild(cfg, ver.Snapshot, o.Platform); err != nil {
+			return nil, err
+		}
+	}
 	dist := layout.Dist(o.Root)
 	if err := os.MkdirAll(dist, 0o755); err != nil {
 		return nil, err
@@ -113,13 +126,19 @@ func Build(ctx context.Context, o BuildOptions) (*handoff.Manifest, error) {
 	if !o.ReuseBuild {
 		w.manifest.GoReleaser = build.GoReleaserVersion(o.GoReleaser)
 	}
-	err = pipeline.Run(pc,
+	pipes := []pipeline.Pipe{
 		helperbuild.Pipe{Builder: helperbuild.Builder{Cache: cache, Out: layout.HelpersDir(o.Root), Log: o.Log}},
 		build.Pipe{GoReleaser: o.GoReleaser, Reuse: o.ReuseBuild, All: cfg.Targets},
-		stage.Pipe{Notices: &notices.Writer{}},
-		w,
-	)
-	if err != nil {
+	}
+	if o.CompileOnly {
+		if err := pipeline.Run(pc, pipes...); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(o.Log, "compiled into %s; sign, stage and hand off with --reuse-build\n", pc.BuildDir())
+		return nil, nil
+	}
+	pipes = append(pipes, platformsign.Pipe{Secrets: o.Platform}, stage.Pipe{Notices: &notices.Writer{}}, w)
+	if err := pipeline.Run(pc, pipes...); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(o.Log, "handoff written to %s (%d files)\n", o.Out, len(w.manifest.Files))
