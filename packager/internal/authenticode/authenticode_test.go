@@ -45,7 +45,7 @@ var (
 
 // windowsBinaries builds a tiny Go program for each Windows architecture
 // the release ships, once per test run, with the flags a release uses.
-func windowsBinaries(t *testing.T) map[string][]byte {
+func windowsBinaries(t testing.TB) map[string][]byte {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "authenticode-build-")
@@ -64,16 +64,21 @@ func windowsBinaries(t *testing.T) map[string][]byte {
 			}
 		}
 		built = map[string][]byte{}
-		for _, arch := range []string{"amd64", "arm64", "386"} {
-			exe := filepath.Join(dir, "hello-"+arch+".exe")
-			cmd := exec.Command("go", "build", "-trimpath", "-o", exe, ".")
+		// "amd64-s-w" is built as releases often are, without symbol table
+		// or DWARF, so the PE ends at its last section instead.
+		for _, b := range []struct{ variant, arch, ldflags string }{
+			{"amd64", "amd64", ""}, {"arm64", "arm64", ""}, {"386", "386", ""}, {"amd64-s-w", "amd64", "-s -w"},
+		} {
+			variant := b.variant
+			exe := filepath.Join(dir, "hello-"+variant+".exe")
+			cmd := exec.Command("go", "build", "-trimpath", "-ldflags="+b.ldflags, "-o", exe, ".")
 			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH="+arch, "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
+			cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH="+b.arch, "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
 			if out, err := cmd.CombinedOutput(); err != nil {
-				buildErr = errors.New("go build windows/" + arch + ": " + err.Error() + "\n" + string(out))
+				buildErr = errors.New("go build windows/" + variant + ": " + err.Error() + "\n" + string(out))
 				return
 			}
-			if built[arch], buildErr = os.ReadFile(exe); buildErr != nil {
+			if built[variant], buildErr = os.ReadFile(exe); buildErr != nil {
 				return
 			}
 		}
@@ -85,7 +90,7 @@ func windowsBinaries(t *testing.T) map[string][]byte {
 }
 
 // sign writes data to dir, signs it and returns the signed bytes and path.
-func sign(t *testing.T, data []byte, id *testpki.Identity, o authenticode.Options) ([]byte, string) {
+func sign(t testing.TB, data []byte, id *testpki.Identity, o authenticode.Options) ([]byte, string) {
 	t.Helper()
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "in.exe"), filepath.Join(dir, "out.exe")
@@ -122,14 +127,14 @@ func TestSignVerifyStripEveryWindowsArch(t *testing.T) {
 	requireOsslsigncode(t)
 	ca := testpki.NewCA(t, "tern test root")
 	id := ca.Issue(t, testpki.Leaf{CN: "Acme Release Signing", O: "Acme"})
-	for arch, unsigned := range windowsBinaries(t) {
-		t.Run(arch, func(t *testing.T) {
+	for variant, unsigned := range windowsBinaries(t) {
+		t.Run(variant, func(t *testing.T) {
 			if !authenticode.Unsigned(unsigned) {
 				t.Fatal("a fresh go build output is not Unsigned")
 			}
 			start := time.Now()
 			signed, path := sign(t, unsigned, id, authenticode.Options{Description: "hello", URL: "https://example.invalid/hello"})
-			t.Logf("Sign windows/%s (%d bytes): %v", arch, len(unsigned), time.Since(start))
+			t.Logf("Sign windows/%s (%d bytes): %v", variant, len(unsigned), time.Since(start))
 
 			if err := osslsigncodeVerify(t, path, ca); err != nil {
 				t.Fatalf("osslsigncode verify refused our signature: %v", err)
@@ -324,6 +329,23 @@ func TestSignIsDeterministicWithSigningTime(t *testing.T) {
 	sig, err := authenticode.Verify(first, authenticode.VerifyOptions{Roots: id.CA.Pool()})
 	if err != nil || !sig.SigningTime.Equal(at) {
 		t.Fatalf("SigningTime = %v (err %v), want %v", sig, err, at)
+	}
+}
+
+func TestSignWithEmptyPassword(t *testing.T) {
+	requireOsslsigncode(t)
+	id := testpki.NewCA(t, "tern test root").Issue(t, testpki.Leaf{})
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.exe"), filepath.Join(dir, "out.exe")
+	if err := os.WriteFile(in, windowsBinaries(t)["arm64"], 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := authenticode.Sign(context.Background(), in, out, authenticode.Options{P12: id.P12("")}); err != nil {
+		t.Fatalf("Sign with a PKCS#12 without password: %v", err)
+	}
+	info, err := os.Stat(out)
+	if err != nil || info.Mode().Perm() != 0o755 {
+		t.Fatalf("signed file mode = %v (err %v), want the input's 0755", info.Mode(), err)
 	}
 }
 

@@ -46,8 +46,8 @@ func parsePE(data []byte) (*peFile, error) {
 	}
 	coff := pe + 4
 	numSections := int(le.Uint16(data[coff+2:]))
-	symPtr := int(le.Uint32(data[coff+8:]))
-	numSyms := int(le.Uint32(data[coff+12:]))
+	symPtr := int64(le.Uint32(data[coff+8:]))
+	numSyms := int64(le.Uint32(data[coff+12:]))
 	optSize := int(le.Uint16(data[coff+16:]))
 	opt := coff + coffHeaderSize
 	if opt+optSize > len(data) || optSize < 2 {
@@ -72,10 +72,15 @@ func parsePE(data []byte) (*peFile, error) {
 	if f.secDirOff+8 > opt+optSize {
 		return nil, fmt.Errorf("%w: certificate table directory entry lies outside the optional header", ErrNotPE)
 	}
-	f.certOff = int(le.Uint32(data[f.secDirOff:]))
-	f.certSize = int(le.Uint32(data[f.secDirOff+4:]))
-	if f.certOff == 0 && f.certSize != 0 || f.certOff != 0 && (f.certOff+f.certSize > len(data) || f.certSize < winCertHeaderSize) {
+	// Offsets are read as int64 so that a hostile uint32 cannot wrap a
+	// 32-bit int into a negative index.
+	certOff, certSize := int64(le.Uint32(data[f.secDirOff:])), int64(le.Uint32(data[f.secDirOff+4:]))
+	f.certOff, f.certSize = int(certOff), int(certSize)
+	if certOff == 0 && certSize != 0 || certOff != 0 && (certOff+certSize > int64(len(data)) || certSize < winCertHeaderSize) {
 		return nil, fmt.Errorf("%w: certificate table (offset %#x, %d bytes) lies outside the %d-byte file", ErrMalformed, f.certOff, f.certSize, len(data))
+	}
+	if certOff != 0 && certOff < int64(f.secDirOff+8) {
+		return nil, fmt.Errorf("%w: certificate table at %#x overlaps the PE headers", ErrMalformed, f.certOff)
 	}
 
 	// naturalEnd is where the file would end without a signature or the
@@ -86,21 +91,23 @@ func parsePE(data []byte) (*peFile, error) {
 	if sections+numSections*sectionHeaderSize > len(data) {
 		return nil, fmt.Errorf("%w: %d section headers run past the end of the file", ErrNotPE, numSections)
 	}
+	end := int64(f.naturalEnd)
 	for i := range numSections {
 		s := sections + i*sectionHeaderSize
-		size, ptr := int(le.Uint32(data[s+16:])), int(le.Uint32(data[s+20:]))
+		size, ptr := int64(le.Uint32(data[s+16:])), int64(le.Uint32(data[s+20:]))
 		if ptr != 0 && size != 0 {
-			f.naturalEnd = max(f.naturalEnd, ptr+size)
+			end = max(end, ptr+size)
 		}
 	}
 	if symPtr != 0 {
 		strTab := symPtr + numSyms*coffSymbolSize
-		end := strTab
-		if strTab+4 <= len(data) {
-			end += int(le.Uint32(data[strTab:]))
+		end = max(end, strTab)
+		if strTab+4 <= int64(len(data)) {
+			end = max(end, strTab+int64(le.Uint32(data[strTab:])))
 		}
-		f.naturalEnd = max(f.naturalEnd, end)
 	}
+	// Past the end of the file, naturalEnd only makes Strip keep padding.
+	f.naturalEnd = int(min(end, int64(len(data))))
 	return f, nil
 }
 

@@ -78,7 +78,14 @@ func Sign(ctx context.Context, in, out string, o Options) error {
 		return fmt.Errorf("authenticode: signing %s: %w", in, err)
 	}
 	tmp := filepath.Join(work, "signed.exe")
-	args := []string{"sign", "-pkcs12", p12, "-readpass", "-", "-h", "sha256"}
+	args := []string{"sign", "-pkcs12", p12, "-h", "sha256"}
+	if o.Password == "" {
+		// osslsigncode's -readpass fails on an empty read; an empty
+		// password is no secret to hide from ps.
+		args = append(args, "-pass", "")
+	} else {
+		args = append(args, "-readpass", "-")
+	}
 	if o.Description != "" {
 		args = append(args, "-n", o.Description)
 	}
