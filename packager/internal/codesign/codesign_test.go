@@ -3,6 +3,8 @@ package codesign
 import (
 	"bytes"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -12,6 +14,7 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -611,4 +614,117 @@ func BenchmarkSignCertificateTimestamp(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// Go's linker writes the same CodeDirectory format for darwin/arm64: with
+// its flags, identifier and no special slots, ours must be byte-identical
+// to the linker's, signature and all.
+func TestCodeDirectoryMatchesGoLinker(t *testing.T) {
+	orig := darwinBinary(t, "arm64")
+	f, err := parseMachO(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cd := codeDirectory{
+		version: cdVersionExecSeg, flags: FlagAdHoc | FlagLinkerSigned, identifier: "a.out",
+		codeLimit: f.dataoff, execBase: f.text.fileoff, execLimit: f.text.filesize, execFlags: execSegMainBinary,
+	}
+	sb := superBlob([]blob{{slotCodeDirectory, cd.marshal(orig)}})
+	linker := orig[f.dataoff:]
+	if !bytes.Equal(sb, linker[:len(sb)]) || len(bytes.Trim(linker[len(sb):], "\x00")) != 0 {
+		t.Fatalf("our encoding of the linker's signature differs from the linker's:\nours   %x\nlinker %x", sb[:128], linker[:128])
+	}
+}
+
+func TestSignECDSA(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "ecdsa signer", OrganizationalUnit: []string{"ECDSA00001"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	signed, err := Sign(darwinBinary(t, "amd64"), Options{Identifier: "hello", Cert: cert, Key: key, Hardened: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := Verify(signed)
+	if err != nil || info.TeamID != "ECDSA00001" || !info.Signer.Equal(cert) {
+		t.Fatalf("Verify = %+v, %v", info, err)
+	}
+}
+
+// tinyMachO is the smallest file this package signs: a header, __TEXT with
+// one section, and __LINKEDIT. It keeps fuzzing fast.
+func tinyMachO() []byte {
+	b := make([]byte, 0x240)
+	le.PutUint32(b[0:], magic64)
+	le.PutUint32(b[4:], 0x01000007) // x86_64
+	le.PutUint32(b[8:], 3)
+	le.PutUint32(b[12:], mhExecute)
+	le.PutUint32(b[16:], 2)
+	le.PutUint32(b[20:], 152+72)
+	seg := func(off int, name string, size uint32, fileoff, filesize uint64, nsects uint32) {
+		le.PutUint32(b[off:], lcSegment64)
+		le.PutUint32(b[off+4:], size)
+		copy(b[off+8:], name)
+		le.PutUint64(b[off+32:], filesize)
+		le.PutUint64(b[off+40:], fileoff)
+		le.PutUint64(b[off+48:], filesize)
+		le.PutUint32(b[off+64:], nsects)
+	}
+	seg(32, "__TEXT", 152, 0, 0x210, 1)
+	copy(b[32+72:], "__text")
+	copy(b[32+72+16:], "__TEXT")
+	le.PutUint64(b[32+72+40:], 0x10)  // size
+	le.PutUint32(b[32+72+48:], 0x200) // offset
+	seg(32+152, "__LINKEDIT", 72, 0x210, 0x30, 0)
+	copy(b[0x200:], "\xc3 pretend code")
+	return b
+}
+
+// Verify and Strip read files from outside; no input may crash them.
+func FuzzVerify(f *testing.F) {
+	tiny := tinyMachO()
+	f.Add(tiny)
+	if adhoc, err := SignAdHoc(tiny, "hello"); err == nil {
+		f.Add(adhoc)
+	} else {
+		f.Fatal(err)
+	}
+	id := testpki.NewCA(f, "root").Issue(f, testpki.Leaf{OU: "ABCDE12345"})
+	if signed, err := Sign(tiny, Options{Identifier: "hello", Cert: id.Cert, Key: id.Key, Hardened: true}); err == nil {
+		f.Add(signed)
+	} else {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		Verify(data)
+		if s, err := Strip(data); err == nil {
+			Strip(s)
+			SignAdHoc(s, "x")
+		}
+	})
+}
+
+func TestTinyMachO(t *testing.T) {
+	tiny := tinyMachO()
+	signed, err := SignAdHoc(tiny, "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(signed); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := Strip(signed); !bytes.Equal(s, tiny) {
+		t.Fatal("Strip(SignAdHoc(tiny)) != tiny")
+	}
+	checkIndependently(t, signed, "hello")
 }

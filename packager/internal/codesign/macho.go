@@ -131,6 +131,9 @@ func parseMachO(data []byte) (*machoFile, error) {
 	}
 	if f.sigCmdOff != 0 {
 		sigEnd := uint64(f.dataoff) + uint64(f.datasize)
+		if f.dataoff < uint32(end) {
+			return nil, fmt.Errorf("code signature at %#x overlaps the load commands (ending at %#x): the file is corrupt", f.dataoff, end)
+		}
 		if uint64(f.dataoff) < f.linkedit.fileoff || sigEnd > f.linkedit.fileoff+f.linkedit.filesize {
 			return nil, fmt.Errorf("code signature at %#x+%#x lies outside __LINKEDIT (%#x+%#x): the file is corrupt", f.dataoff, f.datasize, f.linkedit.fileoff, f.linkedit.filesize)
 		}
