@@ -54,6 +54,10 @@ type File struct {
 	Version string  `json:"version,omitempty"`
 	SHA256  string  `json:"sha256"`
 	Source  *Source `json:"source,omitempty"`
+	// UnsignedSHA256 is, for a platform-signed binary, the digest of the
+	// binary without its signature: the reproducible build's, which anyone
+	// can compare with their own build of the commit.
+	UnsignedSHA256 string `json:"unsigned_sha256,omitempty"`
 }
 
 // Source says where a helper was built from, as its licence (LGPL for

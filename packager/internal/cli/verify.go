@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/x509"
 	"fmt"
 	"os"
 
@@ -11,7 +12,7 @@ import (
 )
 
 func newVerify(g *globalOptions) *cobra.Command {
-	var key, identity, issuer, trustedRoot string
+	var key, identity, issuer, trustedRoot, platformRoots string
 	cmd := &cobra.Command{
 		Use:   "verify DIR",
 		Short: "Refuse a release directory unless every invariant holds",
@@ -30,6 +31,16 @@ signed with a throw-away key: verify it with --key dist/snapshot-cosign.pub.`,
 				return err
 			}
 			opts := verify.Options{Config: cfg, TrustedRootPath: trustedRoot}
+			if platformRoots != "" {
+				raw, err := os.ReadFile(platformRoots)
+				if err != nil {
+					return fmt.Errorf("reading the platform roots: %w", err)
+				}
+				opts.PlatformRoots = x509.NewCertPool()
+				if !opts.PlatformRoots.AppendCertsFromPEM(raw) {
+					return fmt.Errorf("%s holds no PEM certificate", platformRoots)
+				}
+			}
 			if key != "" {
 				raw, err := os.ReadFile(key)
 				if err != nil {
@@ -53,6 +64,7 @@ signed with a throw-away key: verify it with --key dist/snapshot-cosign.pub.`,
 	cmd.Flags().StringVar(&identity, "certificate-identity-regexp", "", "the signer's identity, for keyless signatures")
 	cmd.Flags().StringVar(&issuer, "certificate-oidc-issuer", "", "the identity's OIDC issuer")
 	cmd.Flags().StringVar(&trustedRoot, "trusted-root", "", "a sigstore trusted_root.json (default: fetched over TUF)")
+	cmd.Flags().StringVar(&platformRoots, "platform-roots", "", "a PEM file of the roots darwin and windows signatures must chain to, in place of release.yaml's platform_signing roots (a test root)")
 	return cmd
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/fileutil"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
+	"github.com/tern-agent/tern/packager/internal/platformsign"
 )
 
 // cacheFormat changes whenever the bytes the writers produce change, so that
@@ -89,6 +90,17 @@ func packOne(ctx *pipeline.Context, tree artifact.Artifact) error {
 	}
 	if a.Binary == nil {
 		return fmt.Errorf("the staged tree %s has no %s", tree.Path, binName)
+	}
+	// A platform-signed binary is recorded with the digest of its unsigned
+	// self too: the reproducible build's, which a rebuild can be held to.
+	if t.GOOS == "darwin" || t.GOOS == "windows" {
+		data, err := os.ReadFile(filepath.Join(tree.Path, filepath.FromSlash(binName)))
+		if err != nil {
+			return err
+		}
+		if a.Binary.UnsignedSHA256, err = platformsign.UnsignedSHA256(t.GOOS, data); err != nil {
+			return fmt.Errorf("%s: %s without its signature: %w", t.Name, binName, err)
+		}
 	}
 	ctx.Artifacts.Add(a)
 	return nil

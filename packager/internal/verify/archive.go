@@ -203,6 +203,7 @@ func (c *checker) binary(a manifest.Artifact, t config.Target, version string, d
 	if err := checkArch(data, t); err != nil {
 		c.fail(a.Name, "binary %v", err)
 	}
+	c.platformSignature(a, t, version, data)
 	if !c.opts.Config.UsesStamp() {
 		c.versionCheck(a, t, version, data)
 		return

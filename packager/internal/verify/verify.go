@@ -33,6 +33,7 @@ package verify
 import (
 	"bytes"
 	"crypto"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -57,6 +58,11 @@ type Options struct {
 	CertificateIdentityRegexp string
 	CertificateOIDCIssuer     string
 	TrustedRootPath           string // empty: fetch the public-good root over TUF
+
+	// PlatformRoots, when set, replace release.yaml's platform_signing
+	// roots: the test root a test release's darwin and windows
+	// signatures chain to.
+	PlatformRoots *x509.CertPool
 }
 
 // Error lists every broken invariant.

@@ -67,6 +67,10 @@ func Snapshot(commit string) *semver.Version {
 	return semver.MustParse("0.0.0-snapshot." + short)
 }
 
+// IsSnapshot reports whether v (without a leading v) is a snapshot's
+// version, as Snapshot makes them.
+func IsSnapshot(v string) bool { return strings.HasPrefix(v, "0.0.0-snapshot.") }
+
 // FromGit reads the version of the checkout at dir. With snapshot false it
 // insists on a clean tree at exactly one v* tag, as a real release must.
 func FromGit(dir string, snapshot bool) (Info, error) {
