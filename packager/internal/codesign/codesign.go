@@ -142,8 +142,9 @@ func LoadP12(p12 []byte, password string) (Options, error) {
 
 // Strip returns data without its signature: no LC_CODE_SIGNATURE, no
 // signature bytes, __LINKEDIT sized as before signing. An unsigned binary
-// comes back unchanged. Strip(SignAdHoc(x)) == Strip(x) for any x this
-// package signs, and == x for an unsigned x.
+// comes back unchanged. Strip(Sign(x)) == Strip(SignAdHoc(x)) == Strip(x)
+// for any x this package signs, and == x for an unsigned x: so a verifier
+// can prove a signed binary is a reproducible build plus a signature.
 func Strip(data []byte) ([]byte, error) {
 	f, err := parseMachO(data)
 	if err != nil {
@@ -162,9 +163,9 @@ const (
 	timestampReserve = 8 << 10
 )
 
-// sign lays out the signature, hashes the pages and fills it in. cms is nil
+// sign lays out the signature, hashes the pages and fills it in. cms makes
+// the CMS over the CodeDirectory blob, in at most reserve bytes; it is nil
 // for ad-hoc signatures.
-// reserve is the room for the CMS.
 func sign(data []byte, identifier, teamID string, flags uint32, reqs []byte, cms func(cd []byte) ([]byte, error), reserve int) ([]byte, error) {
 	f, err := parseMachO(data)
 	if err != nil {

@@ -323,8 +323,12 @@ func TestSignWithCertificate(t *testing.T) {
 			gf := checkIndependently(t, signed, "hello")
 			cs := gf.CodeSignature()
 			cd := cs.CodeDirectories[0]
-			if cd.TeamID != "ABCDE12345" || cd.Header.Version < 0x20200 || cd.Header.Flags != FlagRuntime {
-				t.Errorf("go-macho reads team %q version %#x flags %#x", cd.TeamID, cd.Header.Version, cd.Header.Flags)
+			if cd.TeamID != "ABCDE12345" || cd.Header.Version != 0x20500 || cd.Header.Flags != FlagRuntime {
+				t.Errorf("go-macho reads team %q version %#x flags %#x, want ABCDE12345, 0x20500, runtime", cd.TeamID, cd.Header.Version, cd.Header.Flags)
+			}
+			// The hardened runtime records the SDK from LC_BUILD_VERSION.
+			if f, _ := parseMachO(orig); f.sdk == 0 || uint32(cd.Header.Runtime) != f.sdk {
+				t.Errorf("runtime version %#x, want the SDK %#x", cd.Header.Runtime, f.sdk)
 			}
 			// go-macho prints the pinned hash as raw bytes rather than H"hex".
 			pin := sha1.Sum(id.Cert.Raw)
@@ -727,4 +731,25 @@ func TestTinyMachO(t *testing.T) {
 		t.Fatal("Strip(SignAdHoc(tiny)) != tiny")
 	}
 	checkIndependently(t, signed, "hello")
+}
+
+// The CMS's size is only known after hashing the header that records it:
+// when it outgrows the room reserved, signing lays out and signs again.
+func TestSignGrowsReserve(t *testing.T) {
+	calls := 0
+	cms := func(size int) func([]byte) ([]byte, error) {
+		return func([]byte) ([]byte, error) { calls++; return bytes.Repeat([]byte{1}, size), nil }
+	}
+	out, err := sign(tinyMachO(), "hello", "TEAM", 0, emptyRequirements(), cms(3000), 100)
+	if err != nil || calls != 2 {
+		t.Fatalf("sign = %v after %d CMS calls, want success after 2", err, calls)
+	}
+	if s, _ := Strip(out); !bytes.Equal(s, tinyMachO()) {
+		t.Fatal("Strip after a second layout != the input")
+	}
+	grow := 0
+	growing := func([]byte) ([]byte, error) { grow += 4000; return make([]byte, grow), nil }
+	if _, err := sign(tinyMachO(), "hello", "TEAM", 0, emptyRequirements(), growing, 100); err == nil || !strings.Contains(err.Error(), "does not fit the") {
+		t.Fatalf("sign(ever-growing CMS) = %v", err)
+	}
 }
