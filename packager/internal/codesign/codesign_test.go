@@ -12,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	"debug/macho"
 	"encoding/asn1"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"math/big"
@@ -259,7 +260,13 @@ func devID(t *testing.T) *testpki.Identity {
 
 // stubTSA is an RFC 3161 time-stamp authority on 127.0.0.1.
 func stubTSA(t testing.TB) (url string, at time.Time) {
-	tsa := testpki.NewCA(t, "tern test TSA root").Issue(t, testpki.Leaf{CN: "tern test TSA", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
+	url, at, _ = stubTSAWithRoot(t)
+	return url, at
+}
+
+func stubTSAWithRoot(t testing.TB) (url string, at time.Time, root *testpki.CA) {
+	root = testpki.NewCA(t, "tern test TSA root")
+	tsa := root.Issue(t, testpki.Leaf{CN: "tern test TSA", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
 	at = time.Now().UTC().Truncate(time.Second)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -282,7 +289,7 @@ func stubTSA(t testing.TB) (url string, at time.Time) {
 		w.Write(resp)
 	}))
 	t.Cleanup(srv.Close)
-	return srv.URL, at
+	return srv.URL, at, root
 }
 
 func TestSignWithCertificate(t *testing.T) {
@@ -752,4 +759,59 @@ func TestSignGrowsReserve(t *testing.T) {
 	if _, err := sign(tinyMachO(), "hello", "TEAM", 0, emptyRequirements(), growing, 100); err == nil || !strings.Contains(err.Error(), "does not fit the") {
 		t.Fatalf("sign(ever-growing CMS) = %v", err)
 	}
+}
+
+// OpenSSL, a CMS and RFC 3161 implementation that shares nothing with this
+// package, must accept the signature over the CodeDirectory, its chain to
+// the test root, and the timestamp over the signature.
+func TestOpenSSLAcceptsCMSAndTimestamp(t *testing.T) {
+	openssl, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("openssl not installed")
+	}
+	id := devID(t)
+	tsaURL, _, tsaRoot := stubTSAWithRoot(t)
+	signed, err := Sign(darwinBinary(t, "arm64"), Options{Identifier: "hello", Cert: id.Cert, Chain: id.Chain[:1], Key: id.Key, Hardened: true, TSAURL: tsaURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := parseMachO(signed)
+	blobs, err := parseSuperBlob(signed[f.dataoff:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := verifyCMS(blobs[slotCMS][8:], blobs[slotCodeDirectory])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(openssl, args...).CombinedOutput(); err != nil {
+			t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	root := id.Chain[len(id.Chain)-1]
+	run("cms", "-verify", "-binary", "-inform", "DER", "-in", write("cms.der", blobs[slotCMS][8:]),
+		"-content", write("cd.bin", blobs[slotCodeDirectory]), "-CAfile", write("root.pem", pemCert(root)),
+		"-purpose", "any", "-out", os.DevNull)
+	otherCD := bytes.Clone(blobs[slotCodeDirectory])
+	otherCD[len(otherCD)-1] ^= 1
+	if out, err := exec.Command(openssl, "cms", "-verify", "-binary", "-inform", "DER", "-in", filepath.Join(dir, "cms.der"),
+		"-content", write("other.bin", otherCD), "-CAfile", filepath.Join(dir, "root.pem"), "-purpose", "any", "-out", os.DevNull).CombinedOutput(); err == nil {
+		t.Fatalf("openssl accepted the CMS over a different CodeDirectory:\n%s", out)
+	}
+	run("ts", "-verify", "-token_in", "-in", write("token.der", res.timestamp), "-data", write("sig.bin", res.signature),
+		"-CAfile", write("tsa.pem", pemCert(tsaRoot.Cert)))
+}
+
+func pemCert(c *x509.Certificate) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }
