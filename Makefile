@@ -34,8 +34,9 @@ PNPM               := $(NPM_TOOLS)/node_modules/.bin/pnpm
 
 # Debian packages: what the helpers' recipes build with (third_party/*/
 # manifest.yaml lists the same per target), and what the tests drive for real.
+# osslsigncode signs the windows binaries when WINDOWS_SIGN_P12 is set.
 HELPER_DEBS := build-essential pkg-config libcap-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
-	libcap-dev:arm64 patch xz-utils dpkg-dev
+	libcap-dev:arm64 patch xz-utils dpkg-dev osslsigncode
 TEST_DEBS  := bubblewrap bash dash busybox curl wget shellcheck procps qemu-user-static binutils osslsigncode
 BENCH_DEBS := time xz-utils zstd
 
@@ -201,6 +202,7 @@ bench: snapshot
 	$(BENCH) installer -release $(DIST)/release
 	$(BENCH) split -root $(CURDIR) -goreleaser $(GORELEASER) -packager $(PACKAGER)
 	$(BENCH) exec -tern $(DIST)/stage/$(HOST_TARGET)/bin/tern
+	$(BENCH) signing -darwin $(DIST)/stage/darwin-arm64/bin/tern -windows $(DIST)/stage/windows-x64/bin/tern.exe
 
 # For the release workflow: where make keeps cosign.
 .PHONY: print-cosign

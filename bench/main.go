@@ -34,6 +34,7 @@ var subcommands = []struct {
 	{"installer", "install.sh end to end against curl, sha256sum -c and tar", &installerOptions{}},
 	{"split", "one packager release against 2 and 3 parallel packager builds + merge; merge alone", &splitOptions{}},
 	{"exec", "tern exec: RSS waiting on the model, first request, sandbox overhead per call", &execOptions{}},
+	{"signing", "darwin code signing (ad hoc, Developer ID) and Authenticode, per release binary", &signingOptions{}},
 }
 
 func main() {

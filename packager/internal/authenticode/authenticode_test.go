@@ -391,3 +391,32 @@ func writeTemp(t *testing.T, data []byte) string {
 	}
 	return p
 }
+
+// BenchmarkSign times Sign of one binary: AUTHENTICODE_BENCH_BINARY (a
+// release's .exe), else the tiny amd64 one.
+func BenchmarkSign(b *testing.B) {
+	if _, err := exec.LookPath("osslsigncode"); err != nil {
+		b.Skip("osslsigncode is not installed")
+	}
+	data := windowsBinaries(b)["amd64"]
+	if p := os.Getenv("AUTHENTICODE_BENCH_BINARY"); p != "" {
+		var err error
+		if data, err = os.ReadFile(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	id := testpki.NewCA(b, "bench root").Issue(b, testpki.Leaf{CN: "bench"})
+	dir := b.TempDir()
+	in, out := filepath.Join(dir, "in.exe"), filepath.Join(dir, "out.exe")
+	if err := os.WriteFile(in, data, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	o := authenticode.Options{P12: id.P12(password), Password: password}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		os.Remove(out)
+		if err := authenticode.Sign(context.Background(), in, out, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
