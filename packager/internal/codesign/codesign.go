@@ -31,6 +31,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"software.sslmate.com/src/go-pkcs12"
@@ -86,6 +87,9 @@ func SignAdHoc(data []byte, identifier string) ([]byte, error) {
 	if identifier == "" {
 		return nil, fmt.Errorf("codesign: ad-hoc signing needs an identifier (the binary's name)")
 	}
+	if err := checkName("identifier", identifier); err != nil {
+		return nil, err
+	}
 	return sign(data, identifier, "", FlagAdHoc, emptyRequirements(), nil, 0)
 }
 
@@ -98,12 +102,21 @@ func Sign(data []byte, o Options) ([]byte, error) {
 	case o.Cert == nil || o.Key == nil:
 		return nil, fmt.Errorf("codesign: signing needs a certificate and its private key; load them with LoadP12, or use SignAdHoc for snapshots")
 	}
-	team := o.TeamID
-	if team == "" && len(o.Cert.Subject.OrganizationalUnit) > 0 {
-		team = o.Cert.Subject.OrganizationalUnit[0]
-	}
-	if team == "" {
+	team, certTeam := o.TeamID, certTeamID(o.Cert)
+	switch {
+	case team == "" && certTeam == "":
 		return nil, fmt.Errorf("codesign: certificate %s has no subject OU to take the team identifier from: set the TeamID (Apple's 10-character team id) or use a Developer ID Application certificate", o.Cert.Subject)
+	case team == "":
+		team = certTeam
+	case certTeam != "" && team != certTeam:
+		// macOS refuses a CodeDirectory whose team is not its signer's.
+		return nil, fmt.Errorf("codesign: team identifier %q differs from the certificate's team (subject OU) %q: leave TeamID empty or sign with that team's certificate", team, certTeam)
+	}
+	if err := checkName("identifier", o.Identifier); err != nil {
+		return nil, err
+	}
+	if err := checkName("team identifier", team); err != nil {
+		return nil, err
 	}
 	var flags uint32
 	if o.Hardened {
@@ -123,6 +136,24 @@ func Sign(data []byte, o Options) ([]byte, error) {
 		reserve += timestampReserve
 	}
 	return sign(data, o.Identifier, team, flags, designatedRequirements(o.Identifier, team, o.Cert), cms, reserve)
+}
+
+// certTeamID is the team a certificate names: Apple puts it in the subject
+// OU of every Developer ID certificate.
+func certTeamID(c *x509.Certificate) string {
+	if len(c.Subject.OrganizationalUnit) > 0 {
+		return c.Subject.OrganizationalUnit[0]
+	}
+	return ""
+}
+
+// checkName refuses what cannot be stored as a C string in the
+// CodeDirectory.
+func checkName(what, s string) error {
+	if strings.ContainsRune(s, 0) {
+		return fmt.Errorf("codesign: the %s %q contains a NUL byte", what, s)
+	}
+	return nil
 }
 
 // LoadP12 reads a signing identity from PKCS#12 bytes (what Keychain

@@ -543,6 +543,9 @@ func TestSignRefuses(t *testing.T) {
 		{"no team", Options{Identifier: "hello", Cert: noOU.Cert, Key: noOU.Key},
 			"certificate CN=no team has no subject OU to take the team identifier from: set the TeamID"},
 		{"no identifier", Options{Cert: id.Cert, Key: id.Key}, "signing needs an identifier"},
+		{"team not the certificate's", Options{Identifier: "hello", Cert: id.Cert, Key: id.Key, TeamID: "OTHER00001"},
+			`team identifier "OTHER00001" differs from the certificate's team (subject OU) "ABCDE12345"`},
+		{"NUL in identifier", Options{Identifier: "he\x00llo", Cert: id.Cert, Key: id.Key}, "contains a NUL byte"},
 		{"no key", Options{Identifier: "hello", Cert: id.Cert}, "signing needs a certificate and its private key"},
 		{"TSA down", Options{Identifier: "hello", Cert: id.Cert, Key: id.Key, TSAURL: failing.URL},
 			"time-stamp authority " + failing.URL + " answered HTTP 503: TSA overloaded"},
@@ -814,4 +817,18 @@ func TestOpenSSLAcceptsCMSAndTimestamp(t *testing.T) {
 
 func pemCert(c *x509.Certificate) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+}
+
+func TestVerifyRefusesTeamNotTheSigners(t *testing.T) {
+	id := devID(t)
+	o := Options{Identifier: "hello", Cert: id.Cert, Key: id.Key}
+	cms := func(cd []byte) ([]byte, error) { return signCMS(cd, &o, time.Now(), nil) }
+	signed, err := sign(tinyMachO(), "hello", "OTHER00001", 0, emptyRequirements(), cms, 8<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `the CodeDirectory's team identifier "OTHER00001" is not the signing certificate's team (subject OU) "ABCDE12345"`
+	if _, err := Verify(signed); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Verify = %v, want %q", err, want)
+	}
 }

@@ -70,6 +70,9 @@ func Verify(data []byte) (*Info, error) {
 		return nil, fmt.Errorf("codesign: verify: %w", err)
 	}
 	info.Signer, info.Chain = res.signer, res.chain
+	if team := certTeamID(res.signer); team != "" && team != info.TeamID {
+		return nil, fmt.Errorf("codesign: verify: the CodeDirectory's team identifier %q is not the signing certificate's team (subject OU) %q: macOS refuses it; sign again", info.TeamID, team)
+	}
 	if res.timestamp != nil {
 		t, err := checkTimestamp(res.timestamp, res.signature)
 		if err != nil {
