@@ -97,6 +97,28 @@ func ternAt(b []byte) int {
 	}
 }
 
+// textRuns are the runs of printable text in data, as strings(1) finds
+// them (8 bytes at least): a word in a binary is in a string of the
+// program, while a random "tern" among machine code or compressed bytes
+// would be noise.
+func textRuns(data []byte) [][]byte {
+	var runs [][]byte
+	start := -1
+	for i := 0; i <= len(data); i++ {
+		printable := i < len(data) && (data[i] >= 0x20 && data[i] < 0x7f || data[i] == '\n' || data[i] == '\t')
+		switch {
+		case printable && start < 0:
+			start = i
+		case !printable && start >= 0:
+			if i-start >= 8 {
+				runs = append(runs, data[start:i])
+			}
+			start = -1
+		}
+	}
+	return runs
+}
+
 func isWordByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_'
 }
@@ -517,8 +539,10 @@ func noTern(t *testing.T, rel string) {
 		if ternAt([]byte(where)) >= 0 {
 			t.Errorf("%s: its name names tern", where)
 		}
-		if i := ternAt(data); i >= 0 {
-			t.Errorf("%s names tern at byte %d: %q", where, i, data[max(i-60, 0):min(i+64, len(data))])
+		for _, run := range textRuns(data) {
+			if i := ternAt(run); i >= 0 {
+				t.Errorf("%s names tern: %q", where, run[max(i-60, 0):min(i+64, len(run))])
+			}
 		}
 	}
 	for _, e := range entries {
@@ -527,7 +551,11 @@ func noTern(t *testing.T, rel string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		check(e.Name(), data)
+		if !isArchive(e.Name()) {
+			check(e.Name(), data)
+		} else { // its compressed bytes are noise; its members are read below
+			check(e.Name(), nil)
+		}
 		if isArchive(e.Name()) {
 			members, err := archiveMembers(p)
 			if err != nil {
@@ -643,5 +671,11 @@ func TestTernAt(t *testing.T) {
 		if got := ternAt([]byte(tc.text)); got != tc.want {
 			t.Errorf("ternAt(%q) = %d, want %d", tc.text, got, tc.want)
 		}
+	}
+	// In a binary, only a program's strings count, not bytes that happen
+	// to spell the word among code or compressed data.
+	bin := []byte("\x86\xb2ow\x88Ss\xe2!tern}\xb4y\x00set TERN_VERSION first\x00\x9d")
+	if runs := textRuns(bin); len(runs) != 1 || string(runs[0]) != "set TERN_VERSION first" {
+		t.Errorf("textRuns = %q", runs)
 	}
 }
