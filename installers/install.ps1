@@ -210,15 +210,20 @@ function Get-VersionOutput([string]$Exe) {
 function Get-VersionText([string]$V) { return $VersionContains.Replace('{{.Version}}', $V) }
 
 # Test-ReportsVersion says whether the output states the version: it holds
-# Get-VersionText, and what follows its first occurrence does not go on with
-# a version (1.2.3 is not 1.2.30, nor 1.2.3-rc.1). The packager's verify
-# and install.sh apply the same rule (config.VersionCheck.Reports).
+# Get-VersionText somewhere that what follows does not go on with a version
+# (1.2.3 is not 1.2.30, nor 1.2.3-rc.1). Every occurrence is tried, not only
+# the first. The packager's verify and install.sh apply the same rule
+# (config.VersionCheck.Reports).
 function Test-ReportsVersion([string]$Output, [string]$V) {
     $want = Get-VersionText $V
     $i = $Output.IndexOf($want, [StringComparison]::Ordinal)
-    if ($i -lt 0) { return $false }
-    $rest = $Output.Substring($i + $want.Length)
-    return ($rest.Length -eq 0) -or ([string]$rest[0] -cnotmatch '^[A-Za-z0-9.+-]$')
+    while ($i -ge 0) {
+        $rest = $Output.Substring($i + $want.Length)
+        if (($rest.Length -eq 0) -or ([string]$rest[0] -cnotmatch '^[A-Za-z0-9.+-]$')) { return $true }
+        if ($i -ge $Output.Length) { return $false }
+        $i = $Output.IndexOf($want, $i + 1, [StringComparison]::Ordinal)
+    }
+    return $false
 }
 
 # Test-Entries refuses a zip with absolute paths or .. before anything is unpacked.

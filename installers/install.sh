@@ -517,21 +517,30 @@ version_text() {
 }
 
 # reports_version OUTPUT VERSION succeeds when OUTPUT states VERSION: it
-# holds version_text, and what follows its first occurrence does not go on
-# with a version (1.2.3 is not 1.2.30, nor 1.2.3-rc.1). The packager's
-# verify applies the same rule (config.VersionCheck.Reports), and a test
-# holds the two together. The letters are listed, not ranged: a range
-# would follow the locale.
+# holds version_text somewhere that what follows does not go on with a
+# version (1.2.3 is not 1.2.30, nor 1.2.3-rc.1). Every occurrence is tried,
+# not only the first: "update: 1.2.30 is out" before "acme 1.2.3" does not
+# hide it. The packager's verify applies the same rule
+# (config.VersionCheck.Reports), and a test holds the two together. The
+# letters are listed, not ranged: a range would follow the locale.
 reports_version() {
 	want=$(version_text "$2")
-	case $1 in
-	*"$want"*) ;;
-	*) return 1 ;;
-	esac
-	case ${1#*"$want"} in
-	[abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-]*) return 1 ;;
-	esac
-	return 0
+	left=$1
+	while :; do
+		case $left in
+		*"$want"*) ;;
+		*) return 1 ;;
+		esac
+		case ${left#*"$want"} in
+		[abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-]*) ;;
+		*) return 0 ;;
+		esac
+		# On from one character past where this occurrence starts; a
+		# byte that ? does not match ends the search.
+		next=${left#"${left%%"$want"*}"?}
+		[ "$next" != "$left" ] || return 1
+		left=$next
+	done
 }
 
 # check_entries refuses a tar with absolute paths, .. or links before a

@@ -25,6 +25,7 @@ nothing; an existing release.yaml is overwritten only with --force.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.PackagerPath, o.PackagerVersion = packagerModule()
+			o.StampVarExplicit = cmd.Flags().Changed("stamp-var")
 			res, err := initcmd.Run(o)
 			if err != nil {
 				return err
@@ -52,8 +53,8 @@ nothing; an existing release.yaml is overwritten only with --force.`,
 	fl.StringVar(&o.NPMPackage, "npm-package", "", "the npm meta package's name in the scope (default: the binary's)")
 	fl.StringVar(&o.Repository, "repository", "", "the repository URL (default: from git remote origin, or a github.com module path)")
 	fl.StringSliceVar(&o.Targets, "targets", nil, "the targets, comma-separated (default: linux, darwin, windows × x64, arm64)")
-	fl.StringVar(&o.StampVar, "stamp-var", initcmd.DefaultStampVar, "the string variable of package main the build stamp is set in")
-	fl.StringVar(&o.VersionVar, "version-var", "", "a string variable the build sets to the version, IMPORTPATH.NAME or main.NAME, for a binary that prints it on --version instead of carrying the build stamp (default: package main's version or Version, when it has no stamp variable)")
+	fl.StringVar(&o.StampVar, "stamp-var", initcmd.DefaultStampVar, "the string variable of package main the build stamp is set in; given, the stamp is used even where package main has a version variable")
+	fl.StringVar(&o.VersionVar, "version-var", "", "a string variable the build sets to the version, IMPORTPATH.NAME or main.NAME, for a binary that prints it on --version instead of carrying the build stamp (default: package main's version or Version, when it has no stamp variable and --stamp-var is not given)")
 	fl.BoolVar(&o.Force, "force", false, "overwrite an existing release.yaml")
 	return cmd
 }

@@ -20,6 +20,15 @@ func newVerify(g *globalOptions) *cobra.Command {
 every binary's format, architecture and stamped version. Each problem is
 printed with the file it concerns.
 
+For a release.yaml with version_check (binaries without the packager's
+build stamp), every binary must hold its version as a string of its own,
+and each binary this host can run, natively or under qemu-user
+(qemu-<arch>-static), is run with version_check.args, and what it prints
+on stdout and stderr together must state the version as
+version_check.contains says, the rule the installers apply. A binary is
+run only after the signature and every digest are checked, so what runs
+is what was signed; nothing runs once another problem is found.
+
 Check the signature against a cosign public key (--key), or against the
 release workflow's identity (--certificate-identity-regexp and
 --certificate-oidc-issuer; they default to release.yaml's). A snapshot is

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -50,13 +51,60 @@ type Config struct {
 	dir string
 }
 
-// SourcePath is a path release.yaml gives (an extra file's src), made
-// usable: relative paths are read against release.yaml's directory.
+// SourcePath is a path release.yaml gives, made usable: relative paths are
+// read against release.yaml's directory. An extra file's src and a template
+// override are read with ReadSource instead, which cannot leave that
+// directory.
 func (c *Config) SourcePath(rel string) string {
 	if filepath.IsAbs(rel) {
 		return rel
 	}
 	return filepath.Join(c.dir, filepath.FromSlash(rel))
+}
+
+// Dir is release.yaml's directory, which holds every file it names.
+func (c *Config) Dir() string {
+	if c.dir == "" {
+		return "."
+	}
+	return c.dir
+}
+
+// ReadSource reads a file release.yaml names inside its own directory (an
+// extra file's src, a template override). The directory is opened as a
+// root, so neither .. nor a symbolic link reaches a file outside it: a
+// release never ships, nor renders, /etc/passwd or /proc/self/environ
+// because release.yaml, or a link in the repository, names it.
+func (c *Config) ReadSource(rel string) ([]byte, error) {
+	f, err := c.openSource(rel)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// openSource opens rel, a path release.yaml gives, inside release.yaml's
+// directory; it refuses a path that is absolute or leaves the directory,
+// and a file that is not a regular file.
+func (c *Config) openSource(rel string) (*os.File, error) {
+	if !filepath.IsLocal(filepath.FromSlash(rel)) {
+		return nil, fmt.Errorf("%q must be a path inside %s", rel, c.Dir())
+	}
+	root, err := os.OpenRoot(c.Dir())
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	f, err := root.Open(filepath.FromSlash(rel))
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s in %s is not a file", rel, c.Dir())
+	}
+	return f, nil
 }
 
 // PlatformSigning says which operating systems' signatures a release
@@ -154,18 +202,29 @@ func (v VersionCheck) Expect(version string) string {
 }
 
 // Reports reports whether a binary's output states version: it holds the
-// expected text, and what follows it first is not part of a longer version
-// (1.2.3 is not 1.2.30 nor 1.2.3-rc.1). The installers apply the same rule.
+// expected text somewhere that what follows is not part of a longer
+// version (1.2.3 is not 1.2.30 nor 1.2.3-rc.1). Every occurrence counts,
+// not only the first, so "update available: 1.2.30" before "acme 1.2.3"
+// does not hide it. The installers apply the same rule.
 func (v VersionCheck) Reports(output, version string) bool {
 	want := v.Expect(version)
-	i := strings.Index(output, want)
-	if i < 0 {
-		return false
+	for from := 0; from <= len(output); from++ {
+		i := strings.Index(output[from:], want)
+		if i < 0 {
+			return false
+		}
+		end := from + i + len(want)
+		if end == len(output) || !isVersionByte(output[end]) {
+			return true
+		}
+		from += i
 	}
-	rest := output[i+len(want):]
-	return rest == "" || !isVersionByte(rest[0])
+	return false
 }
 
+// isVersionByte reports whether b may go on a version: a letter, digit,
+// '.', '-' or '+' (1.2.3 → 1.2.30, 1.2.3-rc.1, 1.2.3+meta). ASCII only, as
+// the installers list them, whatever the locale.
 func isVersionByte(b byte) bool {
 	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '.' || b == '-' || b == '+'
 }
@@ -308,14 +367,26 @@ func Load(path string) (*Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %s is not a file (a path relative to release.yaml's directory)", field, rel))
 		}
 	}
+	// A file the release ships or renders is read through ReadSource: a
+	// path inside release.yaml's directory, never one a link leads out of.
+	isSource := func(field, rel string) {
+		switch f, err := c.openSource(rel); {
+		case !filepath.IsLocal(filepath.FromSlash(rel)):
+			errs = append(errs, fmt.Errorf("%s %q must be a path inside %s, release.yaml's directory: copy the file there", field, rel, c.Dir()))
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %s is not a file in release.yaml's directory (%v)", field, rel, err))
+		default:
+			f.Close()
+		}
+	}
 	for _, o := range c.Templates.overrides() {
 		if o.path != "" {
-			isFile(o.key, o.path)
+			isSource(o.key, o.path)
 		}
 	}
 	for i, f := range c.Files {
 		if f.Src != "" {
-			isFile(fmt.Sprintf("files[%d].src", i), f.Src)
+			isSource(fmt.Sprintf("files[%d].src", i), f.Src)
 		}
 	}
 	if d := c.PlatformSigning.Darwin; d != nil && d.Roots != "" {
@@ -409,22 +480,81 @@ func (c *Config) validate() error {
 		if !strings.Contains(v.Contains, VersionPlaceholder) {
 			errs = append(errs, fmt.Errorf("version_check.contains %q must hold %s, where the binary's output states the version (such as \"version v%s\")", v.Contains, VersionPlaceholder, VersionPlaceholder))
 		}
-		for _, a := range append(slices.Clone(v.Args), v.Contains) {
-			if i := strings.IndexAny(a, "'\"`$\\\n\r"); i >= 0 {
-				errs = append(errs, fmt.Errorf("version_check: %q holds %q, which the installers cannot quote: remove it", a, a[i]))
-			}
+	}
+	for _, f := range c.QuotedFacts() {
+		if r, bad := Unquotable(f.Value, f.Regexp); bad {
+			errs = append(errs, fmt.Errorf("%s %q holds %q, which the installers cannot quote, nor the npm launcher: remove it", f.Key, f.Value, r))
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// QuotedFact is a value of release.yaml that the templates write inside
+// quotes of sh, PowerShell or JavaScript, with its key.
+type QuotedFact struct {
+	Key, Value string
+	// Regexp: the value is a regular expression, written only inside
+	// single quotes of sh and PowerShell, where a backslash is itself.
+	Regexp bool
+}
+
+// QuotedFacts are the values the installers and the npm files quote. Load
+// refuses one Unquotable finds a character in; the templates check again
+// before they render.
+func (c *Config) QuotedFacts() []QuotedFact {
+	facts := []QuotedFact{
+		{"product", c.Product, false}, {"binary", c.Binary, false}, {"env_prefix", c.EnvPrefix, false},
+		{"repository", c.Repository, false}, {"npm.scope", c.NPM.Scope, false}, {"npm.package", c.NPM.Package, false},
+		{"signing.certificate_identity_regexp", c.Signing.CertificateIdentityRegexp, true},
+		{"signing.certificate_oidc_issuer", c.Signing.CertificateOIDCIssuer, false},
+	}
+	if v := c.VersionCheck; v != nil {
+		for i, a := range v.Args {
+			facts = append(facts, QuotedFact{fmt.Sprintf("version_check.args[%d]", i), a, false})
+		}
+		facts = append(facts, QuotedFact{"version_check.contains", v.Contains, false})
+	}
+	return facts
+}
+
+// Unquotable finds the first character of s that would end or escape a
+// quote the templates write it in: ' " ` $ \ (a JavaScript '…' string's
+// escape), a newline or carriage return, or a typographic single quote
+// (U+2018 to U+201B), at which PowerShell ends a '…' string too. A regexp
+// may hold a backslash: it is written only inside single quotes of sh and
+// PowerShell, where a backslash is itself.
+func Unquotable(s string, isRegexp bool) (rune, bool) {
+	for _, r := range s {
+		switch r {
+		case '\\':
+			if isRegexp {
+				continue
+			}
+			return r, true
+		case '\'', '"', '`', '$', '\n', '\r', '\u2018', '\u2019', '\u201a', '\u201b':
+			return r, true
+		}
+	}
+	return 0, false
+}
+
 // reservedTreePaths are the tree's own files and directories, which an
-// extra file may not replace.
+// extra file may not replace. They are compared case-insensitively: on
+// macOS's and Windows's file systems, license would overwrite LICENSE.
 var reservedTreePaths = []string{"bin", "libexec", "LICENSE", "THIRD_PARTY_NOTICES.md"}
+
+// npmTreePaths are the npm platform package's own files at the tree's top,
+// reserved when npm is on. A README.md of the tree is allowed: it replaces
+// the package's.
+var npmTreePaths = []string{"package.json"}
 
 func (c *Config) validateFiles() []error {
 	var errs []error
-	seen := map[string]bool{}
+	reserved := slices.Clone(reservedTreePaths)
+	if c.Doors.NPMOn() {
+		reserved = append(reserved, npmTreePaths...)
+	}
+	seen := map[string]string{} // the lower-cased dst: the dst as given
 	for i, f := range c.Files {
 		where := fmt.Sprintf("files[%d]", i)
 		if f.Src == "" || f.Dst == "" {
@@ -433,20 +563,28 @@ func (c *Config) validateFiles() []error {
 		}
 		clean := path.Clean(f.Dst)
 		first, _, _ := strings.Cut(clean, "/")
+		isReserved := func(name string) bool { return strings.EqualFold(name, first) }
+		key := strings.ToLower(clean)
 		switch {
-		case clean != f.Dst || path.IsAbs(f.Dst) || first == ".." || strings.Contains(f.Dst, "\\"):
+		case clean != f.Dst || clean == "." || path.IsAbs(f.Dst) || first == ".." || strings.Contains(f.Dst, "\\"):
 			errs = append(errs, fmt.Errorf("%s: dst %q must be a clean relative path with / separators, inside the tree", where, f.Dst))
-		case slices.Contains(reservedTreePaths, first):
-			errs = append(errs, fmt.Errorf("%s: dst %q is inside %s, which the packager writes: choose another path (such as doc/ or share/)", where, f.Dst, first))
-		case seen[clean]:
-			errs = append(errs, fmt.Errorf("%s: dst %q is given twice", where, f.Dst))
+			continue
+		case slices.ContainsFunc(reserved, isReserved):
+			name := reserved[slices.IndexFunc(reserved, isReserved)]
+			if slices.Contains(npmTreePaths, name) {
+				errs = append(errs, fmt.Errorf("%s: dst %q is the npm platform package's %s, which the packager writes: choose another path (such as doc/ or share/)", where, f.Dst, name))
+			} else {
+				errs = append(errs, fmt.Errorf("%s: dst %q is inside %s, which the packager writes: choose another path (such as doc/ or share/)", where, f.Dst, name))
+			}
+		case seen[key] != "":
+			errs = append(errs, fmt.Errorf("%s: dst %q is given twice (as %q: letter case does not tell files apart on macOS and Windows)", where, f.Dst, seen[key]))
 		}
-		for d := range seen {
-			if strings.HasPrefix(d, clean+"/") || strings.HasPrefix(clean, d+"/") {
-				errs = append(errs, fmt.Errorf("%s: dst %q and %q cannot both be files", where, f.Dst, d))
+		for d, given := range seen {
+			if strings.HasPrefix(d, key+"/") || strings.HasPrefix(key, d+"/") {
+				errs = append(errs, fmt.Errorf("%s: dst %q and %q cannot both be files", where, f.Dst, given))
 			}
 		}
-		seen[clean] = true
+		seen[key] = f.Dst
 	}
 	return errs
 }

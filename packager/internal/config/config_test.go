@@ -107,6 +107,17 @@ func TestVersionRuleReports(t *testing.T) {
 	if got := DefaultVersionCheck.Reports("tern 1.2.3 (commit abc)", "1.2.3"); !got {
 		t.Error("the default rule refuses tern's own --version line")
 	}
+	// Any occurrence states it, not only the first.
+	for _, out := range []string{"update notice 1.2.30 is out\nacme 1.2.3", "1.2.3-rc.1 → 1.2.3", "1.2.3.1.2.3"} {
+		if !DefaultVersionCheck.Reports(out, "1.2.3") {
+			t.Errorf("Reports(%q) = false: a later occurrence states 1.2.3", out)
+		}
+	}
+	for _, out := range []string{"update notice 1.2.30 ... acme 1.2.31", "1.2.3-rc.1 1.2.3.4"} {
+		if DefaultVersionCheck.Reports(out, "1.2.3") {
+			t.Errorf("Reports(%q) = true", out)
+		}
+	}
 }
 
 func TestLoadRejectsBadDoorsFilesAndVersionChecks(t *testing.T) {
@@ -123,6 +134,20 @@ func TestLoadRejectsBadDoorsFilesAndVersionChecks(t *testing.T) {
 		{"extra file missing", head + npm + x64 + "files:\n - {src: nowhere.md, dst: README.md}\n", "files[0].src: nowhere.md is not a file"},
 		{"version check without the version", head + npm + x64 + "version_check: {args: [--version], contains: 'x 1.0'}\n", "must hold {{.Version}}"},
 		{"version check with a quote", head + npm + x64 + "version_check: {args: [\"--it's\"], contains: '{{.Version}}'}\n", "which the installers cannot quote"},
+		{"extra file from outside", head + npm + x64 + "files:\n - {src: /etc/passwd, dst: doc/p}\n", `files[0].src "/etc/passwd" must be a path inside `},
+		{"extra file from above", head + npm + x64 + "files:\n - {src: ../../x, dst: doc/x}\n", `files[0].src "../../x" must be a path inside `},
+		{"extra file from /proc", head + npm + x64 + "files:\n - {src: /proc/self/environ, dst: doc/env}\n", `files[0].src "/proc/self/environ" must be a path inside `},
+		{"template from outside", head + npm + x64 + "templates: {install_sh: /etc/passwd}\n", `templates.install_sh "/etc/passwd" must be a path inside `},
+		{"extra file as the tree", head + npm + x64 + "files:\n - {src: L, dst: .}\n", `dst "." must be a clean relative path`},
+		{"extra file over the licence, in lower case", head + npm + x64 + "files:\n - {src: L, dst: license}\n", `dst "license" is inside LICENSE`},
+		{"extra file in Bin", head + npm + x64 + "files:\n - {src: L, dst: Bin/x}\n", `dst "Bin/x" is inside bin`},
+		{"extra file over the npm package.json", head + npm + x64 + "files:\n - {src: L, dst: package.json}\n", `dst "package.json" is the npm platform package's package.json`},
+		{"extra files apart only by case", head + npm + x64 + "files:\n - {src: L, dst: doc/A}\n - {src: L, dst: doc/a}\n", `dst "doc/a" is given twice (as "doc/A"`},
+		{"product with a quote", "product: \"ac'me\"\nbinary: x\nlicense_file: L\n" + npm + x64, `product "ac'me" holds '\'', which the installers cannot quote`},
+		{"binary with a backslash", "product: x\nbinary: 'x\\y'\nlicense_file: L\n" + npm + x64, `binary "x\\y" holds '\\', which the installers cannot quote`},
+		{"npm package with a typographic quote", head + "npm: {scope: '@s', package: 'p\u2019'}\n" + x64, "npm.package \"p\u2019\" holds '\u2019'"},
+		{"oidc issuer with a dollar", head + npm + x64 + "signing: {certificate_oidc_issuer: 'https://x/$y'}\n", `signing.certificate_oidc_issuer "https://x/$y" holds '$'`},
+		{"version check with a typographic quote", head + npm + x64 + "version_check: {args: [--version], contains: '\u2018{{.Version}}'}\n", "version_check.contains \"\u2018{{.Version}}\" holds '\u2018', which the installers cannot quote"},
 		{"helpers without the stamp", head + npm + "targets:\n - {name: linux-x64, goos: linux, goarch: amd64, npm_os: linux, npm_cpu: x64, helpers: [bwrap]}\nversion_check: {args: [--version], contains: '{{.Version}}'}\n", "helpers need the packager's build stamp"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,5 +186,82 @@ func TestLoadDoorsOffAndFiles(t *testing.T) {
 	}
 	if got := c.SourcePath("README.md"); got != filepath.Join(dir, "README.md") {
 		t.Errorf("SourcePath = %s", got)
+	}
+}
+
+// ReadSource reads only inside release.yaml's directory: not by an
+// absolute path, nor .., nor through a link that leads out; and Load
+// refuses such a files: or templates: entry, naming it.
+func TestReadSourceStaysInside(t *testing.T) {
+	outside := t.TempDir()
+	secret := filepath.Join(outside, "secret")
+	if err := os.WriteFile(secret, []byte("secret"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(outside, "repo")
+	if err := os.MkdirAll(filepath.Join(dir, "doc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"doc/ok.md": "ok", "L": "licence"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(secret, filepath.Join(dir, "doc", "leak.md")); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	for link, to := range map[string]string{"up.md": "../../secret", "inside.md": "ok.md"} {
+		if err := os.Symlink(to, filepath.Join(dir, "doc", link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const head = "product: x\nbinary: x\nlicense_file: L\ndoors: {npm: false}\ntargets:\n - {name: linux-x64, goos: linux, goarch: amd64}\n"
+	p := filepath.Join(dir, "release.yaml")
+	for _, tc := range []struct{ extra, want string }{
+		{"files:\n - {src: doc/leak.md, dst: doc/a}\n", "files[0].src: doc/leak.md is not a file in release.yaml's directory"},
+		{"files:\n - {src: doc/up.md, dst: doc/a}\n", "files[0].src: doc/up.md is not a file in release.yaml's directory"},
+		{"templates: {npm_readme: doc/leak.md}\n", "templates.npm_readme: doc/leak.md is not a file in release.yaml's directory"},
+		{"files:\n - {src: " + secret + ", dst: doc/a}\n", `files[0].src "` + secret + `" must be a path inside ` + dir},
+	} {
+		if err := os.WriteFile(p, []byte(head+tc.extra), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(p); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.extra, err, tc.want)
+		}
+	}
+	if err := os.WriteFile(p, []byte(head+"files:\n - {src: doc/inside.md, dst: doc/a}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.ReadSource("doc/inside.md"); err != nil || string(got) != "ok" {
+		t.Errorf("ReadSource through a link inside = %q, %v", got, err)
+	}
+	for _, rel := range []string{"doc/leak.md", "doc/up.md", "../secret", secret} {
+		if got, err := c.ReadSource(rel); err == nil {
+			t.Errorf("ReadSource(%q) read %q from outside %s", rel, got, dir)
+		}
+	}
+}
+
+// Unquotable finds what would end or escape a quote in the installers or
+// the npm launcher; a regexp keeps its backslashes.
+func TestUnquotable(t *testing.T) {
+	for s, want := range map[string]rune{
+		"tern": 0, "it's": '\'', `a"b`: '"', "a`b": '`', "$x": '$', `a\b`: '\\', "a\nb": '\n', "a\rb": '\r',
+		"\u2018a": '\u2018', "a\u2019": '\u2019', "\u201a": '\u201a', "\u201b": '\u201b', "\u201c": 0, "é": 0,
+	} {
+		if r, bad := Unquotable(s, false); r != want || bad != (want != 0) {
+			t.Errorf("Unquotable(%q) = %q, %v; want %q", s, r, bad, want)
+		}
+	}
+	if r, bad := Unquotable(`^https://github\.com/x/y@refs/tags/v`, true); bad {
+		t.Errorf("a regexp's backslash refused: %q", r)
+	}
+	if r, bad := Unquotable(`^a\.b'`, true); !bad || r != '\'' {
+		t.Errorf("a regexp's quote not refused: %q, %v", r, bad)
 	}
 }

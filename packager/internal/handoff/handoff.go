@@ -313,10 +313,11 @@ func (h *Handoff) checkTargets(ps *problems, cfg *config.Config) {
 			continue // already reported as missing
 		}
 		if !cfg.UsesStamp() {
-			// No stamp to read: the version's text must be in the binary, as
-			// the variable release.yaml's version_check asks for puts it.
-			if !bytes.Contains(data, []byte(m.Version)) {
-				ps.add(h.Dir, bin, "does not hold the handoff's version %s anywhere: does the build set the variable --version prints (release.yaml's version_check)?", m.Version)
+			// No stamp to read: the version must be a string of its own in
+			// the binary, as -X puts it in the variable --version prints;
+			// verify applies the same test.
+			if !stamp.HoldsVersion(data, m.Version) {
+				ps.add(h.Dir, bin, "does not hold the handoff's version %s anywhere, as a string of its own (Go's module information and runtime do not count): %s", m.Version, stamp.VersionVarRemedy)
 			}
 			continue
 		}

@@ -39,6 +39,10 @@ type Options struct {
 	Repository string   // https://github.com/owner/name
 	Targets    []string // target names, from KnownTargets
 	StampVar   string   // the package main variable the build stamp is set in
+	// StampVarExplicit: StampVar was given (--stamp-var), so the build
+	// stamp is wanted there even where package main lacks the variable
+	// yet, and no version variable is looked for in its place.
+	StampVarExplicit bool
 	// VersionVar is a string variable the build sets to the version,
 	// IMPORTPATH.NAME or main.NAME, for a binary that prints it on
 	// --version instead of carrying the packager's build stamp. Empty:
@@ -205,9 +209,11 @@ func Decide(r *Repo, o Options) (*Facts, error) {
 			errs = append(errs, err)
 		}
 		f.VersionVar = v
-	case !f.HasStampVar:
+	case !f.HasStampVar && !o.StampVarExplicit:
 		// A CLI that already prints a version variable keeps doing so: the
-		// build sets it, and verify and the installers ask the binary.
+		// build sets it, and verify and the installers ask the binary. An
+		// explicit --stamp-var asks for the stamp instead: the notes say
+		// to add the variable.
 		for _, name := range []string{"version", "Version"} {
 			if slices.Contains(r.MainVars[main], name) {
 				f.VersionVar = "main." + name

@@ -432,6 +432,22 @@ func TestVersionVariable(t *testing.T) {
 			t.Errorf("notes %q", res.Notes)
 		}
 	})
+	t.Run("an explicit --stamp-var keeps the stamp", func(t *testing.T) {
+		for _, stampVar := range []string{DefaultStampVar, "stamp"} {
+			dir := gitRepo(t, "", files)
+			res, err := Run(Options{Dir: dir, StampVar: stampVar, StampVarExplicit: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel, gr := string(mustRead(t, filepath.Join(dir, ReleaseConfig))), string(mustRead(t, filepath.Join(dir, GoReleaserConfig)))
+			if strings.Contains(rel, "version_check:") || strings.Contains(gr, "main.version=") || !strings.Contains(gr, "main."+stampVar+"=") {
+				t.Errorf("--stamp-var %s: replaced by main.version:\n%s\n%s", stampVar, rel, gr)
+			}
+			if !slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, "has no variable "+stampVar) }) {
+				t.Errorf("--stamp-var %s: notes %q", stampVar, res.Notes)
+			}
+		}
+	})
 	t.Run("--version-var in another package", func(t *testing.T) {
 		dir := gitRepo(t, "", files)
 		if _, err := Run(Options{Dir: dir, StampVar: DefaultStampVar, VersionVar: "github.com/acme/tool/internal/v.Version"}); err != nil {

@@ -67,9 +67,15 @@ func (p Pipe) stage(ctx *pipeline.Context, t config.Target) error {
 	if err := fileutil.CopyFile(filepath.Join(ctx.Root, ctx.Config.LicenseFile), filepath.Join(dir, layout.License), 0o644); err != nil {
 		return err
 	}
-	for _, f := range ctx.Config.Files {
-		if err := fileutil.CopyFile(ctx.Config.SourcePath(f.Src), filepath.Join(dir, filepath.FromSlash(f.Dst)), 0o644); err != nil {
-			return fmt.Errorf("release.yaml's files: %w", err)
+	for i, f := range ctx.Config.Files {
+		// Read inside release.yaml's directory, never through a link out of
+		// it: the tree ships what the repository holds, nothing of the host.
+		data, err := ctx.Config.ReadSource(f.Src)
+		if err != nil {
+			return fmt.Errorf("release.yaml's files[%d].src: %w", i, err)
+		}
+		if err := writeFile(filepath.Join(dir, filepath.FromSlash(f.Dst)), data, 0o644); err != nil {
+			return fmt.Errorf("release.yaml's files[%d].dst: %w", i, err)
 		}
 	}
 	var helperNotices []notices.Helper
@@ -93,6 +99,18 @@ func (p Pipe) stage(ctx *pipeline.Context, t config.Target) error {
 	}
 	ctx.Artifacts.Add(artifact.Artifact{Name: t.Name, Path: dir, Kind: artifact.Tree, Target: t.Name})
 	return nil
+}
+
+// writeFile writes data to path with exactly mode (whatever the umask),
+// making path's directory.
+func writeFile(path string, data []byte, mode os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, data, mode); err != nil {
+		return err
+	}
+	return os.Chmod(path, mode)
 }
 
 func hasName(list []artifact.Artifact, name string) bool {

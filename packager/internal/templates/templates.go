@@ -16,13 +16,10 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"text/template"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/tern-agent/tern/packager/internal/config"
 )
@@ -108,20 +105,11 @@ func FactsOf(c *config.Config) (Facts, error) {
 		f.NPMInstallSHPlatforms = strings.Join(goosOf(c, unix), " ")
 		f.NPMInstallPS1 = len(windows) > 0
 	}
-	for _, v := range []struct{ field, value string }{
-		{"product", f.Product}, {"binary", f.Binary}, {"env_prefix", f.EnvPrefix}, {"repository", f.Repository}, {"npm.scope and npm.package", f.NPMPackage},
-		{"signing.certificate_identity_regexp", f.CertIdentityRegexp}, {"signing.certificate_oidc_issuer", f.CertOIDCIssuer},
-	} {
-		if i := strings.IndexAny(v.value, "'\"`$\n\r"); i >= 0 {
-			return Facts{}, fmt.Errorf("release.yaml's %s %q holds %q, which would end a quote in the installers or the npm launcher: remove it", v.field, v.value, v.value[i])
-		}
-	}
-	// The version check is written inside single quotes of sh and
-	// PowerShell, which also ends one at a typographic quote.
-	for _, v := range append(slices.Clone(rule.Args), rule.Contains) {
-		if i := strings.IndexAny(v, "'\"`$\\\n\r\u2018\u2019\u201a\u201b"); i >= 0 {
-			r, _ := utf8.DecodeRuneInString(v[i:])
-			return Facts{}, fmt.Errorf("release.yaml's version_check %q holds %q, which the installers cannot quote: remove it", v, r)
+	// Load refuses these already; a config made another way is checked
+	// here, before any is written inside a quote.
+	for _, q := range c.QuotedFacts() {
+		if r, bad := config.Unquotable(q.Value, q.Regexp); bad {
+			return Facts{}, fmt.Errorf("release.yaml's %s %q holds %q, which would end a quote in the installers or the npm launcher: remove it", q.Key, q.Value, r)
 		}
 	}
 	return f, nil
@@ -219,10 +207,12 @@ func NPMMetaTemplate(c *config.Config, path string) string {
 	return "npm/meta/" + path
 }
 
-// Render renders the named file for the release c describes. root is the
-// repository root, against which an override path in release.yaml is read.
-func Render(c *config.Config, root, name string) ([]byte, error) {
-	src, from, err := source(c, root, name)
+// Render renders the named file for the release c describes. Its second
+// argument, the repository root, is not used: an override path in
+// release.yaml is read inside release.yaml's directory (Config.ReadSource),
+// where Load checked it.
+func Render(c *config.Config, _, name string) ([]byte, error) {
+	src, from, err := source(c, name)
 	if err != nil {
 		return nil, err
 	}
@@ -254,27 +244,23 @@ var funcs = template.FuncMap{
 
 // Origin says where the template for name comes from, for a message about
 // its rendering: the project's override file, or the packager's template.
-func Origin(c *config.Config, root, name string) string {
+// Its second argument, the repository root, is not used, as Render's.
+func Origin(c *config.Config, _, name string) string {
 	if p := c.Templates.Path(name); p != "" {
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(root, p)
-		}
-		return p
+		return filepath.Join(c.Dir(), filepath.FromSlash(p))
 	}
 	return "the packager's template " + name
 }
 
-// source is the template for name: the project's override, or the embedded one.
-func source(c *config.Config, root, name string) ([]byte, string, error) {
+// source is the template for name: the project's override, read inside
+// release.yaml's directory, or the embedded one.
+func source(c *config.Config, name string) ([]byte, string, error) {
 	if p := c.Templates.Path(name); p != "" {
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(root, p)
-		}
-		raw, err := os.ReadFile(p)
+		raw, err := c.ReadSource(p)
 		if err != nil {
-			return nil, "", fmt.Errorf("release.yaml's templates: %w", err)
+			return nil, "", fmt.Errorf("release.yaml's templates (%s): %w", name, err)
 		}
-		return raw, p, nil
+		return raw, filepath.Join(c.Dir(), filepath.FromSlash(p)), nil
 	}
 	raw, err := files.ReadFile("files/" + name + ".tmpl")
 	if err != nil {

@@ -342,6 +342,8 @@ done
 				want, "x" + want + " y", want + "\n", want + "\n4", want + " (abc)", want + ")", want + ",",
 				want + "0", want + "9", want + "-rc.1", want + "+build", want + ".4", want + "a", want + "Z", want + "_x", want + "é",
 				want[:len(want)-1], rule.Expect(v+"0") + " " + want, want + " " + rule.Expect(v+"0"),
+				"update notice " + rule.Expect(v+"0") + " ... acme " + want, "update notice " + rule.Expect(v+"0") + " ... acme " + rule.Expect(v+"1"),
+				rule.Expect(v+"-rc.1") + want + "é", "é" + rule.Expect(v+".4") + "\n" + want + "\n", want + want + "0", want + "0" + want,
 				"v1.2.3)", "tern 1.2.3 (stamp)", "1.2.30", "1.2.3-rc.1", "", "verX[1.2.3]", "1.2.3/1.2.4",
 			} {
 				for _, version := range versions {
@@ -463,5 +465,68 @@ func TestInstallShDetectsTheMachine(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An override is read against release.yaml's directory, where Load checked
+// it, whatever the repository root is; and never through a link that
+// leads out of that directory, put there after Load.
+func TestOverridesAreReadInsideReleaseYAMLsDirectory(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "release")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for p, body := range map[string]string{
+		filepath.Join(dir, "mine.sh.tmpl"):  "#!/bin/sh\necho beside release.yaml <%.Product%>\n",
+		filepath.Join(root, "mine.sh.tmpl"): "#!/bin/sh\necho at the root\n",
+		filepath.Join(root, "secret"):       "host secret",
+	} {
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, _ := loadYAMLIn(t, dir, acme+"templates: {install_sh: mine.sh.tmpl}\n")
+	out, err := Render(c, root, "install.sh")
+	if err != nil || string(out) != "#!/bin/sh\necho beside release.yaml acme\n" {
+		t.Fatalf("%q, %v", out, err)
+	}
+	if got, want := Origin(c, root, "install.sh"), filepath.Join(dir, "mine.sh.tmpl"); got != want {
+		t.Errorf("Origin = %s, want %s", got, want)
+	}
+	if err := os.Remove(filepath.Join(dir, "mine.sh.tmpl")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(root, "secret"), filepath.Join(dir, "mine.sh.tmpl")); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	if out, err := Render(c, root, "install.sh"); err == nil || !strings.Contains(err.Error(), "release.yaml's templates (install.sh): ") {
+		t.Errorf("rendered %q through a link out of release.yaml's directory (%v)", out, err)
+	}
+}
+
+// FactsOf refuses, with release.yaml's key, a fact a config made without
+// Load holds that would end or escape a quote: the same check as Load's.
+func TestFactsOfRefusesWhatCannotBeQuoted(t *testing.T) {
+	for _, tc := range []struct {
+		set  func(*config.Config)
+		want string
+	}{
+		{func(c *config.Config) { c.Product = `ac\me` }, `release.yaml's product "ac\\me" holds '\\'`},
+		{func(c *config.Config) { c.NPM.Package = "acme\u2019" }, "release.yaml's npm.package \"acme\u2019\" holds '\u2019'"},
+		{func(c *config.Config) { c.Repository = "https://x/$HOME" }, `release.yaml's repository "https://x/$HOME" holds '$'`},
+		{func(c *config.Config) {
+			c.VersionCheck = &config.VersionCheck{Args: []string{"-V"}, Contains: "\u201b{{.Version}}"}
+		}, "release.yaml's version_check.contains \"\u201b{{.Version}}\" holds '\u201b'"},
+	} {
+		c, _ := loadYAML(t, acme)
+		tc.set(c)
+		if _, err := FactsOf(c); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("FactsOf = %v, want %q", err, tc.want)
+		}
+	}
+	c, _ := loadYAML(t, acme)
+	if _, err := FactsOf(c); err != nil {
+		t.Errorf("a regexp's backslashes refused: %v", err)
 	}
 }

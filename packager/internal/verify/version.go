@@ -1,9 +1,8 @@
 package verify
 
 import (
-	"bytes"
 	"context"
-	"fmt"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,37 +12,42 @@ import (
 
 	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/manifest"
+	"github.com/tern-agent/tern/packager/internal/stamp"
 )
 
 // versionCheck checks a binary that carries no build stamp against
-// release.yaml's version_check. The version's text must be in its bytes,
-// whatever the target; and a binary this machine can run (natively, or
-// under qemu-user) is run with the check's arguments, and its output must
-// state the version by the rule the installers apply.
+// release.yaml's version_check. The version must be a string of its own in
+// its bytes (stamp.HoldsVersion), whatever the target; and a binary this
+// machine can run (natively, or under qemu-user) is run with the check's
+// arguments, and its output must state the version by the rule the
+// installers apply.
 //
 // It runs a binary only when nothing else in the release is refused so far:
 // the signature over SHA256SUMS verified and every digest agreed, so what
 // runs is what was signed.
 func (c *checker) versionCheck(a manifest.Artifact, t config.Target, version string, data []byte) {
 	rule := c.opts.Config.VersionRule()
-	if !bytes.Contains(data, []byte(version)) {
-		c.fail(a.Name, "binary does not hold its version %s anywhere: does the build set the variable --version prints (release.yaml's version_check)?", version)
+	if !stamp.HoldsVersion(data, version) {
+		c.fail(a.Name, "binary does not hold its version %s anywhere, as a string of its own (Go's module information and runtime do not count): %s", version, stamp.VersionVarRemedy)
 		return
 	}
 	runner, ok := runnerFor(t)
 	if !ok || len(c.problems) > 0 {
 		return
 	}
+	args := strings.Join(rule.Args, " ")
+	how := args
+	if len(runner) > 0 {
+		how += " under " + filepath.Base(runner[0])
+	}
 	out, err := runVersion(runner, data, rule.Args)
 	switch {
+	case errors.Is(err, errTimeout):
+		c.fail(a.Name, "binary could not be asked its version with %s: it did not exit within %s; set release.yaml's version_check.args to the arguments that make it print its version and exit", how, versionTimeout)
 	case err != nil:
-		how := strings.Join(rule.Args, " ")
-		if len(runner) > 0 {
-			how += " under " + filepath.Base(runner[0])
-		}
-		c.fail(a.Name, "binary could not be asked its version with %s: %v", how, err)
+		c.fail(a.Name, "binary could not be asked its version with %s: %v; if it takes other arguments to print its version, set them in release.yaml's version_check.args", how, err)
 	case !rule.Reports(out, version):
-		c.fail(a.Name, "binary prints %q for %s, which does not state %q as release.yaml's version_check.contains asks", firstLine(out), strings.Join(rule.Args, " "), rule.Expect(version))
+		c.fail(a.Name, "binary prints %q for %s, which does not state %q as release.yaml's version_check.contains asks: set version_check.args to the arguments that make it print its version, and version_check.contains to how it states it", firstLine(out), args, rule.Expect(version))
 	}
 }
 
@@ -74,9 +78,27 @@ func runnerFor(t config.Target) ([]string, bool) {
 	return nil, false
 }
 
+// versionTimeout is how long a binary has to state its version,
+// versionWaitDelay how long past its exit (or the timeout) a process it
+// left behind may hold its output open, and versionOutputMax how much of
+// its output is kept. Variables for the tests.
+var (
+	versionTimeout   = 30 * time.Second
+	versionWaitDelay = 2 * time.Second
+	versionOutputMax = 64 << 10
+)
+
+// errTimeout is a binary that did not exit within versionTimeout.
+var errTimeout = errors.New("did not exit in time")
+
 // runVersion writes the binary to a private directory and runs it there
-// with args, no environment but PATH and HOME, and a time limit, and
-// returns what it printed on stdout (as the installers read it).
+// with args, no environment but PATH and HOME (and, on Windows,
+// SYSTEMROOT, without which a Windows program cannot start), nothing on
+// its input, and a time limit. It returns what it printed on stdout and
+// stderr together, in the order it printed them, as the installers read
+// it (2>&1): a binary that prints its version on stderr, or exits non-zero
+// after printing it, states it to them, and so to verify. Only a binary
+// that cannot be started, or does not exit in time, is an error.
 func runVersion(runner []string, data []byte, args []string) (string, error) {
 	dir, err := os.MkdirTemp("", "packager-verify-")
 	if err != nil {
@@ -84,21 +106,53 @@ func runVersion(runner []string, data []byte, args []string) (string, error) {
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "binary")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
 	if err := os.WriteFile(bin, data, 0o700); err != nil {
 		return "", err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), versionTimeout)
 	defer cancel()
 	argv := append(append(append([]string{}, runner...), bin), args...)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("%v: %s", err, firstLine(stderr.String()))
+	if runtime.GOOS == "windows" {
+		cmd.Env = append(cmd.Env, "SYSTEMROOT="+os.Getenv("SYSTEMROOT"))
 	}
-	return stdout.String(), nil
+	// One writer for both, so the two streams interleave as a terminal
+	// shows them; a child the binary leaves behind holding them open is
+	// cut off this long after the binary exits or the time runs out.
+	out := &cappedBuffer{max: versionOutputMax}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.WaitDelay = versionWaitDelay
+	err = cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		return "", errTimeout
+	case errors.Is(err, exec.ErrWaitDelay):
+		return "", errors.New("exited, but left a process holding its output open, which the installers would wait on forever")
+	case err != nil && !errors.As(err, &exit):
+		return "", err
+	}
+	return string(out.buf), nil
+}
+
+// cappedBuffer keeps the first max bytes written to it and drops the rest,
+// telling the writer all were written, so a binary that prints without end
+// neither fills memory nor stops on a broken pipe before it exits.
+type cappedBuffer struct {
+	buf []byte
+	max int
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if room := b.max - len(b.buf); room > 0 {
+		b.buf = append(b.buf, p[:min(len(p), room)]...)
+	}
+	return len(p), nil
 }
 
 func firstLine(s string) string {
