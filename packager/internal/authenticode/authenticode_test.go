@@ -6,9 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,8 +13,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/digitorus/timestamp"
 
 	"github.com/tern-agent/tern/packager/internal/authenticode"
 	"github.com/tern-agent/tern/packager/internal/testpki"
@@ -224,55 +219,26 @@ func TestVerifyRefuses(t *testing.T) {
 	}
 }
 
-// A stand-in RFC 3161 authority on 127.0.0.1 that vouches for the time
-// "now" returns.
-func startTSA(t *testing.T, tsa *testpki.Identity, now func() time.Time) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		req, err := timestamp.ParseRequest(body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		ts := timestamp.Timestamp{
-			HashAlgorithm:     req.HashAlgorithm,
-			HashedMessage:     req.HashedMessage,
-			Time:              now(),
-			Nonce:             req.Nonce,
-			Policy:            asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1},
-			AddTSACertificate: req.Certificates,
-		}
-		resp, err := ts.CreateResponse(tsa.Cert, tsa.Key)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/timestamp-reply")
-		w.Write(resp)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
 func TestTimestamp(t *testing.T) {
 	requireOsslsigncode(t)
 	ca := testpki.NewCA(t, "tern test root")
-	tsa := ca.Issue(t, testpki.Leaf{CN: "tern test TSA", NotBefore: time.Now().Add(-96 * time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
+	// testpki's stand-in RFC 3161 authorities, vouching for the time "now"
+	// returns, with a certificate that predates the expired signers'.
+	tsaLeaf := testpki.Leaf{NotBefore: time.Now().Add(-96 * time.Hour)}
+	startTSA := func(t *testing.T, ca *testpki.CA, now func() time.Time) *testpki.TSA {
+		return ca.NewTSA(t, testpki.TSAOptions{Now: now, Leaf: tsaLeaf})
+	}
+	tsa := startTSA(t, ca, time.Now)
 	unsigned := windowsBinaries(t)["arm64"]
 
 	t.Run("current certificate", func(t *testing.T) {
 		id := ca.Issue(t, testpki.Leaf{CN: "Acme Release Signing"})
-		signed, path := sign(t, unsigned, id, authenticode.Options{TSAURL: startTSA(t, tsa, time.Now)})
+		signed, path := sign(t, unsigned, id, authenticode.Options{TSAURL: tsa.URL})
 		sig, err := authenticode.Verify(signed, authenticode.VerifyOptions{Roots: ca.Pool()})
 		if err != nil {
 			t.Fatalf("Verify: %v", err)
 		}
-		if !sig.Timestamped || !sig.TSA.Equal(tsa.Cert) || time.Since(sig.TimestampTime) > time.Minute {
+		if !sig.Timestamped || !sig.TSA.Equal(tsa.Identity.Cert) || time.Since(sig.TimestampTime) > time.Minute {
 			t.Fatalf("timestamp not seen: timestamped %v at %v", sig.Timestamped, sig.TimestampTime)
 		}
 		if err := osslsigncodeVerify(t, path, ca, "-TSA-CAfile", writeTemp(t, ca.PEM)); err != nil {
@@ -286,7 +252,7 @@ func TestTimestamp(t *testing.T) {
 	t.Run("expired certificate, stamped while valid", func(t *testing.T) {
 		id := ca.Issue(t, testpki.Leaf{CN: "Acme Release Signing", Expired: true})
 		whileValid := func() time.Time { return id.Cert.NotBefore.Add(time.Hour) }
-		signed, _ := sign(t, unsigned, id, authenticode.Options{TSAURL: startTSA(t, tsa, whileValid)})
+		signed, _ := sign(t, unsigned, id, authenticode.Options{TSAURL: startTSA(t, ca, whileValid).URL})
 		sig, err := authenticode.Verify(signed, authenticode.VerifyOptions{Roots: ca.Pool()})
 		if err != nil {
 			t.Fatalf("Verify refused a signature timestamped while its certificate was valid: %v", err)
@@ -298,7 +264,7 @@ func TestTimestamp(t *testing.T) {
 
 	t.Run("expired certificate, stamped after expiry", func(t *testing.T) {
 		id := ca.Issue(t, testpki.Leaf{CN: "Acme Release Signing", Expired: true})
-		signed, _ := sign(t, unsigned, id, authenticode.Options{TSAURL: startTSA(t, tsa, time.Now)})
+		signed, _ := sign(t, unsigned, id, authenticode.Options{TSAURL: tsa.URL})
 		_, err := authenticode.Verify(signed, authenticode.VerifyOptions{Roots: ca.Pool()})
 		if !errors.Is(err, authenticode.ErrUntrusted) || !strings.Contains(err.Error(), "at its timestamp") {
 			t.Fatalf("err = %v, want ErrUntrusted at its timestamp", err)
@@ -307,8 +273,8 @@ func TestTimestamp(t *testing.T) {
 
 	t.Run("TSA under another root", func(t *testing.T) {
 		id := ca.Issue(t, testpki.Leaf{CN: "Acme Release Signing"})
-		rogue := testpki.NewCA(t, "rogue").Issue(t, testpki.Leaf{CN: "rogue TSA", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
-		signed, _ := sign(t, unsigned, id, authenticode.Options{TSAURL: startTSA(t, rogue, time.Now)})
+		rogue := testpki.NewCA(t, "rogue").NewTSA(t, testpki.TSAOptions{Leaf: testpki.Leaf{CN: "rogue TSA"}})
+		signed, _ := sign(t, unsigned, id, authenticode.Options{TSAURL: rogue.URL})
 		_, err := authenticode.Verify(signed, authenticode.VerifyOptions{Roots: ca.Pool()})
 		if !errors.Is(err, authenticode.ErrBadTimestamp) || !strings.Contains(err.Error(), "rogue TSA") {
 			t.Fatalf("err = %v, want ErrBadTimestamp naming the rogue TSA", err)

@@ -14,7 +14,6 @@ import (
 	"encoding/asn1"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -27,7 +26,6 @@ import (
 	"time"
 
 	gomacho "github.com/blacktop/go-macho"
-	"github.com/digitorus/timestamp"
 
 	"github.com/tern-agent/tern/packager/internal/testpki"
 )
@@ -258,7 +256,8 @@ func devID(t *testing.T) *testpki.Identity {
 	})
 }
 
-// stubTSA is an RFC 3161 time-stamp authority on 127.0.0.1.
+// stubTSA is testpki's RFC 3161 time-stamp authority on 127.0.0.1, under
+// a root of its own, vouching for one instant to the second.
 func stubTSA(t testing.TB) (url string, at time.Time) {
 	url, at, _ = stubTSAWithRoot(t)
 	return url, at
@@ -266,30 +265,9 @@ func stubTSA(t testing.TB) (url string, at time.Time) {
 
 func stubTSAWithRoot(t testing.TB) (url string, at time.Time, root *testpki.CA) {
 	root = testpki.NewCA(t, "tern test TSA root")
-	tsa := root.Issue(t, testpki.Leaf{CN: "tern test TSA", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
 	at = time.Now().UTC().Truncate(time.Second)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		req, err := timestamp.ParseRequest(body)
-		if err != nil || r.Header.Get("Content-Type") != "application/timestamp-query" {
-			http.Error(w, "bad request", http.StatusBadRequest)
-			return
-		}
-		ts := timestamp.Timestamp{
-			HashAlgorithm: req.HashAlgorithm, HashedMessage: req.HashedMessage,
-			Time: at, Policy: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1}, Nonce: req.Nonce,
-			AddTSACertificate: req.Certificates,
-		}
-		resp, err := ts.CreateResponseWithOpts(tsa.Cert, tsa.Key, crypto.SHA256)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/timestamp-reply")
-		w.Write(resp)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL, at, root
+	tsa := root.NewTSA(t, testpki.TSAOptions{Now: func() time.Time { return at }})
+	return tsa.URL, at, root
 }
 
 func TestSignWithCertificate(t *testing.T) {

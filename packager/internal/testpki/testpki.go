@@ -13,6 +13,7 @@
 //	id := ca.Issue(t, testpki.Leaf{CN: "Developer ID Application: Acme (ABCDE12345)", OU: "ABCDE12345"})
 //	p12 := id.P12("secret")           // for osslsigncode -pkcs12, WINDOWS_SIGN_P12
 //	files := id.Write(t, t.TempDir(), "secret") // ca.pem, cert.pem, key.pem, identity.p12
+//	tsaURL := ca.StartTSA(t)          // an RFC 3161 timestamp authority on 127.0.0.1
 package testpki
 
 import (

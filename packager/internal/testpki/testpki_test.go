@@ -1,12 +1,18 @@
 package testpki_test
 
 import (
+	"bytes"
+	"crypto"
+	"crypto/sha256"
 	"crypto/x509"
+	"io"
+	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/digitorus/timestamp"
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/tern-agent/tern/packager/internal/testpki"
@@ -77,5 +83,38 @@ func TestP12RoundTrips(t *testing.T) {
 		if err != nil {
 			t.Fatalf("openssl pkcs12 refused %s: %v\n%s", files.P12, err, out)
 		}
+	}
+}
+
+func TestTSAStampsWithItsCAsCertificate(t *testing.T) {
+	ca := testpki.NewCA(t, "root")
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	tsa := ca.NewTSA(t, testpki.TSAOptions{Now: func() time.Time { return at }})
+	sum := sha256.Sum256([]byte("a signature"))
+	query, err := (&timestamp.Request{HashAlgorithm: crypto.SHA256, HashedMessage: sum[:], Certificates: true}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.Post(tsa.URL, "application/octet-stream", bytes.NewReader(query)); err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a query without its content type: %v %v, want 400", resp, err)
+	}
+	resp, err := http.Post(tsa.URL, "application/timestamp-query", bytes.NewReader(query))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	ts, err := timestamp.ParseResponse(body)
+	if err != nil {
+		t.Fatalf("parsing the reply: %v", err)
+	}
+	if !ts.Time.Equal(at) || !bytes.Equal(ts.HashedMessage, sum[:]) || len(ts.Certificates) == 0 || !ts.Certificates[0].Equal(tsa.Identity.Cert) {
+		t.Fatalf("timestamp = %v over %x by %v, want %v over %x by the TSA", ts.Time, ts.HashedMessage, ts.Certificates, at, sum)
+	}
+	if _, err := tsa.Identity.Cert.Verify(x509.VerifyOptions{Roots: ca.Pool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err != nil {
+		t.Fatalf("the TSA's certificate does not chain to its CA: %v", err)
+	}
+	if tsa.Requests() != 1 {
+		t.Errorf("Requests = %d, want 1 (the refused query does not count)", tsa.Requests())
 	}
 }
