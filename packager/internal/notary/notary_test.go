@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tern-agent/tern/packager/internal/notary/notarytest"
 )
 
 func testCredentials(t *testing.T) (Credentials, []byte) {
@@ -35,14 +37,35 @@ func testCredentials(t *testing.T) (Credentials, []byte) {
 	return Credentials{KeyID: "2X9R4HXF34", IssuerID: "57246542-96fe-1a63-e053-0824d011072a", Key: k}, p8
 }
 
+// standIn starts notarytest's Apple and S3, trusting creds.
+func standIn(t *testing.T, creds Credentials, o notarytest.Options) *notarytest.Server {
+	t.Helper()
+	o.Key, o.KeyID, o.IssuerID = &creds.Key.PublicKey, creds.KeyID, creds.IssuerID
+	return notarytest.Start(t, o)
+}
+
+// client is a Client pointed at the stand-in s, with test-sized waits.
+func client(s *notarytest.Server, creds Credentials) *Client {
+	return &Client{
+		Credentials: creds,
+		BaseURL:     s.URL,
+		S3Endpoint:  func(bucket string) string { return s.S3URL + "/" + bucket },
+		Poll:        time.Millisecond,
+		Timeout:     5 * time.Second,
+		Backoff:     time.Millisecond,
+	}
+}
+
+const standInID = notarytest.FirstID
+
 func TestNotarizeBinaryAccepted(t *testing.T) {
 	creds, _ := testCredentials(t)
-	s := newStandIn(t, creds)
-	s.statuses = []string{StatusInProgress, StatusInProgress, StatusAccepted}
-	s.logJSON = `{"logFormatVersion":1,"jobId":"` + standInID + `","status":"Accepted","statusSummary":"Ready for distribution","statusCode":0,"archiveFilename":"tern.zip",
-		"issues":[{"severity":"warning","code":null,"path":"tern.zip/tern","message":"The signature does not include a secure timestamp.","docUrl":"https://developer.apple.com/documentation/security/resolving-common-notarization-issues","architecture":"arm64"}]}`
+	s := standIn(t, creds, notarytest.Options{InProgress: 2, Issues: []notarytest.Issue{{
+		Severity: "warning", Path: "tern.zip/tern", Message: "The signature does not include a secure timestamp.",
+		DocURL: "https://developer.apple.com/documentation/security/resolving-common-notarization-issues", Architecture: "arm64",
+	}}})
 	var log bytes.Buffer
-	c := s.client(creds)
+	c := client(s, creds)
 	c.Log = &log
 
 	binary := []byte("\xcf\xfa\xed\xfe a Mach-O stand-in")
@@ -56,14 +79,16 @@ func TestNotarizeBinaryAccepted(t *testing.T) {
 	if res.Log == nil || len(res.Log.Issues) != 1 || res.Log.Issues[0].Path != "tern.zip/tern" {
 		t.Errorf("result log = %+v, want the one warning", res.Log)
 	}
-	if got := s.count("status"); got != 3 {
+	if got := s.Count(notarytest.RouteStatus); got != 3 {
 		t.Errorf("status polled %d times, want 3 (In Progress twice, then Accepted)", got)
 	}
-	if s.sub.name != "tern.zip" {
-		t.Errorf("submissionName = %q, want tern.zip", s.sub.name)
+	subs := s.Submissions()
+	if len(subs) != 1 || subs[0].Name != "tern.zip" {
+		t.Fatalf("submissions = %+v, want one named tern.zip", subs)
 	}
 	// What reached S3 is the zip of the binary.
-	zr, err := zip.NewReader(bytes.NewReader(s.sub.uploaded), int64(len(s.sub.uploaded)))
+	up := subs[0].Uploaded
+	zr, err := zip.NewReader(bytes.NewReader(up), int64(len(up)))
 	if err != nil || len(zr.File) != 1 || zr.File[0].Name != "tern" {
 		t.Fatalf("upload is not a zip of one file tern: %v", err)
 	}
@@ -81,14 +106,12 @@ func TestNotarizeBinaryAccepted(t *testing.T) {
 
 func TestNotarizeInvalidListsIssues(t *testing.T) {
 	creds, _ := testCredentials(t)
-	s := newStandIn(t, creds)
-	s.statuses = []string{StatusInProgress, StatusInvalid}
-	s.logJSON = `{"logFormatVersion":1,"jobId":"` + standInID + `","status":"Invalid","statusSummary":"Archive contains critical validation errors","statusCode":4000,"archiveFilename":"tern.zip",
-		"issues":[
-		 {"severity":"error","code":null,"path":"tern.zip/tern","message":"The binary is not signed with a valid Developer ID certificate.","docUrl":"https://developer.apple.com/documentation/security/resolving-common-notarization-issues#3087721","architecture":"x86_64"},
-		 {"severity":"error","code":null,"path":"tern.zip/tern","message":"The executable does not have the hardened runtime enabled.","docUrl":null,"architecture":"arm64"}]}`
+	s := standIn(t, creds, notarytest.Options{Verdict: notarytest.Invalid, InProgress: 1, Issues: []notarytest.Issue{
+		{Severity: "error", Path: "tern.zip/tern", Message: "The binary is not signed with a valid Developer ID certificate.", DocURL: "https://developer.apple.com/documentation/security/resolving-common-notarization-issues#3087721", Architecture: "x86_64"},
+		{Severity: "error", Path: "tern.zip/tern", Message: "The executable does not have the hardened runtime enabled.", Architecture: "arm64"},
+	}})
 
-	_, err := s.client(creds).Notarize(context.Background(), "tern.zip", []byte("zip bytes"))
+	_, err := client(s, creds).Notarize(context.Background(), "tern.zip", []byte("zip bytes"))
 	var refused *RefusedError
 	if !errors.As(err, &refused) {
 		t.Fatalf("err = %v, want a *RefusedError", err)
@@ -107,20 +130,20 @@ func TestNotarizeInvalidListsIssues(t *testing.T) {
 
 func TestNotarizeRetriesTransientFailures(t *testing.T) {
 	creds, _ := testCredentials(t)
-	s := newStandIn(t, creds)
-	s.statuses = []string{StatusInProgress, StatusAccepted}
-	s.fail["submit"] = []int{http.StatusServiceUnavailable}
-	s.fail["status"] = []int{http.StatusServiceUnavailable, http.StatusTooManyRequests}
-	s.fail["upload"] = []int{http.StatusInternalServerError}
+	s := standIn(t, creds, notarytest.Options{InProgress: 1, FailFirst: map[string][]int{
+		notarytest.RouteSubmit: {http.StatusServiceUnavailable},
+		notarytest.RouteStatus: {http.StatusServiceUnavailable, http.StatusTooManyRequests},
+		notarytest.RouteUpload: {http.StatusInternalServerError},
+	}})
 	var log bytes.Buffer
-	c := s.client(creds)
+	c := client(s, creds)
 	c.Log = &log
 
 	if _, err := c.Notarize(context.Background(), "tern.zip", []byte("zip bytes")); err != nil {
 		t.Fatalf("Notarize: %v", err)
 	}
 	for route, want := range map[string]int{"submit": 2, "upload": 2, "status": 4} {
-		if got := s.count(route); got != want {
+		if got := s.Count(route); got != want {
 			t.Errorf("%s answered %d times, want %d", route, got, want)
 		}
 	}
@@ -131,25 +154,23 @@ func TestNotarizeRetriesTransientFailures(t *testing.T) {
 
 func TestNotarizeGivesUpOnPersistent5xx(t *testing.T) {
 	creds, _ := testCredentials(t)
-	s := newStandIn(t, creds)
-	s.fail["submit"] = []int{502, 502, 502, 502, 502, 502}
-	c := s.client(creds)
+	s := standIn(t, creds, notarytest.Options{FailFirst: map[string][]int{notarytest.RouteSubmit: {502, 502, 502, 502, 502, 502}}})
+	c := client(s, creds)
 	c.Retries = 2
 
 	_, err := c.Notarize(context.Background(), "tern.zip", []byte("zip bytes"))
 	if err == nil || !strings.Contains(err.Error(), "gave up after 3 attempts: POST /notary/v2/submissions: 502 Bad Gateway") {
 		t.Fatalf("err = %v, want a bounded give-up on 502", err)
 	}
-	if got := s.count("submit"); got != 3 {
+	if got := s.Count(notarytest.RouteSubmit); got != 3 {
 		t.Errorf("submit tried %d times, want 3", got)
 	}
 }
 
 func TestNotarizeTimeoutNamesSubmission(t *testing.T) {
 	creds, _ := testCredentials(t)
-	s := newStandIn(t, creds)
-	s.statuses = []string{StatusInProgress}
-	c := s.client(creds)
+	s := standIn(t, creds, notarytest.Options{Verdict: notarytest.InProgress})
+	c := client(s, creds)
 	c.Timeout = 50 * time.Millisecond
 	c.Poll = 5 * time.Millisecond
 
@@ -167,10 +188,10 @@ func TestNotarizeTimeoutNamesSubmission(t *testing.T) {
 
 func TestNotarizeBadTokenFailsAtOnceWithAppleDetail(t *testing.T) {
 	trusted, _ := testCredentials(t)
-	s := newStandIn(t, trusted)
+	s := standIn(t, trusted, notarytest.Options{})
 	other, _ := testCredentials(t) // same ids, a key Apple does not know
 
-	_, err := s.client(other).Notarize(context.Background(), "tern.zip", []byte("zip bytes"))
+	_, err := client(s, other).Notarize(context.Background(), "tern.zip", []byte("zip bytes"))
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("err = %v, want a 401 *APIError", err)
@@ -183,19 +204,19 @@ func TestNotarizeBadTokenFailsAtOnceWithAppleDetail(t *testing.T) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
-	if got := s.count("unauthorized"); got != 1 {
+	if got := s.Count(notarytest.RouteUnauthorized); got != 1 {
 		t.Errorf("a 401 was tried %d times, want once (4xx is not retried)", got)
 	}
 }
 
 func TestNotarizeRefusesBareFile(t *testing.T) {
 	creds, _ := testCredentials(t)
-	s := newStandIn(t, creds)
-	_, err := s.client(creds).Notarize(context.Background(), "tern", []byte("\xcf\xfa\xed\xfe"))
+	s := standIn(t, creds, notarytest.Options{})
+	_, err := client(s, creds).Notarize(context.Background(), "tern", []byte("\xcf\xfa\xed\xfe"))
 	if err == nil || !strings.Contains(err.Error(), "call NotarizeBinary") {
 		t.Fatalf("err = %v, want a pointer to NotarizeBinary", err)
 	}
-	if s.count("submit") != 0 {
+	if s.Count(notarytest.RouteSubmit) != 0 {
 		t.Errorf("a bare file was submitted")
 	}
 }
@@ -328,11 +349,9 @@ func TestZipBinaryIsDeterministic(t *testing.T) {
 
 func TestNotarizeInvalidWithoutLogStillNamesSubmission(t *testing.T) {
 	creds, _ := testCredentials(t)
-	s := newStandIn(t, creds)
-	s.statuses = []string{StatusRejected}
-	s.fail["logs"] = []int{http.StatusNotFound}
+	s := standIn(t, creds, notarytest.Options{Verdict: notarytest.Rejected, FailFirst: map[string][]int{notarytest.RouteLogs: {http.StatusNotFound}}})
 
-	_, err := s.client(creds).Notarize(context.Background(), "tern.zip", []byte("zip bytes"))
+	_, err := client(s, creds).Notarize(context.Background(), "tern.zip", []byte("zip bytes"))
 	var refused *RefusedError
 	if !errors.As(err, &refused) || refused.Status != StatusRejected {
 		t.Fatalf("err = %v, want a Rejected *RefusedError", err)
@@ -345,15 +364,14 @@ func TestNotarizeInvalidWithoutLogStillNamesSubmission(t *testing.T) {
 
 func TestNotarizeUploadRefusedFailsAtOnce(t *testing.T) {
 	creds, _ := testCredentials(t)
-	s := newStandIn(t, creds)
-	s.fail["upload"] = []int{http.StatusForbidden, http.StatusForbidden}
+	s := standIn(t, creds, notarytest.Options{FailFirst: map[string][]int{notarytest.RouteUpload: {http.StatusForbidden, http.StatusForbidden}}})
 
-	_, err := s.client(creds).Notarize(context.Background(), "tern.zip", []byte("zip bytes"))
-	want := "notarizing tern.zip: uploading to s3://" + standInBucket + "/" + standInObject + " for submission " + standInID + ": PUT "
+	_, err := client(s, creds).Notarize(context.Background(), "tern.zip", []byte("zip bytes"))
+	want := "notarizing tern.zip: uploading to s3://" + notarytest.Bucket + "/" + notarytest.Object(standInID) + " for submission " + standInID + ": PUT "
 	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "403 Forbidden") {
 		t.Fatalf("err = %v, want it to start %q and carry the 403", err, want)
 	}
-	if got := s.count("upload"); got != 1 {
+	if got := s.Count(notarytest.RouteUpload); got != 1 {
 		t.Errorf("a 403 upload was tried %d times, want once", got)
 	}
 	if strings.Contains(err.Error(), "API key") {
@@ -371,6 +389,36 @@ func TestErrorDetail(t *testing.T) {
 	} {
 		if got := errorDetail([]byte(tc.body)); got != tc.want {
 			t.Errorf("errorDetail(%.40q) = %q, want %q", tc.body, got, tc.want)
+		}
+	}
+}
+
+// Submissions made at once, as the release makes one per darwin binary,
+// each get their own id, object and verdict.
+func TestNotarizeConcurrentSubmissions(t *testing.T) {
+	creds, _ := testCredentials(t)
+	s := standIn(t, creds, notarytest.Options{InProgress: 1})
+	c := client(s, creds)
+	names := []string{"darwin-amd64-tern", "darwin-arm64-tern"}
+	errs := make(chan error, len(names))
+	for _, n := range names {
+		go func() {
+			_, err := c.NotarizeBinary(context.Background(), n, []byte("\xcf\xfa\xed\xfe "+n), time.Unix(1700000000, 0))
+			errs <- err
+		}()
+	}
+	for range names {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	subs := s.Submissions()
+	if len(subs) != 2 || subs[0].ID == subs[1].ID {
+		t.Fatalf("submissions = %+v, want two with their own ids", subs)
+	}
+	for _, sub := range subs {
+		if sub.Uploaded == nil || sub.Polls != 2 || sha256Hex(sub.Uploaded) != sub.SHA256 {
+			t.Errorf("%s (%s): uploaded %d bytes, polled %d times", sub.ID, sub.Name, len(sub.Uploaded), sub.Polls)
 		}
 	}
 }
