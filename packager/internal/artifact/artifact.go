@@ -26,6 +26,9 @@ const (
 	Installer Kind = "installer" // install.sh, install.ps1
 	SBOM      Kind = "sbom"      // a CycloneDX SBOM per archive
 	DotSlash  Kind = "dotslash"  // the DotSlash file
+	Homebrew  Kind = "homebrew"  // the Homebrew cask
+	Scoop     Kind = "scoop"     // the Scoop manifest
+	Winget    Kind = "winget"    // a winget manifest: version, installer or defaultLocale
 )
 
 // Artifact is one thing a step made or read.

@@ -152,6 +152,9 @@ type Doors struct {
 	Image      *bool `yaml:"image"`      // the container image publish pushes
 	SBOM       *bool `yaml:"sbom"`       // a CycloneDX SBOM per archive
 	DotSlash   *bool `yaml:"dotslash"`   // the DotSlash file
+	Homebrew   *bool `yaml:"homebrew"`   // the Homebrew cask publish brew commits to a tap
+	Scoop      *bool `yaml:"scoop"`      // the Scoop manifest publish scoop commits to a bucket
+	Winget     *bool `yaml:"winget"`     // the winget manifests publish winget commits to a winget-pkgs fork
 }
 
 func on(b *bool) bool { return b == nil || *b }
@@ -161,6 +164,9 @@ func (d Doors) InstallersOn() bool { return on(d.Installers) }
 func (d Doors) ImageOn() bool      { return on(d.Image) }
 func (d Doors) SBOMOn() bool       { return on(d.SBOM) }
 func (d Doors) DotSlashOn() bool   { return on(d.DotSlash) }
+func (d Doors) HomebrewOn() bool   { return on(d.Homebrew) }
+func (d Doors) ScoopOn() bool      { return on(d.Scoop) }
+func (d Doors) WingetOn() bool     { return on(d.Winget) }
 
 // File is one extra file of every tree.
 type File struct {
