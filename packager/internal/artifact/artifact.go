@@ -15,20 +15,21 @@ import (
 type Kind string
 
 const (
-	Binary    Kind = "binary"    // compiled by GoReleaser
-	Helper    Kind = "helper"    // a native helper for libexec/
-	Tree      Kind = "tree"      // a staged directory: bin/, libexec/, licences
-	Archive   Kind = "archive"   // a target's tar.gz or zip
-	Checksums Kind = "checksums" // SHA256SUMS
-	Manifest  Kind = "manifest"  // manifest.json
-	Signature Kind = "signature" // SHA256SUMS.sigstore.json
-	NPM       Kind = "npm"       // an npm package tarball: a platform's, or the meta package
-	Installer Kind = "installer" // install.sh, install.ps1
-	SBOM      Kind = "sbom"      // a CycloneDX SBOM per archive
-	DotSlash  Kind = "dotslash"  // the DotSlash file
-	Homebrew  Kind = "homebrew"  // the Homebrew cask
-	Scoop     Kind = "scoop"     // the Scoop manifest
-	Winget    Kind = "winget"    // a winget manifest: version, installer or defaultLocale
+	Binary       Kind = "binary"    // compiled by GoReleaser
+	Helper       Kind = "helper"    // a native helper for libexec/
+	Tree         Kind = "tree"      // a staged directory: bin/, libexec/, licences
+	Archive      Kind = "archive"   // a target's tar.gz or zip
+	Checksums    Kind = "checksums" // SHA256SUMS
+	Manifest     Kind = "manifest"  // manifest.json
+	Signature    Kind = "signature" // SHA256SUMS.sigstore.json
+	NPM          Kind = "npm"       // an npm package tarball: a platform's, or the meta package
+	Installer    Kind = "installer" // install.sh, install.ps1
+	SBOM         Kind = "sbom"      // a CycloneDX SBOM per archive
+	DotSlash     Kind = "dotslash"  // the DotSlash file
+	LinuxPackage Kind = "linuxpkg"  // a target's .deb, .rpm or .apk
+	Homebrew     Kind = "homebrew"  // the Homebrew cask
+	Scoop        Kind = "scoop"     // the Scoop manifest
+	Winget       Kind = "winget"    // a winget manifest: version, installer or defaultLocale
 )
 
 // Artifact is one thing a step made or read.

@@ -24,6 +24,7 @@ type Config struct {
 	Product     string `yaml:"product"`
 	Binary      string `yaml:"binary"`
 	Repository  string `yaml:"repository"`
+	Maintainer  string `yaml:"maintainer"` // "Name <email>" of the Linux packages; default: a no-reply placeholder
 	LicenseFile string `yaml:"license_file"`
 	// EnvPrefix starts every environment variable the installers and the
 	// launcher read (TERN_VERSION). Default: the binary's name upper-cased,
@@ -147,26 +148,28 @@ type WindowsSigning struct {
 
 // Doors are the optional outputs of a release. A nil switch is on.
 type Doors struct {
-	NPM        *bool `yaml:"npm"`        // the npm meta and platform packages
-	Installers *bool `yaml:"installers"` // install.sh and install.ps1
-	Image      *bool `yaml:"image"`      // the container image publish pushes
-	SBOM       *bool `yaml:"sbom"`       // a CycloneDX SBOM per archive
-	DotSlash   *bool `yaml:"dotslash"`   // the DotSlash file
-	Homebrew   *bool `yaml:"homebrew"`   // the Homebrew cask publish brew commits to a tap
-	Scoop      *bool `yaml:"scoop"`      // the Scoop manifest publish scoop commits to a bucket
-	Winget     *bool `yaml:"winget"`     // the winget manifests publish winget commits to a winget-pkgs fork
+	NPM        *bool `yaml:"npm"`            // the npm meta and platform packages
+	Installers *bool `yaml:"installers"`     // install.sh and install.ps1
+	Image      *bool `yaml:"image"`          // the container image publish pushes
+	SBOM       *bool `yaml:"sbom"`           // a CycloneDX SBOM per archive
+	DotSlash   *bool `yaml:"dotslash"`       // the DotSlash file
+	Homebrew   *bool `yaml:"homebrew"`       // the Homebrew cask publish brew commits to a tap
+	Scoop      *bool `yaml:"scoop"`          // the Scoop manifest publish scoop commits to a bucket
+	Winget     *bool `yaml:"winget"`         // the winget manifests publish winget commits to a winget-pkgs fork
+	Linux      *bool `yaml:"linux_packages"` // a .deb, an .rpm and an .apk per linux target
 }
 
 func on(b *bool) bool { return b == nil || *b }
 
-func (d Doors) NPMOn() bool        { return on(d.NPM) }
-func (d Doors) InstallersOn() bool { return on(d.Installers) }
-func (d Doors) ImageOn() bool      { return on(d.Image) }
-func (d Doors) SBOMOn() bool       { return on(d.SBOM) }
-func (d Doors) DotSlashOn() bool   { return on(d.DotSlash) }
-func (d Doors) HomebrewOn() bool   { return on(d.Homebrew) }
-func (d Doors) ScoopOn() bool      { return on(d.Scoop) }
-func (d Doors) WingetOn() bool     { return on(d.Winget) }
+func (d Doors) NPMOn() bool           { return on(d.NPM) }
+func (d Doors) InstallersOn() bool    { return on(d.Installers) }
+func (d Doors) ImageOn() bool         { return on(d.Image) }
+func (d Doors) SBOMOn() bool          { return on(d.SBOM) }
+func (d Doors) DotSlashOn() bool      { return on(d.DotSlash) }
+func (d Doors) LinuxPackagesOn() bool { return on(d.Linux) }
+func (d Doors) HomebrewOn() bool      { return on(d.Homebrew) }
+func (d Doors) ScoopOn() bool         { return on(d.Scoop) }
+func (d Doors) WingetOn() bool        { return on(d.Winget) }
 
 // File is one extra file of every tree.
 type File struct {
