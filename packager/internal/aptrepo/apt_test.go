@@ -1,0 +1,284 @@
+package aptrepo
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// needApt skips unless this is root with apt, dpkg-deb and gpgv, or fails
+// when the run promised real tools (TERN_TEST_REQUIRE_TOOLS=1, as make test
+// sets).
+func needApt(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("drives apt-get, gpg and gpgv against a local HTTP server")
+	}
+	var missing []string
+	if os.Geteuid() != 0 {
+		missing = append(missing, "root (apt's http method and gpgv run as root here)")
+	}
+	for _, tool := range []string{"apt-get", "dpkg-deb", "dpkg", "gpgv", "gpg"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	msg := "the apt repository tests need " + strings.Join(missing, ", ") + " (apt-get install apt dpkg gpgv gpg)"
+	if os.Getenv("TERN_TEST_REQUIRE_TOOLS") != "" {
+		t.Fatal(msg + ": TERN_TEST_REQUIRE_TOOLS is set")
+	}
+	t.Skip(msg + "; set TERN_TEST_REQUIRE_TOOLS=1 to fail instead")
+}
+
+func run(t *testing.T, env []string, name string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func must(t *testing.T, env []string, name string, args ...string) string {
+	t.Helper()
+	out, err := run(t, env, name, args...)
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// dpkgDeb builds a package with dpkg-deb --build, as a user's would be:
+// /usr/bin/<name> prints say.
+func dpkgDeb(t *testing.T, out, name, version, arch, depends, say string) string {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), name)
+	os.MkdirAll(filepath.Join(root, "DEBIAN"), 0o755)
+	os.MkdirAll(filepath.Join(root, "usr", "bin"), 0o755)
+	ctl := fmt.Sprintf("Package: %s\nVersion: %s\nArchitecture: %s\nMaintainer: Tern tests <tern@example.invalid>\n", name, version, arch)
+	if depends != "" {
+		ctl += "Depends: " + depends + "\n"
+	}
+	ctl += "Description: an apt repository test package\n Built by packager/internal/aptrepo's tests.\n"
+	os.WriteFile(filepath.Join(root, "DEBIAN", "control"), []byte(ctl), 0o644)
+	os.WriteFile(filepath.Join(root, "usr", "bin", name), []byte("#!/bin/sh\necho "+say+"\n"), 0o755)
+	deb := filepath.Join(out, fmt.Sprintf("%s_%s_%s.deb", name, version, arch))
+	must(t, nil, "dpkg-deb", "--root-owner-group", "--build", root, deb)
+	return deb
+}
+
+// aptConfig is a private apt: its own sources, lists, cache, keyrings and
+// dpkg status, and none of /etc/apt, so the machine's apt state is neither
+// read nor changed. It returns the environment that selects it.
+func aptConfig(t *testing.T, url, signedBy string) (env []string, archives string) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{"state/lists/partial", "cache/archives/partial", "etc/apt.conf.d", "etc/preferences.d", "etc/trusted.gpg.d", "etc/sources.list.d"} {
+		os.MkdirAll(filepath.Join(dir, d), 0o755)
+	}
+	os.WriteFile(filepath.Join(dir, "status"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "etc/sources.list"), []byte(fmt.Sprintf("deb [signed-by=%s] %s/ %s %s\n", signedBy, url, Suite, Component)), 0o644)
+	conf := fmt.Sprintf(`Dir::Etc "%[1]s/etc";
+Dir::Etc::main "/dev/null";
+Dir::Etc::parts "%[1]s/etc/apt.conf.d";
+Dir::Etc::sourcelist "%[1]s/etc/sources.list";
+Dir::Etc::sourceparts "%[1]s/etc/sources.list.d";
+Dir::Etc::trusted "%[1]s/etc/trusted.gpg";
+Dir::Etc::trustedparts "%[1]s/etc/trusted.gpg.d";
+Dir::Etc::preferences "%[1]s/etc/preferences";
+Dir::Etc::preferencesparts "%[1]s/etc/preferences.d";
+Dir::State "%[1]s/state";
+Dir::State::status "%[1]s/status";
+Dir::Cache "%[1]s/cache";
+APT::Sandbox::User "root";
+APT::Get::List-Cleanup "0";
+Acquire::Languages "none";
+Acquire::http::Proxy "DIRECT";
+Acquire::Retries "0";
+`, dir)
+	os.WriteFile(filepath.Join(dir, "apt.conf"), []byte(conf), 0o644)
+	return []string{"APT_CONFIG=" + filepath.Join(dir, "apt.conf"), "LC_ALL=C"}, filepath.Join(dir, "cache/archives")
+}
+
+// serve serves dir over HTTP on 127.0.0.1 until the test ends.
+func serve(t *testing.T, dir string) string {
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestAptInstallsFromTheRepository(t *testing.T) {
+	needApt(t)
+	arch := strings.TrimSpace(must(t, nil, "dpkg", "--print-architecture"))
+	rnd := make([]byte, 4)
+	rand.Read(rnd)
+	name := "aptrepotest-" + hex.EncodeToString(rnd)
+	debs := t.TempDir()
+	bin := dpkgDeb(t, debs, name, "1.0.0", arch, "", "hello from "+name)
+	doc := dpkgDeb(t, debs, name+"-all", "1.0.0", "all", name+" (= 1.0.0)", "all")
+
+	key, err := GenerateKey("aptrepotest", commit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(t *testing.T) (string, Result) {
+		dir := filepath.Join(t.TempDir(), "apt")
+		res, err := Write(dir, []string{bin, doc}, Options{Product: "aptrepotest", Version: "1.0.0", Time: commit, Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dir, res
+	}
+	dir, res := write(t)
+	// gpgv, apt's own checker, accepts both signatures with the keyring
+	// the repository publishes.
+	must(t, nil, "gpgv", "--keyring", res.Keyring, filepath.Join(dir, "dists/stable/InRelease"))
+	must(t, nil, "gpgv", "--keyring", res.Keyring, filepath.Join(dir, "dists/stable/Release.gpg"), filepath.Join(dir, "dists/stable/Release"))
+
+	t.Run("update and download with signed-by the .gpg keyring", func(t *testing.T) {
+		env, archives := aptConfig(t, serve(t, dir), res.Keyring)
+		must(t, env, "apt-get", "update")
+		policy := must(t, env, "apt-cache", "policy", name)
+		if !strings.Contains(policy, "Candidate: 1.0.0") {
+			t.Fatalf("apt-cache policy %s:\n%s", name, policy)
+		}
+		// The Architecture: all package pulls in the native one through
+		// its Depends; apt checks each download's SHA256 against Packages.
+		must(t, env, "apt-get", "install", "-y", "--download-only", name+"-all")
+		got := filepath.Join(archives, filepath.Base(bin))
+		if _, err := os.Stat(filepath.Join(archives, filepath.Base(doc))); err != nil {
+			t.Fatal(err)
+		}
+		root := t.TempDir()
+		must(t, nil, "dpkg-deb", "-x", got, root)
+		if out := must(t, nil, filepath.Join(root, "usr/bin", name)); strings.TrimSpace(out) != "hello from "+name {
+			t.Fatalf("the installed command says %q", out)
+		}
+	})
+
+	t.Run("signed-by an armored .asc key", func(t *testing.T) {
+		asc, err := key.PublicArmored()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(t.TempDir(), SnapshotKey)
+		os.WriteFile(p, asc, 0o644)
+		env, _ := aptConfig(t, serve(t, dir), p)
+		must(t, env, "apt-get", "update")
+		must(t, env, "apt-cache", "show", name)
+	})
+
+	t.Run("apt refuses another key", func(t *testing.T) {
+		other, err := GenerateKey("aptrepotest", commit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, _ := other.PublicBinary()
+		p := filepath.Join(t.TempDir(), "other.gpg")
+		os.WriteFile(p, pub, 0o644)
+		env, _ := aptConfig(t, serve(t, dir), p)
+		out, err := run(t, env, "apt-get", "update")
+		keyID := key.Fingerprint()[24:]
+		if err == nil || !strings.Contains(out, "NO_PUBKEY "+keyID) || !strings.Contains(out, "is not signed") {
+			t.Fatalf("apt-get update with another key: %v\n%s", err, out)
+		}
+		if out, err := run(t, env, "apt-cache", "show", name); err == nil {
+			t.Fatalf("apt kept the unsigned index:\n%s", out)
+		}
+	})
+
+	t.Run("apt refuses a tampered Packages", func(t *testing.T) {
+		dir, _ := write(t)
+		for _, a := range []string{arch} {
+			p := filepath.Join(dir, "dists/stable/main/binary-"+a, "Packages")
+			b, _ := os.ReadFile(p)
+			// The same size, another byte: only the digest can tell.
+			b = bytes.Replace(b, []byte("Built by packager"), []byte("Built by evildoer"), 1)
+			os.WriteFile(p, b, 0o644)
+			var gz bytes.Buffer
+			z := gzip.NewWriter(&gz)
+			z.Write(b)
+			z.Close()
+			os.WriteFile(p+".gz", gz.Bytes(), 0o644)
+		}
+		env, _ := aptConfig(t, serve(t, dir), res.Keyring)
+		out, err := run(t, env, "apt-get", "update")
+		if err == nil || !strings.Contains(out, "Hash Sum mismatch") && !strings.Contains(out, "File has unexpected size") {
+			t.Fatalf("apt-get update of a tampered Packages: %v\n%s", err, out)
+		}
+		if err := Verify(dir, key.Public()); err == nil || !strings.Contains(err.Error(), "binary-"+arch+"/Packages has sha256") {
+			t.Fatalf("Verify: %v", err)
+		}
+	})
+
+	t.Run("apt refuses a tampered package", func(t *testing.T) {
+		dir, res := write(t)
+		for _, p := range res.Packages {
+			if p.Name == name {
+				f := filepath.Join(dir, filepath.FromSlash(p.Filename))
+				b, _ := os.ReadFile(f)
+				b[len(b)-1] ^= 1
+				os.WriteFile(f, b, 0o644)
+			}
+		}
+		env, _ := aptConfig(t, serve(t, dir), res.Keyring)
+		must(t, env, "apt-get", "update")
+		out, err := run(t, env, "apt-get", "install", "-y", "--download-only", name)
+		if err == nil || !strings.Contains(out, "Hash Sum mismatch") {
+			t.Fatalf("apt-get install of a tampered package: %v\n%s", err, out)
+		}
+	})
+}
+
+// A key made by gpg, exported as a user would put it in APT_SIGNING_KEY,
+// locked with a passphrase, signs a repository gpgv and apt accept.
+func TestGPGMadeKeySigns(t *testing.T) {
+	needApt(t)
+	home := t.TempDir()
+	os.Chmod(home, 0o700)
+	gpg := func(args ...string) string {
+		cmd := exec.Command("gpg", append([]string{"--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "correct horse"}, args...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("gpg %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		return string(out)
+	}
+	gpg("--quick-generate-key", "aptrepo test <tern@example.invalid>", "rsa3072", "sign", "never")
+	secret := gpg("--armor", "--export-secret-keys")
+	key, err := KeyFromEnv(func(k string) string {
+		return map[string]string{EnvKey: secret, EnvPassphrase: "correct horse"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// gpg made the key now, after the commit: the signatures say now.
+	dir := filepath.Join(t.TempDir(), "apt")
+	deb := dpkgDeb(t, t.TempDir(), "aptrepotest-gpg", "2.0.0", "all", "", "gpg")
+	res, err := Write(dir, []string{deb}, Options{Product: "aptrepotest", Version: "2.0.0", Time: commit, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{filepath.Join(dir, "dists/stable/InRelease")}, {filepath.Join(dir, "dists/stable/Release.gpg"), filepath.Join(dir, "dists/stable/Release")}} {
+		must(t, nil, "gpgv", append([]string{"--keyring", res.Keyring}, args...)...)
+	}
+	if err := Verify(dir, key.Public()); err != nil {
+		t.Fatal(err)
+	}
+	env, _ := aptConfig(t, serve(t, dir), res.Keyring)
+	must(t, env, "apt-get", "update")
+	must(t, env, "apt-cache", "show", "aptrepotest-gpg")
+}
