@@ -40,5 +40,6 @@ configuration (.npmrc, NODE_AUTH_TOKEN) authenticates.`,
 	npmCmd.Flags().BoolVar(&o.Provenance, "provenance", false, "publish with npm provenance (GitHub Actions, OIDC)")
 	npmCmd.Flags().StringVar(&o.NPM, "npm", "npm", "the npm CLI")
 	cmd.AddCommand(npmCmd)
+	cmd.AddCommand(newPublishDoors(g)...)
 	return cmd
 }

@@ -9,8 +9,10 @@ package gitpublish
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path"
@@ -51,7 +53,7 @@ type Result struct {
 // commits and pushes them to c.Branch if any differs from the branch's.
 func Publish(ctx context.Context, c Change) (Result, error) {
 	if len(c.Files) == 0 {
-		return Result{}, fmt.Errorf("nothing to commit to %s", c.URL)
+		return Result{}, fmt.Errorf("nothing to commit to %s", Redact(c.URL))
 	}
 	for name := range c.Files {
 		if !filepath.IsLocal(filepath.FromSlash(name)) || path.Clean(name) != name {
@@ -61,7 +63,7 @@ func Publish(ctx context.Context, c Change) (Result, error) {
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
-	g := runner{ctx: ctx, git: c.Git}
+	g := runner{ctx: ctx, git: c.Git, url: c.URL}
 	if g.git == "" {
 		g.git = "git"
 	}
@@ -127,7 +129,7 @@ func Publish(ctx context.Context, c Change) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		fmt.Fprintf(c.Log, "  %s %s: unchanged, nothing pushed\n", c.URL, branch)
+		fmt.Fprintf(c.Log, "  %s %s: unchanged, nothing pushed\n", Redact(c.URL), branch)
 		return Result{Branch: branch, Commit: strings.TrimSpace(head)}, nil
 	}
 	a := DefaultAuthor
@@ -141,15 +143,29 @@ func Publish(ctx context.Context, c Change) (Result, error) {
 	if _, err := g.run(dir, "push", "--quiet", "origin", "HEAD:refs/heads/"+branch); err != nil {
 		return Result{}, fmt.Errorf("%w\n%s moved while this ran, or refuses the push: run the same command again, it starts from the branch as it is", err, branch)
 	}
-	fmt.Fprintf(c.Log, "  %s %s: committed and pushed %s\n", c.URL, branch, strings.TrimSpace(head)[:12])
+	fmt.Fprintf(c.Log, "  %s %s: committed and pushed %s\n", Redact(c.URL), branch, strings.TrimSpace(head)[:12])
 	return Result{Changed: true, Branch: branch, Commit: strings.TrimSpace(head)}, nil
 }
 
+// Redact is a repository URL fit for a log: its user information, where
+// a token goes (https://x-access-token:TOKEN@github.com/…,
+// https://TOKEN@github.com/…), shows as xxxxx.
+func Redact(repo string) string {
+	u, err := url.Parse(repo)
+	if err != nil || u.User == nil {
+		return repo
+	}
+	u.User = url.User("xxxxx")
+	return u.String()
+}
+
 // runner runs git without a terminal: a repository that wants a password
-// fails at once with git's message instead of waiting for a prompt.
+// fails at once with git's message instead of waiting for a prompt. Its
+// errors show the repository's URL redacted.
 type runner struct {
 	ctx context.Context
 	git string
+	url string
 }
 
 func (g runner) cmd(dir string, args ...string) *exec.Cmd {
@@ -164,7 +180,11 @@ func (g runner) run(dir string, args ...string) (string, error) {
 	cmd := g.cmd(dir, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("git %s: %v\n%s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		msg := fmt.Sprintf("git %s: %v\n%s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		if g.url != "" {
+			msg = strings.ReplaceAll(msg, g.url, Redact(g.url))
+		}
+		return "", errors.New(msg)
 	}
 	return stdout.String(), nil
 }

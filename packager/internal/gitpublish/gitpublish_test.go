@@ -128,3 +128,18 @@ func TestPublishRefusesPathsOutsideTheRepository(t *testing.T) {
 }
 
 func writeExec(p, script string) error { return os.WriteFile(p, []byte(script), 0o755) }
+
+// A token in the URL never reaches the log nor an error.
+func TestTokensAreRedacted(t *testing.T) {
+	for _, u := range []string{"https://x-access-token:s3cret@github.com/o/r", "https://s3cret@github.com/o/r"} {
+		if got := Redact(u); got != "https://xxxxx@github.com/o/r" {
+			t.Errorf("Redact(%s) = %s", u, got)
+		}
+	}
+	doorstest.RequireTool(t, "git", "git")
+	url := "https://x-access-token:s3cret@127.0.0.1:1/o/r"
+	_, err := Publish(context.Background(), Change{URL: url, Files: map[string][]byte{"a": nil}, Message: "m"})
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("got %v", err)
+	}
+}

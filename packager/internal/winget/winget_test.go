@@ -30,9 +30,9 @@ func TestManifestsGiveEachArchitectureItsZip(t *testing.T) {
 		t.Fatal("two runs wrote two sets of manifests")
 	}
 	required := map[string][]string{
-		"version":    {"PackageIdentifier", "PackageVersion", "DefaultLocale", "ManifestType", "ManifestVersion"},
-		"installer":  {"PackageIdentifier", "PackageVersion", "InstallerType", "NestedInstallerType", "ReleaseDate", "Installers", "ManifestType", "ManifestVersion"},
-		"locale":     {"PackageIdentifier", "PackageVersion", "PackageLocale", "Publisher", "PackageName", "License", "ShortDescription", "ManifestType", "ManifestVersion"},
+		"version":   {"PackageIdentifier", "PackageVersion", "DefaultLocale", "ManifestType", "ManifestVersion"},
+		"installer": {"PackageIdentifier", "PackageVersion", "InstallerType", "NestedInstallerType", "ReleaseDate", "Installers", "ManifestType", "ManifestVersion"},
+		"locale":    {"PackageIdentifier", "PackageVersion", "PackageLocale", "Publisher", "PackageName", "License", "ShortDescription", "ManifestType", "ManifestVersion"},
 	}
 	for name, raw := range map[string][]byte{"version": m.Version, "installer": m.Installer, "locale": m.Locale} {
 		var doc map[string]any

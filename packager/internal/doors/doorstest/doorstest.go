@@ -61,8 +61,14 @@ func Archives(c *config.Config) []doors.Archive {
 // every target, registered, for a pipe to read.
 func Context(t *testing.T) (*pipeline.Context, map[string]string) {
 	t.Helper()
+	return ContextFor(t, Config())
+}
+
+// ContextFor is Context for another config.
+func ContextFor(t *testing.T, c *config.Config) (*pipeline.Context, map[string]string) {
+	t.Helper()
 	ctx := pipelinetest.New(t)
-	ctx.Config = Config()
+	ctx.Config = c
 	digests := map[string]string{}
 	for _, tg := range ctx.Config.Targets {
 		name := layout.ArchiveName(ctx.Config, Version, tg)
