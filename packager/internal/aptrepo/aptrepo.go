@@ -51,7 +51,9 @@ const (
 // binary keyring (.gpg) rather than armored (.asc): every apt that knows
 // signed-by (1.1 and later) reads it, and so does gpgv itself, with no
 // `gpg --dearmor` step on the user's side.
-func KeyringName(product string) string { return product + "-archive-keyring.gpg" }
+func KeyringName(product string) string { return product + keyringSuffix }
+
+const keyringSuffix = "-archive-keyring.gpg"
 
 // Options are the release facts the repository is written from.
 type Options struct {
@@ -85,7 +87,9 @@ type Result struct {
 }
 
 // Write makes the repository in dir, which must be empty or not exist: a
-// stale file from an earlier run would be served beside the new ones.
+// stale file from an earlier run would be served beside the new ones. It
+// builds the repository beside dir and renames it into place, so dir holds
+// a whole repository or nothing.
 func Write(dir string, debs []string, o Options) (Result, error) {
 	if o.Key == nil {
 		return Result{}, ErrNoKey
@@ -104,7 +108,34 @@ func Write(dir string, debs []string, o Options) (Result, error) {
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return Result{}, err
 	}
-	res := Result{Dir: dir, Fingerprint: o.Key.Fingerprint()}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return Result{}, err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.RemoveAll(tmp) // after the rename, nothing is left there
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return Result{}, err
+	}
+	res, err := build(tmp, debs, o)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := os.Remove(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Result{}, fmt.Errorf("apt repository: %w", err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return Result{}, fmt.Errorf("apt repository: moving it into place: %w", err)
+	}
+	res.Dir, res.Keyring = dir, filepath.Join(dir, KeyringName(o.Product))
+	return res, nil
+}
+
+// build writes the repository into the empty directory dir.
+func build(dir string, debs []string, o Options) (Result, error) {
+	res := Result{Fingerprint: o.Key.Fingerprint()}
 
 	type entry struct {
 		ctl Control
@@ -220,7 +251,6 @@ func Write(dir string, debs []string, o Options) (Result, error) {
 		res.Files = append(res.Files, f.path)
 	}
 	sort.Strings(res.Files)
-	res.Keyring = filepath.Join(dir, KeyringName(o.Product))
 	return res, nil
 }
 

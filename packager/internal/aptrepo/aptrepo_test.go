@@ -303,6 +303,25 @@ func TestWriteRefuses(t *testing.T) {
 	if _, err := Write(t.TempDir(), debs, Options{Product: "tern", Time: commit}); !errors.Is(err, ErrNoKey) {
 		t.Fatalf("no key: %v", err)
 	}
+	// A refusal found while building (an unreadable package) leaves
+	// neither the repository nor its temporary directory.
+	parent := t.TempDir()
+	bad := filepath.Join(t.TempDir(), "bad.deb")
+	os.WriteFile(bad, []byte("!<arch>\n"), 0o644)
+	if _, err := Write(filepath.Join(parent, "apt"), append(debs, bad), Options{Product: "tern", Time: commit, Key: key}); err == nil {
+		t.Fatal("a broken .deb was published")
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Fatalf("a failed Write left %v", entries)
+	}
+	// An empty directory is replaced.
+	empty := t.TempDir()
+	if res, err := Write(empty, debs, Options{Product: "tern", Time: commit, Key: key}); err != nil || res.Dir != empty || res.Keyring != filepath.Join(empty, "tern-archive-keyring.gpg") {
+		t.Fatalf("into an empty directory: %+v, %v", res, err)
+	}
+	if err := Verify(empty, key.Public()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestVerifyReportsEveryTamper(t *testing.T) {
@@ -354,6 +373,12 @@ func TestVerifyReportsEveryTamper(t *testing.T) {
 				os.WriteFile(filepath.Join(d, "dists/stable", f), b, 0o644)
 			}
 		}, []string{"dists/stable/Release.gpg does not sign Release with a key of " + key.Fingerprint(), "dists/stable/InRelease is not signed by a key of " + key.Fingerprint()}},
+		{"another keyring for users", func(d string) {
+			pub, _ := other.PublicBinary()
+			os.WriteFile(filepath.Join(d, "tern-archive-keyring.gpg"), pub, 0o644)
+		}, []string{"tern-archive-keyring.gpg holds " + other.Fingerprint() + ", not the release's key " + key.Fingerprint()}},
+		{"no keyring for users", func(d string) { os.Remove(filepath.Join(d, "tern-archive-keyring.gpg")) },
+			[]string{"the repository holds 0 files *-archive-keyring.gpg at its root, not the one users install"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := fresh(t, key)

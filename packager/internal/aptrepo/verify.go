@@ -129,6 +129,21 @@ func Verify(dir string, pub KeyRing) error {
 		}
 	}
 
+	// The keyring users install must hold the keys the release is checked
+	// with, or apt refuses what Verify passed.
+	rings, _ := filepath.Glob(filepath.Join(dir, "*"+keyringSuffix))
+	switch len(rings) {
+	case 1:
+		kr, err := ReadKeyRingFile(rings[0])
+		if err != nil {
+			bad("%v", err)
+		} else if got, want := strings.Join(kr.Fingerprints(), ", "), strings.Join(pub.Fingerprints(), ", "); got != want {
+			bad("%s holds %s, not the release's key %s", filepath.Base(rings[0]), got, want)
+		}
+	default:
+		bad("the repository holds %d files *%s at its root, not the one users install", len(rings), keyringSuffix)
+	}
+
 	var stray []string
 	_ = filepath.WalkDir(filepath.Join(dir, "pool"), func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
