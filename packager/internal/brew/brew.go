@@ -206,21 +206,18 @@ func Check(c *config.Config, version string, cask []byte, archives []doors.Archi
 		}
 		key := stack[0] + "-" + stack[1]
 		e := got[key]
-		switch m[1] {
-		case "url":
-			e.URL = value
-		case "sha256":
-			e.SHA256 = value
-		case "binary":
-			e.Binary = value
+		field := map[string]*string{"url": &e.URL, "sha256": &e.SHA256, "binary": &e.Path}[m[1]]
+		if *field != "" {
+			return fmt.Errorf("%s: line %d: a second %s for %s", name, n+1, m[1], key)
 		}
+		*field = value
 		got[key] = e
 	}
 	var errs []error
 	if gotVersion != version {
 		errs = append(errs, fmt.Errorf("%s: version %q, want %q", name, gotVersion, version))
 	}
-	if err := doors.Compare(name, want, got, func(p doors.Platform) string { return p.Binary }); err != nil {
+	if err := doors.Compare(name, want, got, "binary", func(p doors.Platform) string { return p.Binary }); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

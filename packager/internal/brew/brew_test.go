@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -170,6 +171,7 @@ func TestCheckRefusesACaskThatIsNotTheRelease(t *testing.T) {
 			linuxArm = a
 		}
 	}
+	macArm := regexp.MustCompile(`(?s)\n    on_arm do\n.*?    end\n`).FindString(string(raw))
 	for _, tc := range []struct {
 		name, from, to, want string
 	}{
@@ -178,7 +180,9 @@ func TestCheckRefusesACaskThatIsNotTheRelease(t *testing.T) {
 		{"another version", `version "1.2.3"`, `version "1.2.4"`, `tern.rb: version "1.2.4", want "1.2.3"`},
 		{"another url", "download/v1.2.3/tern-1.2.3-darwin-x64.tar.gz", "download/v1.2.3/evil.tar.gz",
 			"tern.rb: macos-intel: url https://github.com/example-org/tern/releases/download/v1.2.3/evil.tar.gz, want https://github.com/example-org/tern/releases/download/v1.2.3/tern-1.2.3-darwin-x64.tar.gz"},
-		{"a platform missing", "on_arm do", "on_intel do", "tern.rb: no macos-arm entry, but the release has tern-1.2.3-darwin-arm64.tar.gz for it"},
+		{"a platform missing", macArm, "", "tern.rb: no macos-arm entry, but the release has tern-1.2.3-darwin-arm64.tar.gz for it"},
+		{"a platform twice", "on_arm do", "on_intel do", "tern.rb: line 23: a second url for macos-intel"},
+		{"another binary", `binary "tern-1.2.3-linux-x64/bin/tern"`, `binary "tern"`, `tern.rb: linux-intel: binary "tern", want "tern-1.2.3-linux-x64/bin/tern"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bad := strings.Replace(string(raw), tc.from, tc.to, 1)

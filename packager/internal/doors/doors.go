@@ -109,15 +109,16 @@ func Select(c *config.Config, version string, archives []Archive, door string, k
 type Entry struct {
 	URL    string
 	SHA256 string // lower-case hex
-	Binary string // the binary's path as the file gives it, or "" where it gives none
+	Path   string // where in the archive the file looks: the binary, or its top directory
 }
 
 // Compare reports every way got, what a door's file says, differs from
 // want, what the release's archives say: a platform missing or extra, a
-// URL, digest or binary path that is not the archive's. It collects every
-// problem rather than stopping at the first; each names the file and the
-// platform.
-func Compare(file string, want []Platform, got map[string]Entry, binary func(Platform) string) error {
+// URL, digest or path in the archive that is not the archive's. pathField
+// is the file's name for the path, and path gives the archive's. It
+// collects every problem rather than stopping at the first; each names the
+// file and the platform.
+func Compare(file string, want []Platform, got map[string]Entry, pathField string, path func(Platform) string) error {
 	var errs []error
 	seen := map[string]bool{}
 	for _, p := range want {
@@ -133,8 +134,8 @@ func Compare(file string, want []Platform, got map[string]Entry, binary func(Pla
 		if g.SHA256 != p.SHA256 {
 			errs = append(errs, fmt.Errorf("%s: %s: sha256 %s, but %s has %s", file, p.Key, g.SHA256, p.Name, p.SHA256))
 		}
-		if w := binary(p); g.Binary != w {
-			errs = append(errs, fmt.Errorf("%s: %s: binary %q, want %q", file, p.Key, g.Binary, w))
+		if w := path(p); g.Path != w {
+			errs = append(errs, fmt.Errorf("%s: %s: %s %q, want %q", file, p.Key, pathField, g.Path, w))
 		}
 	}
 	for k, g := range got {

@@ -193,9 +193,9 @@ func Check(c *config.Config, version string, raw []byte, archives []doors.Archiv
 	}
 	got := map[string]doors.Entry{}
 	for k, a := range m.Architecture {
-		got[k] = doors.Entry{URL: a.URL, SHA256: a.Hash, Binary: a.ExtractDir}
+		got[k] = doors.Entry{URL: a.URL, SHA256: a.Hash, Path: a.ExtractDir}
 	}
-	if err := doors.Compare(name, want, got, func(p doors.Platform) string { return p.Prefix }); err != nil {
+	if err := doors.Compare(name, want, got, "extract_dir", func(p doors.Platform) string { return p.Prefix }); err != nil {
 		errs = append(errs, err)
 	}
 	if len(want) > 0 && m.Bin != `bin\`+c.BinaryName(want[0].Target) {

@@ -119,7 +119,7 @@ func TestCheckRefusesAManifestThatIsNotTheRelease(t *testing.T) {
 	for _, tc := range []struct{ name, from, to, want string }{
 		{"another digest", x64.SHA256, strings.Repeat("0", 64), "tern.json: 64bit: sha256 " + strings.Repeat("0", 64) + ", but tern-1.2.3-windows-x64.zip has " + x64.SHA256},
 		{"another version", `"version": "1.2.3"`, `"version": "1.2.4"`, `tern.json: version "1.2.4", want "1.2.3"`},
-		{"another extract_dir", `"extract_dir": "tern-1.2.3-windows-arm64"`, `"extract_dir": "x"`, `tern.json: arm64: binary "x", want "tern-1.2.3-windows-arm64"`},
+		{"another extract_dir", `"extract_dir": "tern-1.2.3-windows-arm64"`, `"extract_dir": "x"`, `tern.json: arm64: extract_dir "x", want "tern-1.2.3-windows-arm64"`},
 		{"an architecture missing", `"arm64": {`, `"arm": {`, "tern.json: no arm64 entry, but the release has tern-1.2.3-windows-arm64.zip for it"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

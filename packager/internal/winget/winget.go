@@ -305,11 +305,11 @@ func Check(c *config.Config, version string, m Manifests, archives []doors.Archi
 			errs = append(errs, fmt.Errorf("%s: %s: InstallerSha256 is not upper-case hex", names[1], i.Architecture))
 		}
 		if len(i.NestedInstallerFiles) == 1 && i.NestedInstallerFiles[0].PortableCommandAlias == c.Binary {
-			e.Binary = i.NestedInstallerFiles[0].RelativeFilePath
+			e.Path = i.NestedInstallerFiles[0].RelativeFilePath
 		}
 		got[i.Architecture] = e
 	}
-	if err := doors.Compare(names[1], want, got, relativePath); err != nil {
+	if err := doors.Compare(names[1], want, got, "RelativeFilePath", relativePath); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

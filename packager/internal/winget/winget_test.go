@@ -118,7 +118,7 @@ func TestCheckRefusesManifestsThatAreNotTheRelease(t *testing.T) {
 		{"another path in the zip", func(m Manifests) Manifests {
 			m.Installer = bytes.Replace(m.Installer, []byte(`tern-1.2.3-windows-x64\bin\tern.exe`), []byte(`tern.exe`), 1)
 			return m
-		}, `example-org.tern.installer.yaml: x64: binary "tern.exe", want "tern-1.2.3-windows-x64\\bin\\tern.exe"`},
+		}, `example-org.tern.installer.yaml: x64: RelativeFilePath "tern.exe", want "tern-1.2.3-windows-x64\\bin\\tern.exe"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := Check(c, doorstest.Version, tc.edit(m), archives)
