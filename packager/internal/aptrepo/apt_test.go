@@ -62,6 +62,11 @@ func must(t *testing.T, env []string, name string, args ...string) string {
 // dpkgDeb builds a package with dpkg-deb --build, as a user's would be:
 // /usr/bin/<name> prints say.
 func dpkgDeb(t *testing.T, out, name, version, arch, depends, say string) string {
+	return dpkgDebZ(t, out, name, version, arch, depends, say, "xz")
+}
+
+// dpkgDebZ is dpkgDeb with dpkg-deb's -Z: xz, gzip, zstd or none.
+func dpkgDebZ(t *testing.T, out, name, version, arch, depends, say, comp string) string {
 	t.Helper()
 	root := filepath.Join(t.TempDir(), name)
 	os.MkdirAll(filepath.Join(root, "DEBIAN"), 0o755)
@@ -74,8 +79,27 @@ func dpkgDeb(t *testing.T, out, name, version, arch, depends, say string) string
 	os.WriteFile(filepath.Join(root, "DEBIAN", "control"), []byte(ctl), 0o644)
 	os.WriteFile(filepath.Join(root, "usr", "bin", name), []byte("#!/bin/sh\necho "+say+"\n"), 0o755)
 	deb := filepath.Join(out, fmt.Sprintf("%s_%s_%s.deb", name, version, arch))
-	must(t, nil, "dpkg-deb", "--root-owner-group", "--build", root, deb)
+	must(t, nil, "dpkg-deb", "-Z"+comp, "--root-owner-group", "--build", root, deb)
 	return deb
+}
+
+// ReadControl reads what dpkg-deb writes with each compression it offers.
+func TestReadControlOfDpkgDeb(t *testing.T) {
+	needApt(t)
+	for _, comp := range []string{"xz", "gzip", "zstd", "none"} {
+		t.Run(comp, func(t *testing.T) {
+			deb := dpkgDebZ(t, t.TempDir(), "aptrepotest-"+comp, "1.0.0~rc.1+b2", "all", "dash", "hi", comp)
+			c, err := ReadControl(deb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			info := must(t, nil, "dpkg-deb", "--field", deb, "Package", "Version", "Depends")
+			want := fmt.Sprintf("Package: %s\nVersion: %s\nDepends: %s\n", c.Get("Package"), c.Get("Version"), c.Get("Depends"))
+			if info != want || c.Get("Version") != "1.0.0~rc.1+b2" {
+				t.Fatalf("dpkg-deb says\n%s, ReadControl\n%s", info, want)
+			}
+		})
+	}
 }
 
 // aptConfig is a private apt: its own sources, lists, cache, keyrings and
