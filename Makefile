@@ -37,7 +37,7 @@ PNPM               := $(NPM_TOOLS)/node_modules/.bin/pnpm
 # osslsigncode signs the windows binaries when WINDOWS_SIGN_P12 is set.
 HELPER_DEBS := build-essential pkg-config libcap-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
 	libcap-dev:arm64 patch xz-utils dpkg-dev osslsigncode
-TEST_DEBS  := bubblewrap bash dash busybox curl wget shellcheck procps qemu-user-static binutils osslsigncode ruby gpg gpgv
+TEST_DEBS  := bubblewrap bash dash busybox curl wget shellcheck procps qemu-user-static binutils osslsigncode ruby gpg gpgv lintian rpm
 BENCH_DEBS := time xz-utils zstd
 
 .PHONY: help
