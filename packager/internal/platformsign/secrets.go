@@ -19,8 +19,9 @@ const (
 	EnvNotaryKey      = "MACOS_NOTARY_KEY"   // a path, or the .p8 itself (PEM or base64)
 	EnvNotaryKeyID    = "MACOS_NOTARY_KEY_ID"
 	EnvNotaryIssuerID = "MACOS_NOTARY_ISSUER_ID"
-	EnvNotaryURL      = "MACOS_NOTARY_URL" // default: Apple's; a stand-in in tests
-	EnvWinP12         = "WINDOWS_SIGN_P12" // a path, or the PKCS#12 in base64
+	EnvNotaryURL      = "MACOS_NOTARY_URL"    // default: Apple's; a stand-in in tests
+	EnvNotaryS3URL    = "MACOS_NOTARY_S3_URL" // default: Apple's S3; a stand-in or mirror, the bucket as first path segment
+	EnvWinP12         = "WINDOWS_SIGN_P12"    // a path, or the PKCS#12 in base64
 	EnvWinPassword    = "WINDOWS_SIGN_PASSWORD"
 	EnvWinTSA         = "WINDOWS_SIGN_TSA_URL" // optional: an RFC 3161 timestamp
 )
@@ -35,7 +36,7 @@ type Secrets struct {
 	MacPassword, MacTSA         string
 	NotaryKey                   []byte
 	NotaryKeyID, NotaryIssuerID string
-	NotaryURL                   string
+	NotaryURL, NotaryS3URL      string
 	WinP12                      []byte
 	WinPassword, WinTSA         string
 }
@@ -46,7 +47,8 @@ type Secrets struct {
 func SecretsFromEnv(getenv func(string) string) (Secrets, error) {
 	s := Secrets{
 		MacPassword: getenv(EnvMacPassword), MacTSA: getenv(EnvMacTSA),
-		NotaryKeyID: getenv(EnvNotaryKeyID), NotaryIssuerID: getenv(EnvNotaryIssuerID), NotaryURL: getenv(EnvNotaryURL),
+		NotaryKeyID: getenv(EnvNotaryKeyID), NotaryIssuerID: getenv(EnvNotaryIssuerID),
+		NotaryURL: getenv(EnvNotaryURL), NotaryS3URL: getenv(EnvNotaryS3URL),
 		WinPassword: getenv(EnvWinPassword), WinTSA: getenv(EnvWinTSA),
 	}
 	if s.MacTSA == "" {

@@ -2,9 +2,11 @@ package platformsign
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,6 +64,9 @@ func NewSigner(ctx *pipeline.Context, s Secrets) (Signer, error) {
 				Credentials: notary.Credentials{KeyID: s.NotaryKeyID, IssuerID: s.NotaryIssuerID, Key: key},
 				BaseURL:     s.NotaryURL, Log: ctx.Log,
 			}
+			if u := strings.TrimSuffix(s.NotaryS3URL, "/"); u != "" {
+				r.notary.S3Endpoint = func(bucket string) string { return u + "/" + bucket }
+			}
 		}
 	}
 	if len(s.WinP12) > 0 {
@@ -108,7 +113,7 @@ func (r *signer) Sign(ctx *pipeline.Context, t config.Target, src, dst string) (
 }
 
 // Finish notarizes every Developer ID-signed darwin binary, all at once,
-// and fails the release unless Apple accepts each.
+// and fails the release unless Apple accepts each, naming every refusal.
 func (r *signer) Finish(ctx *pipeline.Context) error {
 	if r.notary == nil || len(r.signed) == 0 {
 		return nil
@@ -123,12 +128,8 @@ func (r *signer) Finish(ctx *pipeline.Context) error {
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	// Every refusal, not the first: each names its binary and submission.
+	return errors.Join(errs...)
 }
 
 func (r *signer) notarize(ctx context.Context, p string) error {
