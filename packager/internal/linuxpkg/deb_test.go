@@ -103,7 +103,7 @@ func TestDebInstallRunRemove(t *testing.T) {
 	listed := run(t, "dpkg", "-L", p)
 	wantFiles := []string{
 		"/usr/bin/" + b, "/usr/libexec/" + p + "/" + helperName, "/usr/share/doc/" + p + "/copyright",
-		"/usr/share/doc/" + p + "/THIRD_PARTY_NOTICES.md", "/usr/share/man/man1/" + b + ".1.gz", "/usr/share/" + p + "/README.md",
+		"/usr/share/doc/" + p + "/THIRD_PARTY_NOTICES.md", "/usr/share/man/man1/" + b + ".1.gz", "/usr/share/" + p + "/README.md", "/usr/share/" + p + "/doc/guide.md",
 	}
 	for _, want := range wantFiles {
 		if !strings.Contains(listed, want+"\n") {

@@ -172,7 +172,8 @@ Prints its version, or runs its helper.
 
 // newFixture stages a tree for product: the binary (the tiny program, or
 // with agent the real tern, whose product is then tern and its helper
-// bwrap), a fake helper, the licence, the notices, a man page and a README.
+// bwrap), a fake helper, the licence, the notices, a man page, a README and
+// a guide in doc/.
 func newFixture(t *testing.T, product string, agent bool) fixture {
 	t.Helper()
 	binary, helper := product, helperName
@@ -186,6 +187,8 @@ func newFixture(t *testing.T, product string, agent bool) fixture {
 		Files: []config.File{
 			{Src: "docs/" + binary + ".1", Dst: "share/man/man1/" + binary + ".1"},
 			{Src: "README.md", Dst: "README.md"},
+			// Below a directory of the product's: rpm must own both.
+			{Src: "docs/guide.md", Dst: "doc/guide.md"},
 		},
 	}
 	linux := config.Target{Name: "linux-x64", GOOS: "linux", GOARCH: "amd64", Helpers: []string{helper}}
@@ -217,6 +220,7 @@ func newFixture(t *testing.T, product string, agent bool) fixture {
 	write(layout.Notices, "# Third-party notices\n\nNone: a test.\n", 0o644)
 	write("share/man/man1/"+binary+".1", strings.ReplaceAll(manPage, "%[1]s", binary), 0o644)
 	write("README.md", "# "+product+"\n\nA test.\n", 0o644)
+	write("doc/guide.md", "# Guide\n", 0o644)
 	return fixture{cfg: cfg, target: linux, tree: tree}
 }
 

@@ -24,6 +24,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -251,8 +252,9 @@ func License(c *config.Config, f layout.LinuxFormat) string {
 // at tree: every file layout.Tree lists, at layout.LinuxInstallPath, with
 // fixed owners, modes and mtimes. Man pages are gzipped into scratch, with
 // no name nor time in the gzip header. The directories named after the
-// product (/usr/libexec/<product>, /usr/share/doc/<product>) are the
-// package's own, so removing it removes them.
+// product and those below them (/usr/libexec/<product>,
+// /usr/share/<product>/doc) are the package's own, so removing it removes
+// them; rpm would otherwise leave them behind.
 func Contents(c *config.Config, t config.Target, f layout.LinuxFormat, tree, scratch string, mtime time.Time) (files.Contents, error) {
 	var out files.Contents
 	owned := map[string]bool{}
@@ -279,7 +281,7 @@ func Contents(c *config.Config, t config.Target, f layout.LinuxFormat, tree, scr
 		out = append(out, &files.Content{Source: src, Destination: dst, Type: typ,
 			FileInfo: &files.ContentFileInfo{Owner: "root", Group: "root", Mode: mode, MTime: mtime}})
 		for dir := path.Dir(dst); dir != "/"; dir = path.Dir(dir) {
-			if path.Base(dir) == c.Product {
+			if slices.Contains(strings.Split(dir, "/"), c.Product) {
 				owned[dir] = true
 			}
 		}

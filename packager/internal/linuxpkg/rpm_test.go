@@ -75,7 +75,7 @@ func TestRPMQuerySignatureAndInstall(t *testing.T) {
 	list := run(t, "rpm", "-qlvp", rpmFile)
 	for _, want := range []string{
 		"/usr/bin/tern\n", "/usr/libexec/tern/bwrap\n", "/usr/share/licenses/tern/LICENSE\n",
-		"/usr/share/doc/tern/THIRD_PARTY_NOTICES.md\n", "/usr/share/man/man1/tern.1.gz\n", "/usr/share/tern/README.md\n",
+		"/usr/share/doc/tern/THIRD_PARTY_NOTICES.md\n", "/usr/share/man/man1/tern.1.gz\n", "/usr/share/tern/README.md\n", "/usr/share/tern/doc/guide.md\n",
 	} {
 		if !strings.Contains(list, want) {
 			t.Errorf("rpm -qlvp lacks %s:\n%s", want, list)
