@@ -141,17 +141,17 @@ func ParseAPKKey(raw []byte, passphrase string) (*rsa.PrivateKey, error) {
 }
 
 // rpmSigner signs as rpm wants (a binary detached OpenPGP signature, over
-// the header and over header and payload), dated at the commit, or at the
-// key's creation when the key is younger: rpm refuses a signature older
-// than its key. RSA and EdDSA signatures of the same bytes at the same
+// the header and over header and payload), dated at the commit, or when
+// the key is younger at its newest self-signature (ValidFrom): rpm refuses
+// a signature older than its key, and go-crypto a key not yet valid. RSA and EdDSA signatures of the same bytes at the same
 // time are the same bytes, so a signed rpm is reproducible too, once
 // go-crypto's random salt notation is off: it guards against fault
 // attacks on a signer that signs attacker-chosen data, and we sign only
 // our own package.
 func (k Keys) rpmSigner(commit time.Time) func(io.Reader) ([]byte, error) {
 	when := commit
-	if created := k.RPM.PrimaryKey.CreationTime; created.After(when) {
-		when = created
+	if from := ValidFrom(k.RPM); from.After(when) {
+		when = from
 	}
 	return func(data io.Reader) ([]byte, error) {
 		var sig bytes.Buffer
@@ -163,6 +163,27 @@ func (k Keys) rpmSigner(commit time.Time) func(io.Reader) ([]byte, error) {
 		}
 		return sig.Bytes(), nil
 	}
+}
+
+// ValidFrom is the earliest time e can sign at: its creation, or its
+// newest self-signature (a user ID's, a subkey's binding), which a renewed
+// expiry moves forward. It depends on the key alone, so a signature dated
+// there is as reproducible as one dated at the commit.
+func ValidFrom(e *openpgp.Entity) time.Time {
+	from := e.PrimaryKey.CreationTime
+	later := func(sig *packet.Signature) {
+		if sig != nil && sig.CreationTime.After(from) {
+			from = sig.CreationTime
+		}
+	}
+	later(e.SelfSignature)
+	for _, id := range e.Identities {
+		later(id.SelfSignature)
+	}
+	for _, sub := range e.Subkeys {
+		later(sub.Sig)
+	}
+	return from
 }
 
 // apkSigner signs the SHA-1 digest of the apk's control stream with

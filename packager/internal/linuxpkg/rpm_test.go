@@ -22,8 +22,13 @@ import (
 // testRPMKey makes a throw-away OpenPGP signing key, created an hour
 // before the commit, and its public key armored for rpm --import.
 func testRPMKey(t *testing.T) (*openpgp.Entity, []byte) {
+	return testRPMKeyAt(t, commitTime.Add(-time.Hour))
+}
+
+// testRPMKeyAt makes a throw-away OpenPGP signing key created at created.
+func testRPMKeyAt(t *testing.T, created time.Time) (*openpgp.Entity, []byte) {
 	t.Helper()
-	cfg := &packet.Config{RSABits: 2048, DefaultHash: crypto.SHA256, Time: func() time.Time { return commitTime.Add(-time.Hour) }}
+	cfg := &packet.Config{RSABits: 2048, DefaultHash: crypto.SHA256, Time: func() time.Time { return created }}
 	e, err := openpgp.NewEntity("linuxpkg test", "throw-away", "linuxpkg-test@example.invalid", cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -136,5 +141,31 @@ func TestRPMQuerySignatureAndInstall(t *testing.T) {
 		if _, err := os.Lstat(filepath.Join(root, p)); !os.IsNotExist(err) {
 			t.Errorf("%s is left after rpm -e (%v)", p, err)
 		}
+	}
+}
+
+// TestRPMSignedByAKeyYoungerThanTheCommit: a key made after the commit
+// (a rebuild of an old tag with a new key) signs at its own creation, which
+// rpm accepts, rather than at the commit, which rpm and go-crypto refuse.
+func TestRPMSignedByAKeyYoungerThanTheCommit(t *testing.T) {
+	needTool(t, "rpm", "apt-get install rpm")
+	f := newFixture(t, uniqueProduct(t), false)
+	created := commitTime.Add(time.Minute)
+	key, pub := testRPMKeyAt(t, created)
+	if got := ValidFrom(key); !got.Equal(created) {
+		t.Errorf("ValidFrom = %s, want %s", got, created)
+	}
+	rpmFile := f.build(t, layout.RPM, Keys{RPM: key}, t.TempDir())
+	db := t.TempDir()
+	pubFile := filepath.Join(t.TempDir(), "key.asc")
+	if err := os.WriteFile(pubFile, pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "rpm", "--dbpath", db, "--import", pubFile)
+	if got := run(t, "rpm", "--dbpath", db, "-K", rpmFile); !strings.HasSuffix(got, ": digests signatures OK\n") {
+		t.Errorf("rpm -K: %s", got)
+	}
+	if info := run(t, "rpm", "-qip", rpmFile); !strings.Contains(info, "Signature   : RSA/SHA256, Mon Nov 23 14:58:54 2026,") {
+		t.Errorf("the signature should be dated at the key's creation:\n%s", info)
 	}
 }
