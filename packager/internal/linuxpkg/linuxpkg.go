@@ -167,13 +167,15 @@ func (p Package) info(contents files.Contents) (*nfpm.Info, error) {
 		Arch:          p.Arch.For(p.Format),
 		Platform:      "linux",
 		VersionSchema: "none",
-		Section:       "devel",
-		Priority:      "optional",
-		Maintainer:    Maintainer(c),
-		Description:   synopsis + "\n" + fmt.Sprintf("Built from %s\nat commit %s.", c.Repository, p.Commit),
-		Homepage:      c.Repository,
-		License:       License(c, p.Format),
-		MTime:         p.Time,
+		// A developer's command-line tool; optional, as every package
+		// outside Debian's base (policy 2.5).
+		Section:     "devel",
+		Priority:    "optional",
+		Maintainer:  Maintainer(c),
+		Description: synopsis + "\n" + fmt.Sprintf("Built from %s\nat commit %s.", c.Repository, p.Commit),
+		Homepage:    c.Repository,
+		License:     License(c, p.Format),
+		MTime:       p.Time,
 		// A file name with * or [ is a file, not a pattern.
 		DisableGlobbing: true,
 	}
@@ -182,6 +184,8 @@ func (p Package) info(contents files.Contents) (*nfpm.Info, error) {
 	case layout.Deb:
 		info.Version = p.Version.Deb
 		info.Deb.Arch = info.Arch
+		// xz: smaller than gzip by about a fifth on a Go binary, and read
+		// by every dpkg (1.15.6, 2010) and rpm (4.7, 2009) still in use.
 		info.Deb.Compression = "xz"
 	case layout.RPM:
 		info.Version, info.Release = p.Version.RPM, p.Version.RPMRelease
