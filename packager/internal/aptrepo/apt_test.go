@@ -12,7 +12,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // needApt skips unless this is root with apt, dpkg-deb and gpgv, or fails
@@ -105,14 +107,15 @@ func TestReadControlOfDpkgDeb(t *testing.T) {
 // aptConfig is a private apt: its own sources, lists, cache, keyrings and
 // dpkg status, and none of /etc/apt, so the machine's apt state is neither
 // read nor changed. It returns the environment that selects it.
-func aptConfig(t *testing.T, url, signedBy string) (env []string, archives string) {
+func aptConfig(t *testing.T, base, signedBy string) (env []string, archives string) {
 	t.Helper()
 	dir := t.TempDir()
 	for _, d := range []string{"state/lists/partial", "cache/archives/partial", "etc/apt.conf.d", "etc/preferences.d", "etc/trusted.gpg.d", "etc/sources.list.d"} {
 		os.MkdirAll(filepath.Join(dir, d), 0o755)
 	}
 	os.WriteFile(filepath.Join(dir, "status"), nil, 0o644)
-	os.WriteFile(filepath.Join(dir, "etc/sources.list"), []byte(fmt.Sprintf("deb [signed-by=%s] %s/ %s %s\n", signedBy, url, Suite, Component)), 0o644)
+	// The flat sources line a user writes: the base URL and "./".
+	os.WriteFile(filepath.Join(dir, "etc/sources.list"), []byte(fmt.Sprintf("deb [signed-by=%s] %s ./\n", signedBy, base)), 0o644)
 	conf := fmt.Sprintf(`Dir::Etc "%[1]s/etc";
 Dir::Etc::main "/dev/null";
 Dir::Etc::parts "%[1]s/etc/apt.conf.d";
@@ -135,11 +138,61 @@ Acquire::Retries "0";
 	return []string{"APT_CONFIG=" + filepath.Join(dir, "apt.conf"), "LC_ALL=C"}, filepath.Join(dir, "cache/archives")
 }
 
-// serve serves dir over HTTP on 127.0.0.1 until the test ends.
+// serve serves dir over HTTP on 127.0.0.1 until the test ends, and returns
+// the base URL a flat sources line names.
 func serve(t *testing.T, dir string) string {
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	t.Cleanup(srv.Close)
-	return srv.URL
+	return srv.URL + "/"
+}
+
+// gitHub serves release directories as GitHub serves release assets:
+// /download/<tag>/<file> is the file, and /latest/download/<file> answers
+// 302 to the latest tag's. Base is the latest base URL, which a user's
+// sources line names.
+type gitHub struct {
+	Base   string
+	mu     sync.Mutex
+	latest string
+	asked  []string
+}
+
+func serveGitHub(t *testing.T, releases map[string]string, latest string) *gitHub {
+	g := &gitHub{latest: latest}
+	mux := http.NewServeMux()
+	for tag, dir := range releases {
+		prefix := "/download/" + tag + "/"
+		mux.Handle(prefix, http.StripPrefix(prefix, http.FileServer(http.Dir(dir))))
+	}
+	mux.HandleFunc("/latest/download/", func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		tag := g.latest
+		g.mu.Unlock()
+		http.Redirect(w, r, "/download/"+tag+"/"+strings.TrimPrefix(r.URL.Path, "/latest/download/"), http.StatusFound)
+	})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		g.asked = append(g.asked, r.URL.Path)
+		g.mu.Unlock()
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	g.Base = srv.URL + "/latest/download/"
+	return g
+}
+
+// Release makes tag the latest release.
+func (g *gitHub) Release(tag string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.latest = tag
+}
+
+// Asked lists the paths asked so far.
+func (g *gitHub) Asked() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.asked...)
 }
 
 func TestAptInstallsFromTheRepository(t *testing.T) {
@@ -148,33 +201,64 @@ func TestAptInstallsFromTheRepository(t *testing.T) {
 	rnd := make([]byte, 4)
 	rand.Read(rnd)
 	name := "aptrepotest-" + hex.EncodeToString(rnd)
-	debs := t.TempDir()
-	bin := dpkgDeb(t, debs, name, "1.0.0", arch, "", "hello from "+name)
-	doc := dpkgDeb(t, debs, name+"-all", "1.0.0", "all", name+" (= 1.0.0)", "all")
+	debsDir := t.TempDir()
+	bin := dpkgDeb(t, debsDir, name, "1.0.0", arch, "", "hello from "+name)
+	doc := dpkgDeb(t, debsDir, name+"-all", "1.0.0", "all", name+" (= 1.0.0)", "all")
+	// A package for another architecture, in the same flat index: apt
+	// must pass it over.
+	otherArch := "arm64"
+	if arch == otherArch {
+		otherArch = "amd64"
+	}
+	foreign := dpkgDeb(t, debsDir, name, "1.0.0", otherArch, "", "not for this machine")
 
 	key, err := GenerateKey("aptrepotest", commit)
 	if err != nil {
 		t.Fatal(err)
 	}
-	write := func(t *testing.T) (string, Result) {
-		dir := filepath.Join(t.TempDir(), "apt")
-		res, err := Write(dir, []string{bin, doc}, Options{Product: "aptrepotest", Version: "1.0.0", Time: commit, Key: key})
+	// write makes a release directory as linuxpkg leaves it, the .deb
+	// files in it, and writes the repository beside them.
+	write := func(t *testing.T, k *Key, o Options, debs ...string) (string, Result) {
+		dir := t.TempDir()
+		var in []string
+		for _, d := range debs {
+			b, err := os.ReadFile(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(dir, filepath.Base(d))
+			os.WriteFile(p, b, 0o644)
+			in = append(in, p)
+		}
+		o.Product, o.Key = "aptrepotest", k
+		if o.Time.IsZero() {
+			o.Time = commit
+		}
+		res, err := WriteFlat(dir, in, o)
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := VerifyFlat(dir, in, k.Public()); err != nil {
 			t.Fatal(err)
 		}
 		return dir, res
 	}
-	dir, res := write(t)
+	dir, res := write(t, key, Options{Version: "1.0.0"}, bin, doc, foreign)
 	// gpgv, apt's own checker, accepts both signatures with the keyring
 	// the repository publishes.
-	must(t, nil, "gpgv", "--keyring", res.Keyring, filepath.Join(dir, "dists/stable/InRelease"))
-	must(t, nil, "gpgv", "--keyring", res.Keyring, filepath.Join(dir, "dists/stable/Release.gpg"), filepath.Join(dir, "dists/stable/Release"))
+	must(t, nil, "gpgv", "--keyring", res.Keyring, filepath.Join(dir, "InRelease"))
+	must(t, nil, "gpgv", "--keyring", res.Keyring, filepath.Join(dir, "Release.gpg"), filepath.Join(dir, "Release"))
 
-	t.Run("update and download with signed-by the .gpg keyring", func(t *testing.T) {
-		env, archives := aptConfig(t, serve(t, dir), res.Keyring)
-		must(t, env, "apt-get", "update")
+	t.Run("update and download through GitHub's latest redirect", func(t *testing.T) {
+		gh := serveGitHub(t, map[string]string{"v1.0.0": dir}, "v1.0.0")
+		base := gh.Base
+		env, archives := aptConfig(t, base, res.Keyring)
+		out := must(t, env, "apt-get", "update")
+		if strings.Contains(out, "W:") || strings.Contains(out, "N:") {
+			t.Errorf("apt-get update warns:\n%s", out)
+		}
 		policy := must(t, env, "apt-cache", "policy", name)
-		if !strings.Contains(policy, "Candidate: 1.0.0") {
+		if !strings.Contains(policy, "Candidate: 1.0.0") || !strings.Contains(policy, strings.TrimSuffix(base, "/")+" ./ Packages") {
 			t.Fatalf("apt-cache policy %s:\n%s", name, policy)
 		}
 		// The Architecture: all package pulls in the native one through
@@ -184,20 +268,62 @@ func TestAptInstallsFromTheRepository(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(archives, filepath.Base(doc))); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := os.Stat(filepath.Join(archives, filepath.Base(foreign))); err == nil {
+			t.Fatalf("apt downloaded the %s package", otherArch)
+		}
 		root := t.TempDir()
 		must(t, nil, "dpkg-deb", "-x", got, root)
 		if out := must(t, nil, filepath.Join(root, "usr/bin", name)); strings.TrimSpace(out) != "hello from "+name {
 			t.Fatalf("the installed command says %q", out)
 		}
+		// Every file came through the redirect, as from GitHub.
+		seen := map[string]bool{}
+		for _, p := range gh.Asked() {
+			seen[p] = true
+		}
+		for _, f := range []string{"InRelease", filepath.Base(bin), filepath.Base(doc)} {
+			if !seen["/latest/download/"+f] || !seen["/download/v1.0.0/"+f] {
+				t.Errorf("apt did not fetch %s through the redirect; asked %v", f, gh.Asked())
+			}
+		}
 	})
 
-	t.Run("signed-by an armored .asc key", func(t *testing.T) {
+	// A new Version, even a new major, at the same URL is taken without
+	// --allow-releaseinfo-change.
+	t.Run("the next release at the same URL updates", func(t *testing.T) {
+		bin2 := dpkgDeb(t, t.TempDir(), name, "2.0.0", arch, "", "hello again")
+		dir2, _ := write(t, key, Options{Version: "2.0.0", Time: commit.Add(24 * time.Hour)}, bin2)
+		// apt asks with If-Modified-Since, and follows the redirect with
+		// it: the next release's files were uploaded later, as on GitHub,
+		// not in the same second as the first's.
+		later := time.Now().Add(time.Hour)
+		entries, _ := os.ReadDir(dir2)
+		for _, e := range entries {
+			os.Chtimes(filepath.Join(dir2, e.Name()), later, later)
+		}
+		gh := serveGitHub(t, map[string]string{"v1.0.0": dir, "v2.0.0": dir2}, "v1.0.0")
+		env, _ := aptConfig(t, gh.Base, res.Keyring)
+		must(t, env, "apt-get", "update")
+		gh.Release("v2.0.0")
+		out := must(t, env, "apt-get", "update")
+		if strings.Contains(out, "W:") || strings.Contains(out, "E:") {
+			t.Errorf("apt-get update to the next release:\n%s", out)
+		}
+		if policy := must(t, env, "apt-cache", "policy", name); !strings.Contains(policy, "Candidate: 2.0.0") {
+			t.Fatalf("after the next release, apt-cache policy %s:\n%s", name, policy)
+		}
+	})
+
+	t.Run("signed-by an armored .asc key and no InRelease", func(t *testing.T) {
 		asc, err := key.PublicArmored()
 		if err != nil {
 			t.Fatal(err)
 		}
 		p := filepath.Join(t.TempDir(), SnapshotKey)
 		os.WriteFile(p, asc, 0o644)
+		// Without InRelease apt falls back to Release and Release.gpg.
+		dir, _ := write(t, key, Options{}, bin, doc)
+		os.Remove(filepath.Join(dir, "InRelease"))
 		env, _ := aptConfig(t, serve(t, dir), p)
 		must(t, env, "apt-get", "update")
 		must(t, env, "apt-cache", "show", name)
@@ -223,31 +349,29 @@ func TestAptInstallsFromTheRepository(t *testing.T) {
 	})
 
 	t.Run("apt refuses a tampered Packages", func(t *testing.T) {
-		dir, _ := write(t)
-		for _, a := range []string{arch} {
-			p := filepath.Join(dir, "dists/stable/main/binary-"+a, "Packages")
-			b, _ := os.ReadFile(p)
-			// The same size, another byte: only the digest can tell.
-			b = bytes.Replace(b, []byte("Built by packager"), []byte("Built by evildoer"), 1)
-			os.WriteFile(p, b, 0o644)
-			var gz bytes.Buffer
-			z := gzip.NewWriter(&gz)
-			z.Write(b)
-			z.Close()
-			os.WriteFile(p+".gz", gz.Bytes(), 0o644)
-		}
+		dir, _ := write(t, key, Options{}, bin, doc)
+		p := filepath.Join(dir, "Packages")
+		b, _ := os.ReadFile(p)
+		// The same size, another byte: only the digest can tell.
+		b = bytes.Replace(b, []byte("Built by packager"), []byte("Built by evildoer"), 1)
+		os.WriteFile(p, b, 0o644)
+		var gz bytes.Buffer
+		z := gzip.NewWriter(&gz)
+		z.Write(b)
+		z.Close()
+		os.WriteFile(p+".gz", gz.Bytes(), 0o644)
 		env, _ := aptConfig(t, serve(t, dir), res.Keyring)
 		out, err := run(t, env, "apt-get", "update")
 		if err == nil || !strings.Contains(out, "Hash Sum mismatch") && !strings.Contains(out, "File has unexpected size") {
 			t.Fatalf("apt-get update of a tampered Packages: %v\n%s", err, out)
 		}
-		if err := Verify(dir, key.Public()); err == nil || !strings.Contains(err.Error(), "binary-"+arch+"/Packages has sha256") {
-			t.Fatalf("Verify: %v", err)
+		if err := VerifyFlat(dir, []string{filepath.Join(dir, filepath.Base(bin)), filepath.Join(dir, filepath.Base(doc))}, key.Public()); err == nil || !strings.Contains(err.Error(), "Packages has sha256") {
+			t.Fatalf("VerifyFlat: %v", err)
 		}
 	})
 
 	t.Run("apt refuses a tampered package", func(t *testing.T) {
-		dir, res := write(t)
+		dir, res := write(t, key, Options{}, bin, doc)
 		for _, p := range res.Packages {
 			if p.Name == name {
 				f := filepath.Join(dir, filepath.FromSlash(p.Filename))
@@ -256,7 +380,8 @@ func TestAptInstallsFromTheRepository(t *testing.T) {
 				os.WriteFile(f, b, 0o644)
 			}
 		}
-		env, _ := aptConfig(t, serve(t, dir), res.Keyring)
+		gh := serveGitHub(t, map[string]string{"v1.0.0": dir}, "v1.0.0")
+		env, _ := aptConfig(t, gh.Base, res.Keyring)
 		must(t, env, "apt-get", "update")
 		out, err := run(t, env, "apt-get", "install", "-y", "--download-only", name)
 		if err == nil || !strings.Contains(out, "Hash Sum mismatch") {
@@ -290,16 +415,16 @@ func TestGPGMadeKeySigns(t *testing.T) {
 		t.Fatal(err)
 	}
 	// gpg made the key now, after the commit: the signatures say now.
-	dir := filepath.Join(t.TempDir(), "apt")
-	deb := dpkgDeb(t, t.TempDir(), "aptrepotest-gpg", "2.0.0", "all", "", "gpg")
-	res, err := Write(dir, []string{deb}, Options{Product: "aptrepotest", Version: "2.0.0", Time: commit, Key: key})
+	dir := t.TempDir()
+	deb := dpkgDeb(t, dir, "aptrepotest-gpg", "2.0.0", "all", "", "gpg")
+	res, err := WriteFlat(dir, []string{deb}, Options{Product: "aptrepotest", Version: "2.0.0", Time: commit, Key: key})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{filepath.Join(dir, "dists/stable/InRelease")}, {filepath.Join(dir, "dists/stable/Release.gpg"), filepath.Join(dir, "dists/stable/Release")}} {
+	for _, args := range [][]string{{filepath.Join(dir, "InRelease")}, {filepath.Join(dir, "Release.gpg"), filepath.Join(dir, "Release")}} {
 		must(t, nil, "gpgv", append([]string{"--keyring", res.Keyring}, args...)...)
 	}
-	if err := Verify(dir, key.Public()); err != nil {
+	if err := VerifyFlat(dir, []string{deb}, key.Public()); err != nil {
 		t.Fatal(err)
 	}
 	env, _ := aptConfig(t, serve(t, dir), res.Keyring)

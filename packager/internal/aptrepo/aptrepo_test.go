@@ -87,6 +87,20 @@ func fakeDeb(t *testing.T, dir, control, comp string) string {
 	return p
 }
 
+// fakeDebNamed is fakeDeb at the path p.
+func fakeDebNamed(t *testing.T, p, control string) string {
+	t.Helper()
+	made := fakeDeb(t, t.TempDir(), control, "gz")
+	b, err := os.ReadFile(made)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
@@ -160,11 +174,12 @@ func rewriteControl(t *testing.T, p, control string) string {
 	return p
 }
 
-// twoDebs makes an amd64 and an arm64 build of one package, and an
-// Architecture: all package.
-func twoDebs(t *testing.T) []string {
-	dir := t.TempDir()
-	return []string{
+// threeDebs makes, in a new release directory, an amd64 and an arm64 build
+// of one package and an Architecture: all package, as linuxpkg leaves them.
+func threeDebs(t *testing.T) (dir string, debs []string) {
+	t.Helper()
+	dir = t.TempDir()
+	return dir, []string{
 		fakeDeb(t, dir, control("tern", "1.2.3", "arm64"), "xz"),
 		fakeDeb(t, dir, control("tern", "1.2.3", "amd64"), "zst"),
 		fakeDeb(t, dir, control("tern-doc", "1.2.3", "all"), "gz"),
@@ -188,20 +203,21 @@ func readTree(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-func TestWriteIsDeterministicAndVerifies(t *testing.T) {
+func TestWriteFlatIsDeterministicAndVerifies(t *testing.T) {
 	key, err := GenerateKey("tern", commit)
 	if err != nil {
 		t.Fatal(err)
 	}
-	debs := twoDebs(t)
 	o := Options{Product: "tern", Version: "1.2.3", Time: commit, Key: key}
-	a, b := filepath.Join(t.TempDir(), "apt"), filepath.Join(t.TempDir(), "apt")
-	ra, err := Write(a, debs, o)
+	a, debs := threeDebs(t)
+	before := readTree(t, a)
+	ra, err := WriteFlat(a, debs, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The other order of inputs makes the same repository.
-	rb, err := Write(b, []string{debs[2], debs[1], debs[0]}, o)
+	// The other order of inputs, in another directory, makes the same bytes.
+	b, debsB := threeDebs(t)
+	rb, err := WriteFlat(b, []string{debsB[2], debsB[1], debsB[0]}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,47 +230,59 @@ func TestWriteIsDeterministicAndVerifies(t *testing.T) {
 			t.Errorf("%s differs between two writes of the same release", name)
 		}
 	}
-	wantFiles := []string{
-		"dists/stable/InRelease", "dists/stable/Release", "dists/stable/Release.gpg",
-		"dists/stable/main/binary-amd64/Packages", "dists/stable/main/binary-amd64/Packages.gz",
-		"dists/stable/main/binary-arm64/Packages", "dists/stable/main/binary-arm64/Packages.gz",
-		"pool/main/t/tern-doc/tern-doc_1.2.3_all.deb",
-		"pool/main/t/tern/tern_1.2.3_amd64.deb", "pool/main/t/tern/tern_1.2.3_arm64.deb",
-		"tern-archive-keyring.gpg",
-	}
-	if got := strings.Join(ra.Files, "\n"); got != strings.Join(wantFiles, "\n") {
-		t.Fatalf("files:\n%s\nwant:\n%s", got, strings.Join(wantFiles, "\n"))
-	}
-	if len(ta) != len(wantFiles) {
-		t.Fatalf("wrote %d files, Result lists %d", len(ta), len(wantFiles))
-	}
-	if strings.Join(rb.Architectures, " ") != "amd64 arm64" || ra.Fingerprint != key.Fingerprint() {
-		t.Fatalf("result %+v", rb)
-	}
-	rel := ta["dists/stable/Release"]
-	for _, line := range []string{"Origin: tern\n", "Label: tern\n", "Suite: stable\n", "Codename: stable\n", "Version: 1.2.3\n",
-		"Date: Sat, 14 Mar 2026 15:09:26 UTC\n", "Architectures: amd64 arm64\n", "Components: main\n"} {
-		if !strings.Contains(rel, line) {
-			t.Errorf("Release lacks %q:\n%s", line, rel)
+	// The packages stay where they are, unchanged, and the six files are
+	// all that is new: the directory stays flat.
+	for name, body := range before {
+		if ta[name] != body {
+			t.Errorf("WriteFlat changed %s", name)
 		}
 	}
-	amd := ta["dists/stable/main/binary-amd64/Packages"]
-	if !strings.HasPrefix(amd, "Package: tern\nVersion: 1.2.3\nArchitecture: amd64\n") ||
-		!strings.Contains(amd, "\n\nPackage: tern-doc\n") ||
-		!strings.Contains(amd, " a paragraph\nFilename: pool/main/t/tern/tern_1.2.3_amd64.deb\nSize: ") {
-		t.Errorf("binary-amd64/Packages:\n%s", amd)
+	wantFiles := []string{"InRelease", "Packages", "Packages.gz", "Release", "Release.gpg", "tern-archive-keyring.gpg"}
+	if got := strings.Join(ra.Files, "\n"); got != strings.Join(wantFiles, "\n") || got != strings.Join(FlatFiles("tern"), "\n") {
+		t.Fatalf("files:\n%s\nwant:\n%s", got, strings.Join(wantFiles, "\n"))
 	}
-	if strings.Contains(ta["dists/stable/main/binary-arm64/Packages"], "amd64") {
-		t.Errorf("the arm64 index lists an amd64 package")
+	if len(ta) != len(before)+len(wantFiles) {
+		t.Fatalf("the directory holds %d files, %d packages and %d written", len(ta), len(before), len(wantFiles))
 	}
-	if !strings.HasPrefix(ta["dists/stable/InRelease"], "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n"+rel[:20]) {
-		t.Errorf("InRelease:\n%s", ta["dists/stable/InRelease"])
+	if strings.Join(rb.Architectures, " ") != "amd64 arm64" || ra.Fingerprint != key.Fingerprint() || ra.Dir != a ||
+		ra.Keyring != filepath.Join(a, "tern-archive-keyring.gpg") {
+		t.Fatalf("result %+v", ra)
+	}
+	var names []string
+	for _, p := range ra.Packages {
+		names = append(names, p.Filename)
+	}
+	if got := strings.Join(names, " "); got != "./tern_1.2.3_amd64.deb ./tern_1.2.3_arm64.deb ./tern-doc_1.2.3_all.deb" {
+		t.Fatalf("packages %s", got)
+	}
+	rel := ta["Release"]
+	wantRel := "Origin: tern\nLabel: tern\nVersion: 1.2.3\nDate: Sat, 14 Mar 2026 15:09:26 UTC\nArchitectures: amd64 arm64\nDescription: tern packages\nSHA256:\n "
+	if !strings.HasPrefix(rel, wantRel) || !regexp.MustCompile(`\n [0-9a-f]{64} +\d+ Packages\n [0-9a-f]{64} +\d+ Packages.gz\n$`).MatchString(rel) {
+		t.Errorf("Release:\n%s\nwant it to start\n%s", rel, wantRel)
+	}
+	for _, f := range []string{"Suite", "Codename", "Components"} {
+		if strings.Contains(rel, f+":") {
+			t.Errorf("Release has %s:\n%s", f, rel)
+		}
+	}
+	idx := ta["Packages"]
+	if !strings.HasPrefix(idx, "Package: tern\nVersion: 1.2.3\nArchitecture: amd64\n") ||
+		!strings.Contains(idx, "\n\nPackage: tern\nVersion: 1.2.3\nArchitecture: arm64\n") ||
+		!strings.Contains(idx, "\n\nPackage: tern-doc\n") ||
+		!strings.Contains(idx, " a paragraph\nFilename: ./tern_1.2.3_amd64.deb\nSize: ") {
+		t.Errorf("Packages:\n%s", idx)
+	}
+	if got, err := gunzip([]byte(ta["Packages.gz"])); err != nil || string(got) != idx {
+		t.Errorf("Packages.gz does not hold Packages: %v", err)
+	}
+	if !strings.HasPrefix(ta["InRelease"], "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n"+rel[:20]) {
+		t.Errorf("InRelease:\n%s", ta["InRelease"])
 	}
 	// gpgv 2.2 misreads a clearsigned armor without its CRC-24 line.
-	if !regexp.MustCompile(`\n=[A-Za-z0-9+/]{4}\n-----END PGP SIGNATURE-----\n$`).MatchString(ta["dists/stable/InRelease"]) {
-		t.Errorf("InRelease's signature has no armor checksum:\n%s", ta["dists/stable/InRelease"])
+	if !regexp.MustCompile(`\n=[A-Za-z0-9+/]{4}\n-----END PGP SIGNATURE-----\n$`).MatchString(ta["InRelease"]) {
+		t.Errorf("InRelease's signature has no armor checksum:\n%s", ta["InRelease"])
 	}
-	if err := Verify(a, key.Public()); err != nil {
+	if err := VerifyFlat(a, debs, key.Public()); err != nil {
 		t.Fatal(err)
 	}
 	kr, err := ReadKeyRingFile(ra.Keyring)
@@ -265,66 +293,92 @@ func TestWriteIsDeterministicAndVerifies(t *testing.T) {
 	if kr, err := ReadKeyRing(bytes.NewReader(asc)); err != nil || kr.Fingerprints()[0] != key.Fingerprint() {
 		t.Fatalf("the armored key: %v", err)
 	}
+	// Only Architecture: all packages: Release lists all.
+	dir := t.TempDir()
+	doc := fakeDeb(t, dir, control("tern-doc", "1.2.3", "all"), "gz")
+	if res, err := WriteFlat(dir, []string{doc}, o); err != nil || strings.Join(res.Architectures, " ") != "all" {
+		t.Fatalf("an all-only repository: %+v, %v", res, err)
+	}
 }
 
-func TestWriteRefuses(t *testing.T) {
+func TestWriteFlatRefuses(t *testing.T) {
 	key, err := GenerateKey("tern", commit)
 	if err != nil {
 		t.Fatal(err)
 	}
-	debs := twoDebs(t)
-	full := t.TempDir()
-	os.WriteFile(filepath.Join(full, "stale"), nil, 0o644)
-	dup := fakeDeb(t, t.TempDir(), control("tern", "1.2.3", "amd64"), "gz")
+	o := Options{Product: "tern", Time: commit, Key: key}
+	elsewhere := fakeDeb(t, t.TempDir(), control("tern", "1.2.4", "amd64"), "gz")
 	for _, tc := range []struct {
 		name string
-		dir  string
-		debs []string
+		prep func(dir string, debs []string) []string // the debs to pass
 		o    Options
 		want string
 	}{
-		{"no key", "", debs, Options{Product: "tern", Time: commit}, "set APT_SIGNING_KEY"},
-		{"no time", "", debs, Options{Product: "tern", Key: key}, "no commit time"},
-		{"bad product", "", debs, Options{Product: "Tern/x", Time: commit, Key: key}, `product "Tern/x" cannot name a repository`},
-		{"not empty", full, debs, Options{Product: "tern", Time: commit, Key: key}, "is not empty; remove it first"},
-		{"twice", "", append(debs, dup), Options{Product: "tern", Time: commit, Key: key}, "both file as pool/main/t/tern/tern_1.2.3_amd64.deb"},
-		{"none", "", nil, Options{Product: "tern", Time: commit, Key: key}, "no .deb files"},
+		{"no key", nil, Options{Product: "tern", Time: commit}, "set APT_SIGNING_KEY"},
+		{"no time", nil, Options{Product: "tern", Key: key}, "no commit time"},
+		{"bad product", nil, Options{Product: "Tern/x", Time: commit, Key: key}, `product "Tern/x" cannot name a repository`},
+		{"none", func(string, []string) []string { return nil }, o, "no .deb files"},
+		{"a Release already there", func(dir string, debs []string) []string {
+			os.WriteFile(filepath.Join(dir, "Release"), []byte("old"), 0o644)
+			os.WriteFile(filepath.Join(dir, "tern-archive-keyring.gpg"), []byte("old"), 0o644)
+			return debs
+		}, o, "already holds Release, tern-archive-keyring.gpg; a release directory is written once"},
+		{"a package elsewhere", func(_ string, debs []string) []string { return append(debs, elsewhere) }, o,
+			"so the .deb must be in the release directory"},
+		{"one package twice", func(dir string, debs []string) []string {
+			return append(debs, filepath.Join(dir, ".", filepath.Base(debs[0])))
+		}, o, "tern_1.2.3_arm64.deb is given twice"},
+		{"one version twice", func(dir string, debs []string) []string {
+			b, _ := os.ReadFile(debs[1])
+			os.WriteFile(filepath.Join(dir, "copy.deb"), b, 0o644)
+			return append(debs, filepath.Join(dir, "copy.deb"))
+		}, o, "are both tern 1.2.3 for amd64"},
+		{"a name GitHub renames", func(dir string, debs []string) []string {
+			return append(debs, fakeDebNamed(t, filepath.Join(dir, "tern_1.2.4~rc.1_amd64.deb"), control("tern", "1.2.4~rc.1", "amd64")))
+		}, o, "(this one to tern_1.2.4.rc.1_amd64.deb), and Packages would name ./tern_1.2.4~rc.1_amd64.deb"},
+		{"a broken package", func(dir string, debs []string) []string {
+			os.WriteFile(filepath.Join(dir, "bad.deb"), []byte("!<arch>\n"), 0o644)
+			return append(debs, filepath.Join(dir, "bad.deb"))
+		}, o, "is not a readable .deb"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := tc.dir
-			if dir == "" {
-				dir = filepath.Join(t.TempDir(), "apt")
+			dir, debs := threeDebs(t)
+			if tc.prep != nil {
+				debs = tc.prep(dir, debs)
 			}
-			if _, err := Write(dir, tc.debs, tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
+			before := readTree(t, dir)
+			if _, err := WriteFlat(dir, debs, tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+			// A refusal leaves the directory as it was.
+			after := readTree(t, dir)
+			if len(after) != len(before) {
+				t.Fatalf("a refused WriteFlat left %d files, not %d", len(after), len(before))
+			}
+			for name, body := range before {
+				if after[name] != body {
+					t.Errorf("a refused WriteFlat changed %s", name)
+				}
 			}
 		})
 	}
-	if _, err := Write(t.TempDir(), debs, Options{Product: "tern", Time: commit}); !errors.Is(err, ErrNoKey) {
+	dir, debs := threeDebs(t)
+	if _, err := WriteFlat(dir, debs, Options{Product: "tern", Time: commit}); !errors.Is(err, ErrNoKey) {
 		t.Fatalf("no key: %v", err)
 	}
-	// A refusal found while building (an unreadable package) leaves
-	// neither the repository nor its temporary directory.
-	parent := t.TempDir()
-	bad := filepath.Join(t.TempDir(), "bad.deb")
-	os.WriteFile(bad, []byte("!<arch>\n"), 0o644)
-	if _, err := Write(filepath.Join(parent, "apt"), append(debs, bad), Options{Product: "tern", Time: commit, Key: key}); err == nil {
-		t.Fatal("a broken .deb was published")
+	// A second write into the same release refuses rather than replaces.
+	if _, err := WriteFlat(dir, debs, o); err != nil {
+		t.Fatal(err)
 	}
-	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
-		t.Fatalf("a failed Write left %v", entries)
+	if _, err := WriteFlat(dir, debs, o); err == nil || !strings.Contains(err.Error(), "already holds InRelease, Packages, Packages.gz, Release, Release.gpg, tern-archive-keyring.gpg") {
+		t.Fatalf("a second write: %v", err)
 	}
-	// An empty directory is replaced.
-	empty := t.TempDir()
-	if res, err := Write(empty, debs, Options{Product: "tern", Time: commit, Key: key}); err != nil || res.Dir != empty || res.Keyring != filepath.Join(empty, "tern-archive-keyring.gpg") {
-		t.Fatalf("into an empty directory: %+v, %v", res, err)
-	}
-	if err := Verify(empty, key.Public()); err != nil {
+	if err := VerifyFlat(dir, debs, key.Public()); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func TestVerifyReportsEveryTamper(t *testing.T) {
+func TestVerifyFlatReportsEveryTamper(t *testing.T) {
 	key, err := GenerateKey("tern", commit)
 	if err != nil {
 		t.Fatal(err)
@@ -333,13 +387,12 @@ func TestVerifyReportsEveryTamper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	debs := twoDebs(t)
-	fresh := func(t *testing.T, k *Key) string {
-		dir := filepath.Join(t.TempDir(), "apt")
-		if _, err := Write(dir, debs, Options{Product: "tern", Version: "1.2.3", Time: commit, Key: k}); err != nil {
+	fresh := func(t *testing.T, k *Key) (string, []string) {
+		dir, debs := threeDebs(t)
+		if _, err := WriteFlat(dir, debs, Options{Product: "tern", Version: "1.2.3", Time: commit, Key: k}); err != nil {
 			t.Fatal(err)
 		}
-		return dir
+		return dir, debs
 	}
 	flip := func(dir, name string) {
 		p := filepath.Join(dir, name)
@@ -349,41 +402,54 @@ func TestVerifyReportsEveryTamper(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
-		tamper func(dir string)
+		tamper func(dir string, debs []string) []string // the debs to verify against
 		want   []string
 	}{
-		{"a flipped byte in Packages", func(d string) { flip(d, "dists/stable/main/binary-amd64/Packages") },
-			[]string{"dists/stable/main/binary-amd64/Packages has sha256 "}},
-		{"a flipped byte in a package", func(d string) { flip(d, "pool/main/t/tern/tern_1.2.3_arm64.deb") },
-			[]string{"pool/main/t/tern/tern_1.2.3_arm64.deb has sha256 "}},
-		{"a missing package", func(d string) { os.Remove(filepath.Join(d, "pool/main/t/tern-doc/tern-doc_1.2.3_all.deb")) },
-			[]string{"pool/main/t/tern-doc/tern-doc_1.2.3_all.deb is listed but missing"}},
-		{"a stray package", func(d string) {
-			os.WriteFile(filepath.Join(d, "pool/main/t/tern/evil.deb"), []byte("x"), 0o644)
-		}, []string{"pool/main/t/tern/evil.deb is in the pool but in no Packages index"}},
-		{"Release edited", func(d string) {
-			p := filepath.Join(d, "dists/stable/Release")
+		{"a flipped byte in Packages", func(d string, debs []string) []string { flip(d, "Packages"); return debs },
+			[]string{"Packages has sha256 ", "Packages.gz does not hold Packages"}},
+		{"a flipped byte in a package", func(d string, debs []string) []string { flip(d, "tern_1.2.3_arm64.deb"); return debs },
+			[]string{"tern_1.2.3_arm64.deb has sha256 "}},
+		{"a missing package", func(d string, debs []string) []string {
+			os.Remove(filepath.Join(d, "tern-doc_1.2.3_all.deb"))
+			return debs
+		}, []string{"tern-doc_1.2.3_all.deb is listed but missing"}},
+		{"a package the index does not list", func(d string, debs []string) []string {
+			return append(debs, fakeDeb(t, d, control("tern", "1.2.3", "riscv64"), "gz"))
+		}, []string{"tern_1.2.3_riscv64.deb is a package of the release but Packages does not list it"}},
+		{"a listed package not the release's", func(d string, debs []string) []string { return debs[1:] },
+			[]string{"Packages lists ./tern_1.2.3_arm64.deb, which is not one of the release's packages"}},
+		{"Release edited", func(d string, debs []string) []string {
+			p := filepath.Join(d, "Release")
 			b, _ := os.ReadFile(p)
 			os.WriteFile(p, bytes.Replace(b, []byte("Label: tern"), []byte("Label: evil"), 1), 0o644)
-		}, []string{"dists/stable/Release.gpg does not sign Release with a key of " + key.Fingerprint(), "dists/stable/InRelease signs other text than Release"}},
-		{"signed by another key", func(d string) {
-			o := fresh(t, other)
+			return debs
+		}, []string{"Release.gpg does not sign Release with a key of " + key.Fingerprint(), "InRelease signs other text than Release"}},
+		{"signed by another key", func(d string, debs []string) []string {
+			o, _ := fresh(t, other)
 			for _, f := range []string{"InRelease", "Release.gpg"} {
-				b, _ := os.ReadFile(filepath.Join(o, "dists/stable", f))
-				os.WriteFile(filepath.Join(d, "dists/stable", f), b, 0o644)
+				b, _ := os.ReadFile(filepath.Join(o, f))
+				os.WriteFile(filepath.Join(d, f), b, 0o644)
 			}
-		}, []string{"dists/stable/Release.gpg does not sign Release with a key of " + key.Fingerprint(), "dists/stable/InRelease is not signed by a key of " + key.Fingerprint()}},
-		{"another keyring for users", func(d string) {
+			return debs
+		}, []string{"Release.gpg does not sign Release with a key of " + key.Fingerprint(), "InRelease is not signed by a key of " + key.Fingerprint()}},
+		{"another keyring for users", func(d string, debs []string) []string {
 			pub, _ := other.PublicBinary()
 			os.WriteFile(filepath.Join(d, "tern-archive-keyring.gpg"), pub, 0o644)
+			return debs
 		}, []string{"tern-archive-keyring.gpg holds " + other.Fingerprint() + ", not the release's key " + key.Fingerprint()}},
-		{"no keyring for users", func(d string) { os.Remove(filepath.Join(d, "tern-archive-keyring.gpg")) },
-			[]string{"the repository holds 0 files *-archive-keyring.gpg at its root, not the one users install"}},
+		{"no keyring for users", func(d string, debs []string) []string {
+			os.Remove(filepath.Join(d, "tern-archive-keyring.gpg"))
+			return debs
+		}, []string{"the repository holds 0 files *-archive-keyring.gpg, not the one users install"}},
+		{"no Packages.gz", func(d string, debs []string) []string {
+			os.Remove(filepath.Join(d, "Packages.gz"))
+			return debs
+		}, []string{"Packages.gz is listed but missing"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := fresh(t, key)
-			tc.tamper(dir)
-			err := Verify(dir, key.Public())
+			dir, debs := fresh(t, key)
+			debs = tc.tamper(dir, debs)
+			err := VerifyFlat(dir, debs, key.Public())
 			var v *VerifyError
 			if !errors.As(err, &v) {
 				t.Fatalf("got %v", err)
@@ -477,11 +543,11 @@ func TestKeyYoungerThanCommitSignsAtItsCreation(t *testing.T) {
 	if got := key.signTime(made.Add(time.Hour)); !got.Equal(made.Add(time.Hour)) {
 		t.Fatalf("sign time %s for a later commit", got)
 	}
-	dir := filepath.Join(t.TempDir(), "apt")
-	if _, err := Write(dir, twoDebs(t), Options{Product: "tern", Time: commit, Key: key}); err != nil {
+	dir, debs := threeDebs(t)
+	if _, err := WriteFlat(dir, debs, Options{Product: "tern", Time: commit, Key: key}); err != nil {
 		t.Fatal(err)
 	}
-	if err := Verify(dir, key.Public()); err != nil {
+	if err := VerifyFlat(dir, debs, key.Public()); err != nil {
 		t.Fatal(err)
 	}
 }

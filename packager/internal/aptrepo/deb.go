@@ -36,8 +36,8 @@ func (c Control) Get(name string) string {
 	return ""
 }
 
-// The shapes Debian policy gives the fields that name files and paths here:
-// a package name can't climb out of pool/, nor an architecture out of dists/.
+// The shapes Debian policy gives the fields the index repeats, checked so
+// a package name or an architecture is a plain word, never a path.
 var (
 	packageName = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+$`)
 	archName    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
@@ -80,7 +80,7 @@ func ReadControl(path string) (Control, error) {
 	return c, nil
 }
 
-// sourceName is the source package the pool files a binary under: the
+// sourceName is the source package a binary was built from: the
 // Source field less any "(version)", else the package's own name.
 func sourceName(c Control) string {
 	if s := c.Get("Source"); s != "" {
