@@ -136,18 +136,26 @@ func LinuxVersionFor(version string, commit time.Time) (LinuxVersion, error) {
 // directory holds every target's: tern_1.2.3_amd64.deb (dpkg-name),
 // tern-1.2.3-1.x86_64.rpm (name-version-release.arch), tern-1.2.3-r0.x86_64.apk
 // (abuild's name-pkgver-r<rel>.apk, with the arch that Alpine's
-// repositories put in the directory).
+// repositories put in the directory). GitHub renames a release asset whose
+// name holds another character than letters, digits, '.', '-' and '_' (~
+// and + become .), which would break every URL and index that names it, so
+// the file name spells a prerelease's ~ as - and metadata's + as .
+// (tern_1.3.0-rc.1_amd64.deb); the Version inside keeps them.
 func LinuxPackageName(c *config.Config, f LinuxFormat, v LinuxVersion, a LinuxArch) string {
 	switch f {
 	case Deb:
-		return fmt.Sprintf("%s_%s_%s.deb", c.Product, v.Deb, a.Deb)
+		return fmt.Sprintf("%s_%s_%s.deb", c.Product, fileSafe.Replace(v.Deb), a.Deb)
 	case RPM:
-		return fmt.Sprintf("%s-%s-%s.%s.rpm", c.Product, v.RPM, v.RPMRelease, a.RPM)
+		return fmt.Sprintf("%s-%s-%s.%s.rpm", c.Product, fileSafe.Replace(v.RPM), v.RPMRelease, a.RPM)
 	case APK:
-		return fmt.Sprintf("%s-%s.%s.apk", c.Product, v.APK, a.APK)
+		return fmt.Sprintf("%s-%s.%s.apk", c.Product, fileSafe.Replace(v.APK), a.APK)
 	}
 	return ""
 }
+
+// fileSafe spells a version with the characters GitHub keeps in an asset's
+// name.
+var fileSafe = strings.NewReplacer("~", "-", "+", ".")
 
 // LinuxInstallPath is where a file of a staged tree (a slash path relative
 // to the tree, as Tree lists them) is installed by a package of format f,

@@ -75,11 +75,18 @@ func TestLinuxPackageNameAndInstallPath(t *testing.T) {
 	}
 	a := LinuxArch{"arm64", "aarch64", "aarch64"}
 	for f, want := range map[LinuxFormat]string{
-		Deb: "tern_1.3.0~rc.1_arm64.deb", RPM: "tern-1.3.0~rc.1-1.aarch64.rpm", APK: "tern-1.3.0_rc1-r0.aarch64.apk",
+		Deb: "tern_1.3.0-rc.1_arm64.deb", RPM: "tern-1.3.0-rc.1-1.aarch64.rpm", APK: "tern-1.3.0_rc1-r0.aarch64.apk",
 	} {
 		if got := LinuxPackageName(c, f, v, a); got != want {
 			t.Errorf("%s: %s, want %s", f, got, want)
 		}
+	}
+	meta, err := LinuxVersionFor("1.2.3+build.5", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := LinuxPackageName(c, Deb, meta, a); got != "tern_1.2.3.build.5_arm64.deb" {
+		t.Errorf("metadata's + in a file name: %s", got)
 	}
 	for _, tc := range []struct {
 		f         LinuxFormat

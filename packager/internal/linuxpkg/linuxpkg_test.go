@@ -89,9 +89,9 @@ func TestPipe(t *testing.T) {
 	}
 	p := f.cfg.Product
 	want := []string{
+		p + "-0.0.0-snapshot.0123abcd4567-1.x86_64.rpm",
 		p + "-0.0.0_git20261123_p145754-r0.x86_64.apk",
-		p + "-0.0.0~snapshot.0123abcd4567-1.x86_64.rpm",
-		p + "_0.0.0~snapshot.0123abcd4567_amd64.deb",
+		p + "_0.0.0-snapshot.0123abcd4567_amd64.deb",
 	}
 	var got []string
 	for _, a := range on.Artifacts.Filter(artifact.ByKind(artifact.LinuxPackage)) {
