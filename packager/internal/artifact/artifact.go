@@ -188,4 +188,4 @@ func Or(fs ...Filter) Filter {
 func Not(f Filter) Filter { return func(a Artifact) bool { return !f(a) } }
 
 // ReleaseFiles accepts the files that are published in the release dir.
-var ReleaseFiles = ByKind(Archive, NPM, Installer, SBOM, DotSlash, Checksums, Manifest, Signature)
+var ReleaseFiles = ByKind(Archive, NPM, Installer, SBOM, DotSlash, Homebrew, Scoop, Winget, Checksums, Manifest, Signature)

@@ -104,6 +104,9 @@ func TestSnapshotReleaseVerifiesWithTheCosignCLI(t *testing.T) {
 			"tern-agent-cli-"+tg.NPMOS+"-"+tg.NPMCPU+"-"+fixtureVersion+".tgz")
 	}
 	want = append(want, "tern-agent-cli-"+fixtureVersion+".tgz")
+	// The package managers' doors: Homebrew's cask, Scoop's manifest and
+	// winget's three manifests.
+	want = append(want, "tern.rb", "tern.json", "tern-agent.tern.yaml", "tern-agent.tern.installer.yaml", "tern-agent.tern.locale.en-US.yaml")
 	if len(names) != len(want) {
 		t.Fatalf("release holds %v, want %v", names, want)
 	}

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
+	"github.com/tern-agent/tern/packager/internal/brew"
 	"github.com/tern-agent/tern/packager/internal/build"
 	"github.com/tern-agent/tern/packager/internal/checksum"
 	"github.com/tern-agent/tern/packager/internal/config"
@@ -33,10 +34,12 @@ import (
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 	"github.com/tern-agent/tern/packager/internal/platformsign"
 	"github.com/tern-agent/tern/packager/internal/sbom"
+	"github.com/tern-agent/tern/packager/internal/scoop"
 	"github.com/tern-agent/tern/packager/internal/sign"
 	"github.com/tern-agent/tern/packager/internal/stage"
 	"github.com/tern-agent/tern/packager/internal/thirdparty"
 	"github.com/tern-agent/tern/packager/internal/version"
+	"github.com/tern-agent/tern/packager/internal/winget"
 )
 
 // A release is two halves that may run on different machines:
@@ -354,7 +357,8 @@ func Merge(ctx context.Context, o MergeOptions) (*pipeline.Context, error) {
 		pipes = append(pipes, pack.Pipe{})
 	}
 	if o.Until >= Doors {
-		pipes = append(pipes, npm.Pipe{}, installers.Pipe{PublicKeyPEM: pinned}, sbom.Pipe{}, dotslash.Pipe{})
+		pipes = append(pipes, npm.Pipe{}, installers.Pipe{PublicKeyPEM: pinned}, sbom.Pipe{}, dotslash.Pipe{},
+			brew.Pipe{}, scoop.Pipe{}, winget.Pipe{})
 	}
 	if o.Until >= Sign {
 		pipes = append(pipes, manifest.Pipe{}, checksum.Pipe{}, signer)

@@ -127,6 +127,7 @@ func (c *checker) run() {
 	c.npmPackages(m)
 	c.sboms(m)
 	c.dotslashFile(m)
+	c.packageManagers(m)
 	c.installerKeys()
 	c.installerFactsCheck()
 }
@@ -226,6 +227,8 @@ func Checks(kind artifact.Kind) string {
 		return "checksum, CycloneDX, version, binary digest"
 	case artifact.DotSlash:
 		return "checksum, size/digest/path of every archive"
+	case artifact.Homebrew, artifact.Scoop, artifact.Winget:
+		return "checksum, version, url/sha256/architecture of every archive"
 	case artifact.Manifest:
 		return "checksum, agrees with SHA256SUMS"
 	case artifact.Checksums:
