@@ -551,3 +551,24 @@ func TestKeyYoungerThanCommitSignsAtItsCreation(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A snapshot's key is derived from its commit: the same commit, the same
+// key, so the snapshot's repository is reproducible; another commit,
+// another key.
+func TestDeriveSnapshotKeyIsReproducible(t *testing.T) {
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	a, err := DeriveSnapshotKey("acme", "abc123", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := DeriveSnapshotKey("acme", "abc123", at)
+	c, _ := DeriveSnapshotKey("acme", "def456", at)
+	if a.Fingerprint() != b.Fingerprint() || a.Fingerprint() == c.Fingerprint() {
+		t.Fatalf("fingerprints %s, %s, %s", a.Fingerprint(), b.Fingerprint(), c.Fingerprint())
+	}
+	pa, _ := a.PublicBinary()
+	pb, _ := b.PublicBinary()
+	if !bytes.Equal(pa, pb) {
+		t.Error("the same commit derived two different public keys")
+	}
+}

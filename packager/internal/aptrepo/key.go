@@ -3,6 +3,8 @@ package aptrepo
 import (
 	"bytes"
 	"crypto"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -104,11 +106,46 @@ func decrypt(e *openpgp.Entity, passphrase []byte) error {
 // product and created at t (the commit time), so that its self-signatures
 // are not newer than the signatures it makes.
 func GenerateKey(product string, t time.Time) (*Key, error) {
+	return generateKey(product, t, nil)
+}
+
+// DeriveSnapshotKey derives a snapshot's throw-away key from its commit, so that
+// two builds of one commit sign the repository alike and the snapshot stays
+// reproducible. Anyone can derive it: it proves nothing, which is what a
+// snapshot's key is (the cosign snapshot key is as untrusted).
+func DeriveSnapshotKey(product, commit string, t time.Time) (*Key, error) {
+	return generateKey(product, t, &seededReader{seed: sha256.Sum256([]byte("packager snapshot apt key\x00" + product + "\x00" + commit))})
+}
+
+// seededReader is a deterministic byte stream: SHA-256 of a seed and a
+// counter, block after block.
+type seededReader struct {
+	seed [32]byte
+	n    uint64
+	buf  []byte
+}
+
+func (r *seededReader) Read(p []byte) (int, error) {
+	for len(r.buf) < len(p) {
+		var block [40]byte
+		copy(block[:], r.seed[:])
+		binary.BigEndian.PutUint64(block[32:], r.n)
+		r.n++
+		sum := sha256.Sum256(block[:])
+		r.buf = append(r.buf, sum[:]...)
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+func generateKey(product string, t time.Time, rand io.Reader) (*Key, error) {
 	cfg := &packet.Config{
 		Algorithm:   packet.PubKeyAlgoEdDSA,
 		Curve:       packet.Curve25519,
 		DefaultHash: crypto.SHA512,
 		Time:        func() time.Time { return t },
+		Rand:        rand,
 	}
 	e, err := openpgp.NewEntity(product+" snapshot apt repository", "untrusted, throw-away", "", cfg)
 	if err != nil {

@@ -30,6 +30,7 @@ const (
 	Homebrew     Kind = "homebrew"  // the Homebrew cask
 	Scoop        Kind = "scoop"     // the Scoop manifest
 	Winget       Kind = "winget"    // a winget manifest: version, installer or defaultLocale
+	AptRepo      Kind = "apt"       // the flat apt repository's indexes, signatures and keyring
 )
 
 // Artifact is one thing a step made or read.
@@ -188,4 +189,4 @@ func Or(fs ...Filter) Filter {
 func Not(f Filter) Filter { return func(a Artifact) bool { return !f(a) } }
 
 // ReleaseFiles accepts the files that are published in the release dir.
-var ReleaseFiles = ByKind(Archive, NPM, Installer, SBOM, DotSlash, Homebrew, Scoop, Winget, Checksums, Manifest, Signature)
+var ReleaseFiles = ByKind(Archive, NPM, Installer, SBOM, DotSlash, LinuxPackage, AptRepo, Homebrew, Scoop, Winget, Checksums, Manifest, Signature)

@@ -30,7 +30,7 @@ func (o *releaseOptions) flags(cmd *cobra.Command, building bool) {
 }
 
 func runPipeline(cmd *cobra.Command, g *globalOptions, o *releaseOptions, until release.Step, reuse bool) error {
-	root, err := g.repoRoot()
+	root, cfg, err := g.load()
 	if err != nil {
 		return err
 	}
@@ -38,8 +38,13 @@ func runPipeline(cmd *cobra.Command, g *globalOptions, o *releaseOptions, until 
 	if err != nil {
 		return err
 	}
+	packages, err := release.PackageKeysFromEnv(os.Getenv, cfg.Product)
+	if err != nil {
+		return err
+	}
 	_, err = release.Run(cmd.Context(), release.Options{
 		Platform:   platform,
+		Packages:   packages,
 		Root:       root,
 		ConfigPath: g.config,
 		Snapshot:   o.snapshot,

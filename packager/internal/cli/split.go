@@ -89,12 +89,16 @@ Signing: COSIGN_KEY (a path or the PEM) and COSIGN_PASSWORD for a cosign key;
 		Example: `  packager merge --snapshot dist/handoff-linux dist/handoff-windows`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			root, err := g.repoRoot()
+			root, cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			packages, err := release.PackageKeysFromEnv(os.Getenv, cfg.Product)
 			if err != nil {
 				return err
 			}
 			_, err = release.Merge(cmd.Context(), release.MergeOptions{
-				Root: root, ConfigPath: g.config, Snapshot: o.snapshot,
+				Root: root, ConfigPath: g.config, Snapshot: o.snapshot, Packages: packages,
 				Handoffs: args, AllowMissing: o.allowMissing, Out: o.out,
 				Sign: sign.OptionsFromEnv(o.keyless), Until: release.Verify, Log: cmd.ErrOrStderr(),
 			})

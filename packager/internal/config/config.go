@@ -157,6 +157,7 @@ type Doors struct {
 	Scoop      *bool `yaml:"scoop"`          // the Scoop manifest publish scoop commits to a bucket
 	Winget     *bool `yaml:"winget"`         // the winget manifests publish winget commits to a winget-pkgs fork
 	Linux      *bool `yaml:"linux_packages"` // a .deb, an .rpm and an .apk per linux target
+	Apt        *bool `yaml:"apt"`            // a signed flat apt repository of the .debs
 }
 
 func on(b *bool) bool { return b == nil || *b }
@@ -170,6 +171,10 @@ func (d Doors) LinuxPackagesOn() bool { return on(d.Linux) }
 func (d Doors) HomebrewOn() bool      { return on(d.Homebrew) }
 func (d Doors) ScoopOn() bool         { return on(d.Scoop) }
 func (d Doors) WingetOn() bool        { return on(d.Winget) }
+
+// AptOn reports whether the release holds an apt repository: it indexes
+// the .debs, so it needs the Linux packages too.
+func (d Doors) AptOn() bool { return on(d.Apt) && d.LinuxPackagesOn() }
 
 // File is one extra file of every tree.
 type File struct {

@@ -16,7 +16,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tern-agent/tern/packager/internal/aptrepo"
 	"github.com/tern-agent/tern/packager/internal/codesign"
 	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/layout"
@@ -167,6 +169,11 @@ func TestPlatformNotarizedRelease(t *testing.T) {
 	win := ca.Issue(t, testpki.Leaf{CN: "Acme Windows"})
 	// The Windows verifier wants the TSA under the signing roots too.
 	macTSA, winTSA := ca.NewTSA(t, testpki.TSAOptions{}), ca.NewTSA(t, testpki.TSAOptions{})
+	// A release's apt repository is signed with the project's key.
+	aptKey, err := aptrepo.GenerateKey("tern", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	repo := platformRepo(t, ca)
 	yaml := readFile(t, filepath.Join(repo, "release.yaml"))
 	writeFile(t, filepath.Join(repo, "release.yaml"), strings.Replace(yaml, "notarize: false", "notarize: true", 1))
@@ -211,7 +218,7 @@ func TestPlatformNotarizedRelease(t *testing.T) {
 			NotaryKeyID: keyID, NotaryIssuerID: issuerID, NotaryURL: apple.URL, NotaryS3URL: apple.S3URL,
 			WinP12: win.P12("pw"), WinPassword: "pw", WinTSA: winTSA.URL,
 		}
-		log, err := runRelease(t, repo, Options{Platform: secrets, Sign: sign.Options{Key: keyPEM, Password: []byte("secret")}})
+		log, err := runRelease(t, repo, Options{Platform: secrets, Packages: PackageKeys{Apt: aptKey}, Sign: sign.Options{Key: keyPEM, Password: []byte("secret")}})
 		return apple, log, err
 	}
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
+	"github.com/tern-agent/tern/packager/internal/aptrepo"
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/checksum"
 	"github.com/tern-agent/tern/packager/internal/config"
@@ -26,6 +27,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/sign"
 	"github.com/tern-agent/tern/packager/internal/verify"
+	"github.com/tern-agent/tern/packager/internal/version"
 )
 
 func runRelease(t *testing.T, repo string, o Options) (string, error) {
@@ -107,6 +109,24 @@ func TestSnapshotReleaseVerifiesWithTheCosignCLI(t *testing.T) {
 	// The package managers' doors: Homebrew's cask, Scoop's manifest and
 	// winget's three manifests.
 	want = append(want, "tern.rb", "tern.json", "tern-agent.tern.yaml", "tern-agent.tern.installer.yaml", "tern-agent.tern.locale.en-US.yaml")
+	// A .deb, an .rpm and an .apk per linux target, and the flat apt
+	// repository of the .debs.
+	info, err := version.FromGit(repo, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lv, err := layout.LinuxVersionFor(fixtureVersion, info.Time)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range cfg(t).Targets {
+		if arch, ok := layout.LinuxArchFor(tg); ok {
+			for _, f := range layout.LinuxFormats {
+				want = append(want, layout.LinuxPackageName(cfg(t), f, lv, arch))
+			}
+		}
+	}
+	want = append(want, aptrepo.FlatFiles("tern")...)
 	if len(names) != len(want) {
 		t.Fatalf("release holds %v, want %v", names, want)
 	}

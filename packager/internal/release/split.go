@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tern-agent/tern/packager/internal/aptrepo"
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/brew"
 	"github.com/tern-agent/tern/packager/internal/build"
@@ -27,6 +28,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/helperbuild"
 	"github.com/tern-agent/tern/packager/internal/installers"
 	"github.com/tern-agent/tern/packager/internal/layout"
+	"github.com/tern-agent/tern/packager/internal/linuxpkg"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/notices"
 	"github.com/tern-agent/tern/packager/internal/npm"
@@ -284,8 +286,35 @@ type MergeOptions struct {
 	AllowMissing []string
 	Out          string // default dist/release
 	Sign         sign.Options
+	Packages     PackageKeys
 	Until        Step
 	Log          io.Writer
+}
+
+// PackageKeys sign the Linux packages and the apt repository.
+type PackageKeys struct {
+	Linux linuxpkg.Keys // RPM_SIGN_KEY, APK_SIGN_KEY
+	Apt   *aptrepo.Key  // APT_SIGNING_KEY; nil: a throw-away key, for a snapshot only
+}
+
+// PackageKeysFromEnv reads the Linux packages' and the apt repository's keys.
+func PackageKeysFromEnv(getenv func(string) string, product string) (PackageKeys, error) {
+	linux, err := linuxpkg.KeysFromEnv(getenv, product)
+	if err != nil {
+		return PackageKeys{}, err
+	}
+	apt, err := aptrepo.KeyFromEnv(getenv)
+	return PackageKeys{Linux: linux, Apt: apt}, err
+}
+
+// checkAptKey refuses, before anything is built, a release whose apt
+// repository would have no key: one with a target that gets a .deb.
+func checkAptKey(cfg *config.Config, snapshot bool, key *aptrepo.Key) error {
+	debs := slices.ContainsFunc(cfg.Targets, func(t config.Target) bool {
+		a, ok := layout.LinuxArchFor(t)
+		return ok && a.For(layout.Deb) != ""
+	})
+	return aptrepo.CheckKey(debs && cfg.Doors.AptOn(), snapshot, key)
 }
 
 // Merge checks every handoff, and only then makes, signs and verifies the
@@ -312,6 +341,9 @@ func Merge(ctx context.Context, o MergeOptions) (*pipeline.Context, error) {
 	}
 	ver, err := version.FromGit(o.Root, o.Snapshot)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkAptKey(cfg, ver.Snapshot, o.Packages.Apt); err != nil {
 		return nil, err
 	}
 	hs, err := openHandoffs(o, cfg, handoff.Expect{Commit: ver.Commit, Version: ver.String(), Time: ver.Time, ConfigSHA256: digest})
@@ -358,6 +390,7 @@ func Merge(ctx context.Context, o MergeOptions) (*pipeline.Context, error) {
 	}
 	if o.Until >= Doors {
 		pipes = append(pipes, npm.Pipe{}, installers.Pipe{PublicKeyPEM: pinned}, sbom.Pipe{}, dotslash.Pipe{},
+			linuxpkg.Pipe{Keys: o.Packages.Linux}, aptrepo.Pipe{Key: o.Packages.Apt},
 			brew.Pipe{}, scoop.Pipe{}, winget.Pipe{})
 	}
 	if o.Until >= Sign {

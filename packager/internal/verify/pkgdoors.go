@@ -4,6 +4,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/tern-agent/tern/packager/internal/aptrepo"
+	"github.com/tern-agent/tern/packager/internal/layout"
 
 	"github.com/tern-agent/tern/packager/internal/brew"
 	"github.com/tern-agent/tern/packager/internal/config"
@@ -95,5 +99,91 @@ func (c *checker) packageManagers(m *manifest.Manifest) {
 				c.fail(name, "is missing: doors.winget is on and the release has targets winget installs")
 			}
 		}
+	}
+}
+
+// linuxPackages checks that every linux target has its .deb, .rpm and .apk
+// (where the format has its architecture), and the apt repository indexes
+// and signs the .debs: its signatures, indexes and every package's digest,
+// against the keyring the release ships (which SHA256SUMS, signed, covers).
+// A door that is off must have written nothing.
+func (c *checker) linuxPackages(m *manifest.Manifest) {
+	cfg := c.opts.Config
+	if cfg == nil {
+		return
+	}
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		return // digests reports it
+	}
+	isPackage := func(name string) bool {
+		return strings.HasSuffix(name, ".deb") || strings.HasSuffix(name, ".rpm") || strings.HasSuffix(name, ".apk")
+	}
+	if !cfg.Doors.LinuxPackagesOn() {
+		for _, e := range entries {
+			if isPackage(e.Name()) {
+				c.doorOff(e.Name(), "doors.linux_packages", "Linux package")
+			}
+		}
+	} else {
+		v, err := layout.LinuxVersionFor(m.Version, m.Time)
+		if err != nil {
+			c.fail(layout.Manifest, "%v", err)
+			return
+		}
+		want := map[string]bool{}
+		var debs []string
+		for _, t := range cfg.Targets {
+			arch, ok := layout.LinuxArchFor(t)
+			if !ok {
+				continue
+			}
+			for _, f := range layout.LinuxFormats {
+				if arch.For(f) == "" {
+					continue
+				}
+				name := layout.LinuxPackageName(cfg, f, v, arch)
+				want[name] = true
+				if f == layout.Deb {
+					debs = append(debs, filepath.Join(c.dir, name))
+				}
+				if _, err := os.Stat(filepath.Join(c.dir, name)); err != nil {
+					c.fail(name, "is missing: %s's %s package (doors.linux_packages is on)", t.Name, f)
+				}
+			}
+		}
+		for _, e := range entries {
+			if isPackage(e.Name()) && !want[e.Name()] {
+				c.fail(e.Name(), "is a Linux package no target of release.yaml makes")
+			}
+		}
+		if cfg.Doors.AptOn() && len(debs) > 0 {
+			c.aptRepository(debs)
+			return
+		}
+	}
+	for _, name := range aptrepo.FlatFiles(cfg.Product) {
+		if _, err := os.Stat(filepath.Join(c.dir, name)); err == nil {
+			c.doorOff(name, "doors.apt", "apt repository file")
+		}
+	}
+}
+
+func (c *checker) aptRepository(debs []string) {
+	keyring := aptrepo.KeyringName(c.opts.Config.Product)
+	pub, err := aptrepo.ReadKeyRingFile(filepath.Join(c.dir, keyring))
+	if err != nil {
+		c.fail(keyring, "%v", err)
+		return
+	}
+	if err := aptrepo.VerifyFlat(c.dir, debs, pub); err != nil {
+		var ve *aptrepo.VerifyError
+		if errors.As(err, &ve) {
+			for _, p := range ve.Problems {
+				c.fail("apt repository", "%s", p)
+			}
+			return
+		}
+		c.fail("apt repository", "%v", err)
 	}
 }

@@ -128,6 +128,7 @@ func (c *checker) run() {
 	c.sboms(m)
 	c.dotslashFile(m)
 	c.packageManagers(m)
+	c.linuxPackages(m)
 	c.installerKeys()
 	c.installerFactsCheck()
 }
@@ -227,6 +228,10 @@ func Checks(kind artifact.Kind) string {
 		return "checksum, CycloneDX, version, binary digest"
 	case artifact.DotSlash:
 		return "checksum, size/digest/path of every archive"
+	case artifact.LinuxPackage:
+		return "checksum, one per linux target and format"
+	case artifact.AptRepo:
+		return "checksum, signatures, indexes, every .deb's digest"
 	case artifact.Homebrew, artifact.Scoop, artifact.Winget:
 		return "checksum, version, url/sha256/architecture of every archive"
 	case artifact.Manifest:
