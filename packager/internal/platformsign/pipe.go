@@ -1,6 +1,7 @@
 package platformsign
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -51,6 +52,9 @@ func (p Pipe) Run(ctx *pipeline.Context) error {
 		if how == "" { // left unsigned
 			continue
 		}
+		if err := sameCode(t.GOOS, b.Path, dst); err != nil {
+			return fmt.Errorf("%s: %w", t.Name, err)
+		}
 		if err := os.Chmod(dst, 0o755); err != nil {
 			return err
 		}
@@ -62,4 +66,31 @@ func (p Pipe) Run(ctx *pipeline.Context) error {
 		ctx.Logf("%s: %s (%s, sha256 %.12s)", t.Name, how, time.Since(start).Round(time.Millisecond), sum)
 	}
 	return signer.Finish(ctx)
+}
+
+// sameCode proves the signed binary is the build plus a signature: both
+// without their signatures are the same bytes. The manifest's
+// unsigned_sha256, which verify holds every shipped binary to, is then the
+// digest of what GoReleaser built.
+func sameCode(goos, built, signed string) error {
+	a, err := os.ReadFile(built)
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(signed)
+	if err != nil {
+		return err
+	}
+	ua, _, err := Unsigned(goos, a)
+	if err != nil {
+		return fmt.Errorf("%s without its signature: %w", built, err)
+	}
+	ub, _, err := Unsigned(goos, b)
+	if err != nil {
+		return fmt.Errorf("%s without its signature: %w", signed, err)
+	}
+	if !bytes.Equal(ua, ub) {
+		return fmt.Errorf("signing changed more than the signature of %s: refusing to ship it", built)
+	}
+	return nil
 }

@@ -90,6 +90,10 @@ func fileOrContents(v string) ([]byte, error) {
 
 // Missing names the variables a release (not a snapshot) of cfg needs and
 // s lacks: the release fails before building, not after minutes of it.
+//
+// Only the operating systems among cfg.Targets count: a split build of the
+// linux targets needs no darwin or windows secret, and the release
+// workflow gives each build job its own group's secrets alone.
 func (s Secrets) Missing(cfg *config.Config) []string {
 	var missing []string
 	need := func(name string, have bool) {
@@ -97,7 +101,7 @@ func (s Secrets) Missing(cfg *config.Config) []string {
 			missing = append(missing, name)
 		}
 	}
-	if d := cfg.PlatformSigning.Darwin; d != nil {
+	if d := cfg.PlatformSigning.Darwin; d != nil && builds(cfg, "darwin") {
 		need(EnvMacP12, len(s.MacP12) > 0)
 		need(EnvMacPassword, s.MacPassword != "")
 		if d.NotarizeOn() {
@@ -106,7 +110,7 @@ func (s Secrets) Missing(cfg *config.Config) []string {
 			need(EnvNotaryIssuerID, s.NotaryIssuerID != "")
 		}
 	}
-	if cfg.PlatformSigning.Windows != nil {
+	if cfg.PlatformSigning.Windows != nil && builds(cfg, "windows") {
 		need(EnvWinP12, len(s.WinP12) > 0)
 		need(EnvWinPassword, s.WinPassword != "")
 	}
@@ -115,13 +119,34 @@ func (s Secrets) Missing(cfg *config.Config) []string {
 
 // CheckBeforeBuild refuses a release whose config asks for platform
 // signatures when the secrets are missing, naming each variable.
+//
+// It also refuses the reverse: a release given a signing identity that
+// release.yaml does not declare, which verify would refuse only after the
+// whole build ("signed by an identity release.yaml does not name").
 func CheckBeforeBuild(cfg *config.Config, snapshot bool, s Secrets) error {
 	if snapshot {
 		return nil // a snapshot signs with what it is given, ad hoc otherwise
 	}
+	var errs []error
 	if m := s.Missing(cfg); len(m) > 0 {
-		return fmt.Errorf("release.yaml's platform_signing asks for signed binaries, but %s %s not set: set them (the release workflow passes them to its signing step), or cut a snapshot",
-			strings.Join(m, ", "), map[bool]string{true: "is", false: "are"}[len(m) == 1])
+		errs = append(errs, fmt.Errorf("release.yaml's platform_signing asks for signed binaries, but %s %s not set: set them (the release workflow passes them to its signing step), or cut a snapshot",
+			strings.Join(m, ", "), map[bool]string{true: "is", false: "are"}[len(m) == 1]))
 	}
-	return nil
+	if len(s.MacP12) > 0 && cfg.PlatformSigning.Darwin == nil && builds(cfg, "darwin") {
+		errs = append(errs, fmt.Errorf("%s is set, but release.yaml has no platform_signing.darwin naming the identity, team and roots verify checks it against: declare them, or unset %s", EnvMacP12, EnvMacP12))
+	}
+	if len(s.WinP12) > 0 && cfg.PlatformSigning.Windows == nil && builds(cfg, "windows") {
+		errs = append(errs, fmt.Errorf("%s is set, but release.yaml has no platform_signing.windows naming the identity and roots verify checks it against: declare them, or unset %s", EnvWinP12, EnvWinP12))
+	}
+	return errors.Join(errs...)
+}
+
+// builds reports whether cfg has a target for goos.
+func builds(cfg *config.Config, goos string) bool {
+	for _, t := range cfg.Targets {
+		if t.GOOS == goos {
+			return true
+		}
+	}
+	return false
 }

@@ -35,7 +35,7 @@ func TestSecretsFromEnvReadsPathsAndBase64(t *testing.T) {
 // A release that asks for platform signatures without the secrets fails
 // before building, naming every missing variable; a snapshot does not.
 func TestCheckBeforeBuildNamesEveryMissingVariable(t *testing.T) {
-	cfg := &config.Config{PlatformSigning: config.PlatformSigning{
+	cfg := &config.Config{Targets: []config.Target{{Name: "darwin-arm64", GOOS: "darwin"}, {Name: "windows-x64", GOOS: "windows"}}, PlatformSigning: config.PlatformSigning{
 		Darwin:  &config.DarwinSigning{Identity: "Developer ID Application: Acme (ABCDE12345)", TeamID: "ABCDE12345", Roots: "apple.pem"},
 		Windows: &config.WindowsSigning{Identity: "Acme", Roots: "root.pem"},
 	}}
@@ -52,5 +52,38 @@ func TestCheckBeforeBuildNamesEveryMissingVariable(t *testing.T) {
 	cfg.PlatformSigning.Windows = nil
 	if err := CheckBeforeBuild(cfg, false, Secrets{MacP12: []byte("x")}); err == nil || !strings.Contains(err.Error(), "MACOS_SIGN_PASSWORD is not set") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// A split build of some targets needs only their operating systems'
+// secrets: the release workflow gives each build job its own group's.
+func TestCheckBeforeBuildAsksOnlyForTheTargetsBuilt(t *testing.T) {
+	signing := config.PlatformSigning{
+		Darwin:  &config.DarwinSigning{Identity: "Developer ID Application: Acme (ABCDE12345)", TeamID: "ABCDE12345", Roots: "apple.pem"},
+		Windows: &config.WindowsSigning{Identity: "Acme", Roots: "root.pem"},
+	}
+	linux := &config.Config{Targets: []config.Target{{Name: "linux-x64", GOOS: "linux"}}, PlatformSigning: signing}
+	if err := CheckBeforeBuild(linux, false, Secrets{}); err != nil {
+		t.Errorf("the linux build was asked for secrets: %v", err)
+	}
+	windows := &config.Config{Targets: []config.Target{{Name: "windows-x64", GOOS: "windows"}}, PlatformSigning: signing}
+	err := CheckBeforeBuild(windows, false, Secrets{})
+	if err == nil || strings.Contains(err.Error(), "MACOS") || !strings.Contains(err.Error(), "WINDOWS_SIGN_P12, WINDOWS_SIGN_PASSWORD are not set") {
+		t.Errorf("the windows build: %v", err)
+	}
+}
+
+// A release given an identity release.yaml does not declare is refused
+// before it builds, not by verify after.
+func TestCheckBeforeBuildRefusesAnUndeclaredIdentity(t *testing.T) {
+	cfg := &config.Config{Targets: []config.Target{{Name: "darwin-arm64", GOOS: "darwin"}, {Name: "windows-x64", GOOS: "windows"}}}
+	err := CheckBeforeBuild(cfg, false, Secrets{MacP12: []byte("x"), WinP12: []byte("y")})
+	for _, want := range []string{"MACOS_SIGN_P12 is set, but release.yaml has no platform_signing.darwin", "WINDOWS_SIGN_P12 is set, but release.yaml has no platform_signing.windows"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	}
+	if err := CheckBeforeBuild(cfg, true, Secrets{MacP12: []byte("x")}); err != nil {
+		t.Errorf("a snapshot may try an identity: %v", err)
 	}
 }

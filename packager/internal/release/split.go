@@ -103,7 +103,7 @@ func Build(ctx context.Context, o BuildOptions) (*handoff.Manifest, error) {
 		return nil, err
 	}
 	if !o.CompileOnly {
-		if err := platformsign.CheckBeforeBuild(cfg, ver.Snapshot, o.Platform); err != nil {
+		if err := platformsign.CheckBeforeBuild(&sub, ver.Snapshot, o.Platform); err != nil {
 			return nil, err
 		}
 	}

@@ -163,7 +163,12 @@ func (c *checker) linuxPackages(m *manifest.Manifest) {
 		}
 	}
 	for _, name := range aptrepo.FlatFiles(cfg.Product) {
-		if _, err := os.Stat(filepath.Join(c.dir, name)); err == nil {
+		if _, err := os.Stat(filepath.Join(c.dir, name)); err != nil {
+			continue
+		}
+		if cfg.Doors.AptOn() {
+			c.fail(name, "is an apt repository file, but the release has no .deb for it to index")
+		} else {
 			c.doorOff(name, "doors.apt", "apt repository file")
 		}
 	}
