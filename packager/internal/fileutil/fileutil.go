@@ -6,11 +6,14 @@ package fileutil
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // SHA256File returns the hex sha256 of a file and its size.
@@ -84,4 +87,21 @@ func WriteAtomic(path string, write func(io.Writer) error) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// SecretValue reads a secret given in an environment variable the three
+// ways a CI system can hold one: a path to a file, the PEM or armored text
+// itself, or the file's bytes in base64 (`base64 < key`).
+func SecretValue(v string) ([]byte, error) {
+	if st, err := os.Stat(v); err == nil && st.Mode().IsRegular() {
+		return os.ReadFile(v)
+	}
+	if strings.HasPrefix(strings.TrimSpace(v), "-----BEGIN") {
+		return []byte(v), nil
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(v), ""))
+	if err != nil {
+		return nil, errors.New("is neither a readable file, nor a key, nor base64: give a path, the key, or `base64 < file`")
+	}
+	return b, nil
 }

@@ -5,17 +5,16 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 )
 
 // The environment variables the Linux packages' signing keys come from,
@@ -45,7 +44,7 @@ func KeysFromEnv(getenv func(string) string, product string) (Keys, error) {
 	var k Keys
 	var errs []error
 	if raw := getenv(EnvRPMKey); raw != "" {
-		b, err := fileOrContents(raw)
+		b, err := fileutil.SecretValue(raw)
 		if err == nil {
 			k.RPM, err = ParseRPMKey(b, getenv(EnvRPMPassword))
 		}
@@ -54,7 +53,7 @@ func KeysFromEnv(getenv func(string) string, product string) (Keys, error) {
 		}
 	}
 	if raw := getenv(EnvAPKKey); raw != "" {
-		b, err := fileOrContents(raw)
+		b, err := fileutil.SecretValue(raw)
 		if err == nil {
 			k.APK, err = ParseAPKKey(b, getenv(EnvAPKPassword))
 		}
@@ -196,20 +195,4 @@ func (k Keys) apkSigner() func(io.Reader) ([]byte, error) {
 		}
 		return rsa.SignPKCS1v15(nil, k.APK, crypto.SHA1, d)
 	}
-}
-
-// fileOrContents reads a path, else takes an armored or PEM key as it is,
-// else decodes base64.
-func fileOrContents(v string) ([]byte, error) {
-	if st, err := os.Stat(v); err == nil && st.Mode().IsRegular() {
-		return os.ReadFile(v)
-	}
-	if strings.HasPrefix(strings.TrimSpace(v), "-----BEGIN") {
-		return []byte(v), nil
-	}
-	b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(v), ""))
-	if err != nil {
-		return nil, errors.New("is neither a readable file, nor a key, nor base64: give a path, the key, or `base64 < key`")
-	}
-	return b, nil
 }

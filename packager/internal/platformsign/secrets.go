@@ -1,13 +1,12 @@
 package platformsign
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/fileutil"
 )
 
 // The environment variables the signing secrets come from. The release
@@ -63,29 +62,13 @@ func SecretsFromEnv(getenv func(string) string) (Secrets, error) {
 		if raw == "" {
 			continue
 		}
-		b, err := fileOrContents(raw)
+		b, err := fileutil.SecretValue(raw)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", v.name, err))
 		}
 		*v.dst = b
 	}
 	return s, errors.Join(errs...)
-}
-
-// fileOrContents reads a path, else takes a PEM as it is, else decodes
-// base64.
-func fileOrContents(v string) ([]byte, error) {
-	if st, err := os.Stat(v); err == nil && st.Mode().IsRegular() {
-		return os.ReadFile(v)
-	}
-	if strings.HasPrefix(strings.TrimSpace(v), "-----BEGIN") {
-		return []byte(v), nil
-	}
-	b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(v), ""))
-	if err != nil {
-		return nil, errors.New("is neither a readable file nor base64: give a path, or `base64 < file`")
-	}
-	return b, nil
 }
 
 // Missing names the variables a release (not a snapshot) of cfg needs and

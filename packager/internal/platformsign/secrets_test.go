@@ -27,7 +27,7 @@ func TestSecretsFromEnvReadsPathsAndBase64(t *testing.T) {
 		t.Errorf("secrets %+v", s)
 	}
 	env[EnvWinP12] = "not/a/file and not base64!"
-	if _, err := SecretsFromEnv(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), EnvWinP12+": is neither a readable file nor base64") {
+	if _, err := SecretsFromEnv(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), EnvWinP12+": is neither a readable file, nor a key, nor base64") {
 		t.Errorf("err = %v", err)
 	}
 }
