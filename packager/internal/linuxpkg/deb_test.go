@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tern-agent/tern/packager/internal/layout"
 )
@@ -93,7 +94,7 @@ func TestDebInstallRunRemove(t *testing.T) {
 	p, b := f.cfg.Product, f.cfg.Binary
 	debFile := f.build(t, layout.Deb, Keys{}, t.TempDir())
 
-	run(t, "dpkg", "-i", debFile)
+	dpkg(t, "-i", debFile)
 	installed := true
 	t.Cleanup(func() {
 		if installed {
@@ -125,9 +126,9 @@ func TestDebInstallRunRemove(t *testing.T) {
 		t.Errorf("%s helper printed %q, want %q", b, out, want)
 	}
 
-	run(t, "dpkg", "-r", p)
+	dpkg(t, "-r", p)
 	installed = false
-	run(t, "dpkg", "--purge", p)
+	dpkg(t, "--purge", p)
 	for _, gone := range append(wantFiles, "/usr/libexec/"+p, "/usr/share/doc/"+p, "/usr/share/"+p) {
 		if _, err := os.Lstat(gone); !os.IsNotExist(err) {
 			t.Errorf("%s is left after dpkg -r (%v)", gone, err)
@@ -135,5 +136,23 @@ func TestDebInstallRunRemove(t *testing.T) {
 	}
 	if out, err := exec.Command("dpkg", "-s", p).CombinedOutput(); err == nil {
 		t.Errorf("dpkg -s %s still knows the package:\n%s", p, out)
+	}
+}
+
+// dpkg runs dpkg as run does, waiting while another dpkg or apt holds its
+// lock (another test package, or the machine's own apt), as apt's
+// DPkg::Lock::Timeout would.
+func dpkg(t *testing.T, args ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		out, err := exec.Command("dpkg", args...).CombinedOutput()
+		if err == nil {
+			return string(out)
+		}
+		if !strings.Contains(string(out), "lock") || time.Now().After(deadline) {
+			t.Fatalf("dpkg %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 }
