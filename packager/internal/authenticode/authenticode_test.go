@@ -10,11 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tern-agent/tern/packager/internal/authenticode"
+	"github.com/tern-agent/tern/packager/internal/testbin"
 	"github.com/tern-agent/tern/packager/internal/testpki"
 )
 
@@ -32,56 +32,18 @@ func requireOsslsigncode(t *testing.T) {
 	}
 }
 
-var (
-	buildOnce sync.Once
-	built     map[string][]byte
-	buildErr  error
-)
-
-// windowsBinaries builds a tiny Go program for each Windows architecture
-// the release ships, once per test run, with the flags a release uses.
+// windowsBinaries are a tiny Go program built for each Windows
+// architecture the release ships, with the flags a release uses. "amd64-s-w"
+// is built as releases often are, without symbol table or DWARF, so the PE
+// ends at its last section instead.
 func windowsBinaries(t testing.TB) map[string][]byte {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "authenticode-build-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		src := map[string]string{
-			"go.mod":  "module hello\n\ngo 1.26\n",
-			"main.go": "package main\n\nfunc main() { println(\"hello from a signed binary\") }\n",
-		}
-		for name, body := range src {
-			if buildErr = os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); buildErr != nil {
-				return
-			}
-		}
-		built = map[string][]byte{}
-		// "amd64-s-w" is built as releases often are, without symbol table
-		// or DWARF, so the PE ends at its last section instead.
-		for _, b := range []struct{ variant, arch, ldflags string }{
-			{"amd64", "amd64", ""}, {"arm64", "arm64", ""}, {"386", "386", ""}, {"amd64-s-w", "amd64", "-s -w"},
-		} {
-			variant := b.variant
-			exe := filepath.Join(dir, "hello-"+variant+".exe")
-			cmd := exec.Command("go", "build", "-trimpath", "-ldflags="+b.ldflags, "-o", exe, ".")
-			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH="+b.arch, "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				buildErr = errors.New("go build windows/" + variant + ": " + err.Error() + "\n" + string(out))
-				return
-			}
-			if built[variant], buildErr = os.ReadFile(exe); buildErr != nil {
-				return
-			}
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	return map[string][]byte{
+		"amd64":     testbin.Hello(t, "windows", "amd64", ""),
+		"arm64":     testbin.Hello(t, "windows", "arm64", ""),
+		"386":       testbin.Hello(t, "windows", "386", ""),
+		"amd64-s-w": testbin.Hello(t, "windows", "amd64", "-s -w"),
 	}
-	return built
 }
 
 // sign writes data to dir, signs it and returns the signed bytes and path.

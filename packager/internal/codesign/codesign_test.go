@@ -21,12 +21,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	gomacho "github.com/blacktop/go-macho"
 
+	"github.com/tern-agent/tern/packager/internal/testbin"
 	"github.com/tern-agent/tern/packager/internal/testpki"
 )
 
@@ -35,48 +35,11 @@ import (
 // signature" and "add the load command".
 var arches = []string{"amd64", "arm64"}
 
-var (
-	buildOnce sync.Once
-	built     map[string][]byte
-	buildErr  error
-)
-
-// darwinBinary builds a tiny Go program for darwin/arch the way tern's
-// releases are built, once per test run.
+// darwinBinary is a tiny Go program built for darwin/arch the way tern's
+// releases are built.
 func darwinBinary(t testing.TB, arch string) []byte {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "codesign-test")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		src := filepath.Join(dir, "main.go")
-		os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module hello\n\ngo 1.22\n"), 0o644)
-		if err := os.WriteFile(src, []byte("package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello\") }\n"), 0o644); err != nil {
-			buildErr = err
-			return
-		}
-		built = map[string][]byte{}
-		for _, a := range arches {
-			out := filepath.Join(dir, "hello-"+a)
-			cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out, ".")
-			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "GOOS=darwin", "GOARCH="+a, "CGO_ENABLED=0", "GOFLAGS=")
-			if b, err := cmd.CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("go build darwin/%s: %v\n%s", a, err, b)
-				return
-			}
-			if built[a], buildErr = os.ReadFile(out); buildErr != nil {
-				return
-			}
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return built[arch]
+	return testbin.Hello(t, "darwin", arch, "-s -w -buildid=")
 }
 
 // checkIndependently re-checks a signed binary with parsers that share no

@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
@@ -15,47 +14,17 @@ import (
 	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/manifest"
 	"github.com/tern-agent/tern/packager/internal/platformsign"
+	"github.com/tern-agent/tern/packager/internal/testbin"
 	"github.com/tern-agent/tern/packager/internal/testpki"
 )
 
-var (
-	hostBuildOnce sync.Once
-	hostBuilt     map[string][]byte
-	hostBuildErr  error
-)
-
-// goBinaries builds a tiny program for darwin/arm64 and windows/amd64, as
-// a release builds them.
+// goBinaries are a tiny program built for darwin/arm64 and windows/amd64,
+// as a release builds them.
 func goBinaries(t *testing.T) map[string][]byte {
-	t.Helper()
-	hostBuildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "verify-platform-")
-		if err != nil {
-			hostBuildErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module hello\n\ngo 1.26\n"), 0o644)
-		os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { println(\"hello\") }\n"), 0o644)
-		hostBuilt = map[string][]byte{}
-		for _, goos := range []string{"darwin", "windows"} {
-			out := filepath.Join(dir, goos)
-			cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out, ".")
-			cmd.Dir = dir
-			arch := map[string]string{"darwin": "arm64", "windows": "amd64"}[goos]
-			cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+arch, "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=-buildvcs=false")
-			if b, err := cmd.CombinedOutput(); err != nil {
-				hostBuildErr = err
-				t.Log(string(b))
-				return
-			}
-			hostBuilt[goos], hostBuildErr = os.ReadFile(out)
-		}
-	})
-	if hostBuildErr != nil {
-		t.Fatal(hostBuildErr)
+	return map[string][]byte{
+		"darwin":  testbin.Hello(t, "darwin", "arm64", "-s -w -buildid="),
+		"windows": testbin.Hello(t, "windows", "amd64", "-s -w -buildid="),
 	}
-	return hostBuilt
 }
 
 // Every refusal of a platform signature names the archive and says what is
