@@ -96,16 +96,7 @@ signing:
 
 func loadYAML(t *testing.T, yaml string) (*config.Config, string) {
 	t.Helper()
-	dir := t.TempDir()
-	p := filepath.Join(dir, "release.yaml")
-	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c, err := config.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, dir
+	return loadYAMLIn(t, t.TempDir(), yaml)
 }
 
 func TestAnotherProductsInstallersNameItAlone(t *testing.T) {
