@@ -3,7 +3,6 @@ package release
 import (
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -57,15 +56,7 @@ platform_signing:
 // the .exe files, and each signed binary is the unsigned build of the same
 // commit plus a signature.
 func TestPlatformSignedRelease(t *testing.T) {
-	if _, err := exec.LookPath("osslsigncode"); err != nil {
-		if os.Getenv("TERN_TEST_REQUIRE_TOOLS") != "" {
-			t.Fatal("osslsigncode is not installed (apt-get install osslsigncode; make test-deps does)")
-		}
-		t.Skip("osslsigncode is not installed")
-	}
-	ca := testpki.NewCA(t, "Test Signing Root")
-	mac := ca.Issue(t, testpki.Leaf{CN: "Developer ID Application: Acme (ABCDE12345)", OU: "ABCDE12345"})
-	win := ca.Issue(t, testpki.Leaf{CN: "Acme Windows"})
+	ca, mac, win := signingIdentities(t)
 	repo := platformRepo(t, ca)
 	keyPEM, priv := testKey(t)
 	secrets := platformsign.Secrets{MacP12: mac.P12("pw"), MacPassword: "pw", WinP12: win.P12("pw"), WinPassword: "pw"}
@@ -135,11 +126,7 @@ func TestPlatformSignedRelease(t *testing.T) {
 // building when the secrets are missing, naming each variable.
 func TestPlatformSigningSecretsMissing(t *testing.T) {
 	repo := platformRepo(t, testpki.NewCA(t, "Root"))
-	for _, args := range [][]string{{"add", "-A"}, {"-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "sign"}, {"tag", "v1.0.0"}} {
-		if out, err := exec.Command("git", append([]string{"-C", repo}, args...)...).CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	tagRepo(t, repo, "v1.0.0")
 	log, err := runRelease(t, repo, Options{})
 	want := "MACOS_SIGN_P12, MACOS_SIGN_PASSWORD, WINDOWS_SIGN_P12, WINDOWS_SIGN_PASSWORD are not set"
 	if err == nil || !strings.Contains(err.Error(), want) {
@@ -158,15 +145,7 @@ func TestPlatformSigningSecretsMissing(t *testing.T) {
 // the signed bytes the release ships. Invalid: the release fails naming
 // the issues and the submission, and the previous release stays as it was.
 func TestPlatformNotarizedRelease(t *testing.T) {
-	if _, err := exec.LookPath("osslsigncode"); err != nil {
-		if os.Getenv("TERN_TEST_REQUIRE_TOOLS") != "" {
-			t.Fatal("osslsigncode is not installed (apt-get install osslsigncode; make test-deps does)")
-		}
-		t.Skip("osslsigncode is not installed")
-	}
-	ca := testpki.NewCA(t, "Test Signing Root")
-	mac := ca.Issue(t, testpki.Leaf{CN: "Developer ID Application: Acme (ABCDE12345)", OU: "ABCDE12345"})
-	win := ca.Issue(t, testpki.Leaf{CN: "Acme Windows"})
+	ca, mac, win := signingIdentities(t)
 	// The Windows verifier wants the TSA under the signing roots too.
 	macTSA, winTSA := ca.NewTSA(t, testpki.TSAOptions{}), ca.NewTSA(t, testpki.TSAOptions{})
 	// A release's apt repository is signed with the project's key.
@@ -333,42 +312,32 @@ func tagRepo(t *testing.T, repo, tag string) {
 // archiveMember returns the member of a release archive whose name ends in suffix.
 func archiveMember(t *testing.T, p, suffix string) []byte {
 	t.Helper()
-	if strings.HasSuffix(p, ".zip") {
-		zr, err := zip.OpenReader(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer zr.Close()
-		for _, f := range zr.File {
-			if strings.HasSuffix(f.Name, suffix) {
-				rc, err := f.Open()
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer rc.Close()
-				b, err := io.ReadAll(rc)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return b
-			}
-		}
-		t.Fatalf("%s has no %s", p, suffix)
-	}
-	f, err := os.Open(p)
+	members, err := archiveMembers(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range readTar(t, zr) {
-		if strings.HasSuffix(m.hdr.Name, suffix) {
-			return bytes.Clone(m.data)
+	for name, data := range members {
+		if strings.HasSuffix(name, suffix) {
+			return data
 		}
 	}
 	t.Fatalf("%s has no %s", p, suffix)
 	return nil
+}
+
+// signingIdentities are a throw-away root and the darwin and windows
+// identities platformRepo's release.yaml names; signing windows binaries
+// needs osslsigncode.
+func signingIdentities(t *testing.T) (ca *testpki.CA, mac, win *testpki.Identity) {
+	t.Helper()
+	if _, err := exec.LookPath("osslsigncode"); err != nil {
+		if os.Getenv("TERN_TEST_REQUIRE_TOOLS") != "" {
+			t.Fatal("osslsigncode is not installed (apt-get install osslsigncode; make test-deps does)")
+		}
+		t.Skip("osslsigncode is not installed")
+	}
+	ca = testpki.NewCA(t, "Test Signing Root")
+	mac = ca.Issue(t, testpki.Leaf{CN: "Developer ID Application: Acme (ABCDE12345)", OU: "ABCDE12345"})
+	win = ca.Issue(t, testpki.Leaf{CN: "Acme Windows"})
+	return ca, mac, win
 }
