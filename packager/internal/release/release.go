@@ -9,7 +9,6 @@ package release
 import (
 	"context"
 	"crypto"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,13 +16,11 @@ import (
 	"text/tabwriter"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
-	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
 	"github.com/tern-agent/tern/packager/internal/platformsign"
 	"github.com/tern-agent/tern/packager/internal/sign"
 	"github.com/tern-agent/tern/packager/internal/verify"
-	"github.com/tern-agent/tern/packager/internal/version"
 )
 
 // Step names the last step to run. The zero Step is no step: a caller
@@ -73,15 +70,6 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 	if err := o.Until.check(); err != nil {
 		return nil, err
 	}
-	// Refuse missing keys before minutes of building, every one at once:
-	// merge would refuse the apt key after the build.
-	if cfg, err := config.Load(configPath(o.Root, o.ConfigPath)); err == nil {
-		if ver, err := version.FromGit(o.Root, o.Snapshot); err == nil {
-			if err := errors.Join(platformsign.CheckBeforeBuild(cfg, ver.Snapshot, o.Platform), checkAptKey(cfg, ver.Snapshot, o.Packages.Apt)); err != nil {
-				return nil, err
-			}
-		}
-	}
 	dist := layout.Dist(o.Root)
 	if err := os.MkdirAll(dist, 0o755); err != nil {
 		return nil, err
@@ -95,7 +83,7 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 	_, err = Build(ctx, BuildOptions{
 		Root: o.Root, ConfigPath: o.ConfigPath, Snapshot: o.Snapshot,
 		GoReleaser: o.GoReleaser, ReuseBuild: o.ReuseBuild, SourceCache: o.SourceCache,
-		Out: handoff, Log: o.Log, Platform: o.Platform,
+		Out: handoff, Log: o.Log, Platform: o.Platform, MergeKeys: &o.Packages,
 	})
 	if err != nil {
 		return nil, err
@@ -104,14 +92,6 @@ func Run(ctx context.Context, o Options) (*pipeline.Context, error) {
 		Root: o.Root, ConfigPath: o.ConfigPath, Snapshot: o.Snapshot,
 		Handoffs: []string{handoff}, Sign: o.Sign, Packages: o.Packages, Until: o.Until, Log: o.Log,
 	})
-}
-
-// configPath is release.yaml's path: p, else <root>/release.yaml.
-func configPath(root, p string) string {
-	if p == "" {
-		return filepath.Join(root, "release.yaml")
-	}
-	return p
 }
 
 // pinnedKey is the public key the installers pin: COSIGN_KEY's, when the

@@ -68,6 +68,10 @@ type BuildOptions struct {
 	Log         io.Writer
 	// Platform holds the platform-signing secrets (platformsign.SecretsFromEnv).
 	Platform platformsign.Secrets
+	// MergeKeys, when a merge follows on this machine (packager release),
+	// are the keys it will sign the Linux packages and apt repository with:
+	// a missing one is refused with the platform secrets, before building.
+	MergeKeys *PackageKeys
 	// CompileOnly stops after GoReleaser: nothing is signed, staged or
 	// handed off. The release workflow compiles without the signing
 	// secrets, then runs the build again with --reuse-build and the secrets
@@ -103,7 +107,11 @@ func Build(ctx context.Context, o BuildOptions) (*handoff.Manifest, error) {
 		return nil, err
 	}
 	if !o.CompileOnly {
-		if err := platformsign.CheckBeforeBuild(&sub, ver.Snapshot, o.Platform); err != nil {
+		err := platformsign.CheckBeforeBuild(&sub, ver.Snapshot, o.Platform)
+		if o.MergeKeys != nil {
+			err = errors.Join(err, checkAptKey(cfg, ver.Snapshot, o.MergeKeys.Apt))
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
