@@ -1,14 +1,12 @@
 package platformsign
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/tern-agent/tern/packager/internal/authenticode"
 	"github.com/tern-agent/tern/packager/internal/codesign"
@@ -132,23 +130,17 @@ func (r *signer) Finish(ctx *pipeline.Context) error {
 	return errors.Join(errs...)
 }
 
-func (r *signer) notarize(ctx context.Context, p string) error {
+func (r *signer) notarize(ctx *pipeline.Context, p string) error {
 	data, err := os.ReadFile(p)
 	if err != nil {
 		return err
 	}
 	name := filepath.Base(filepath.Dir(p)) + "-" + filepath.Base(p)
-	res, err := r.notary.NotarizeBinary(ctx, name, data, ctxTime(ctx))
+	// The zip's entry is dated at the commit, as every file of the release.
+	res, err := r.notary.NotarizeBinary(ctx, name, data, ctx.Version.Time)
 	if err != nil {
 		return fmt.Errorf("notarizing %s: %w", p, err)
 	}
 	fmt.Fprintf(r.notary.Log, "%s: notarized (submission %s, %s)\n", name, res.ID, res.Status)
 	return nil
-}
-
-func ctxTime(ctx context.Context) (t time.Time) {
-	if pc, ok := ctx.(*pipeline.Context); ok {
-		return pc.Version.Time
-	}
-	return t
 }
