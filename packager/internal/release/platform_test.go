@@ -1,13 +1,16 @@
 package release
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -340,4 +343,57 @@ func signingIdentities(t *testing.T) (ca *testpki.CA, mac, win *testpki.Identity
 	mac = ca.Issue(t, testpki.Leaf{CN: "Developer ID Application: Acme (ABCDE12345)", OU: "ABCDE12345"})
 	win = ca.Issue(t, testpki.Leaf{CN: "Acme Windows"})
 	return ca, mac, win
+}
+
+// archiveMembers reads every regular file of a .tar.gz, .tgz or .zip.
+func archiveMembers(p string) (map[string][]byte, error) {
+	members := map[string][]byte{}
+	if strings.HasSuffix(p, ".zip") {
+		zr, err := zip.OpenReader(p)
+		if err != nil {
+			return nil, err
+		}
+		defer zr.Close()
+		for _, f := range zr.File {
+			if f.FileInfo().IsDir() {
+				continue
+			}
+			rc, err := f.Open()
+			if err != nil {
+				return nil, err
+			}
+			b, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f.Name, err)
+			}
+			members[f.Name] = b
+		}
+		return members, nil
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, err
+	}
+	tr := tar.NewReader(gz)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return members, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if hdr.Typeflag != tar.TypeReg {
+			continue
+		}
+		if members[hdr.Name], err = io.ReadAll(tr); err != nil {
+			return nil, fmt.Errorf("%s: %w", hdr.Name, err)
+		}
+	}
 }

@@ -3,13 +3,9 @@
 package release
 
 import (
-	"archive/tar"
-	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -571,59 +567,6 @@ func noTern(t *testing.T, rel string) {
 
 func isArchive(name string) bool {
 	return strings.HasSuffix(name, ".tar.gz") || strings.HasSuffix(name, ".tgz") || strings.HasSuffix(name, ".zip")
-}
-
-// archiveMembers reads every regular file of a .tar.gz, .tgz or .zip.
-func archiveMembers(p string) (map[string][]byte, error) {
-	members := map[string][]byte{}
-	if strings.HasSuffix(p, ".zip") {
-		zr, err := zip.OpenReader(p)
-		if err != nil {
-			return nil, err
-		}
-		defer zr.Close()
-		for _, f := range zr.File {
-			if f.FileInfo().IsDir() {
-				continue
-			}
-			rc, err := f.Open()
-			if err != nil {
-				return nil, err
-			}
-			b, err := io.ReadAll(rc)
-			rc.Close()
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", f.Name, err)
-			}
-			members[f.Name] = b
-		}
-		return members, nil
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, err
-	}
-	tr := tar.NewReader(gz)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return members, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if hdr.Typeflag != tar.TypeReg {
-			continue
-		}
-		if members[hdr.Name], err = io.ReadAll(tr); err != nil {
-			return nil, fmt.Errorf("%s: %w", hdr.Name, err)
-		}
-	}
 }
 
 // goreleaserCLI is GoReleaser as `make test` builds it (GORELEASER).
