@@ -26,11 +26,20 @@ GORELEASER         := $(TOOLS)/goreleaser-$(GORELEASER_VERSION)/goreleaser$(EXE)
 COSIGN             := $(TOOLS)/cosign-$(COSIGN_VERSION)/cosign$(EXE)
 ACTIONLINT         := $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)/actionlint$(EXE)
 PACKAGER           := $(DIST)/tools/packager
-# verdaccio and pnpm, pinned by tools/npm/package-lock.json, installed per
+# verdaccio, pnpm 9 and 12, yarn 4, bun, deno and the MCP TypeScript SDK,
+# pinned by tools/npm/package-lock.json, installed per
 # lockfile digest so a change of pins installs afresh.
 NPM_TOOLS          := $(TOOLS)/npm-$(shell sha256sum tools/npm/package-lock.json | cut -c1-12)
 VERDACCIO          := $(NPM_TOOLS)/node_modules/.bin/verdaccio
 PNPM               := $(NPM_TOOLS)/node_modules/.bin/pnpm
+PNPM12             := $(NPM_TOOLS)/node_modules/pnpm12/pnpm
+YARN4              := $(NPM_TOOLS)/node_modules/@yarnpkg/cli-dist/bin/yarn.js
+BUN                := $(NPM_TOOLS)/node_modules/.bin/bun
+DENO               := $(NPM_TOOLS)/node_modules/.bin/deno
+# The MCP TypeScript SDK's package directory, for the MCP server's client test.
+MCP_SDK            := $(NPM_TOOLS)/node_modules/@modelcontextprotocol/sdk
+# Every npm tool, as the environment the tests read them from.
+NPM_TOOL_ENV       := VERDACCIO=$(VERDACCIO) PNPM=$(PNPM) PNPM12=$(PNPM12) YARN4=$(YARN4) BUN=$(BUN) DENO=$(DENO) MCP_SDK=$(MCP_SDK)
 
 # Debian packages: what the helpers' recipes build with (third_party/*/
 # manifest.yaml lists the same per target), and what the tests drive for real.
@@ -46,7 +55,7 @@ help:
 	@echo "make test          lint and run every test (installs tools and packages it needs)"
 	@echo "make unit          the unit tests alone, in seconds, on any OS: no tools, no packages"
 	@echo "make tools         build GoReleaser $(GORELEASER_VERSION), cosign $(COSIGN_VERSION) and actionlint $(ACTIONLINT_VERSION) into $(TOOLS)"
-	@echo "make npm-tools     install verdaccio and pnpm (tools/npm) into $(TOOLS)"
+	@echo "make npm-tools     install verdaccio, the package managers and the MCP SDK (tools/npm) into $(TOOLS)"
 	@echo "make reproducible  cut the release from two clones at different paths and compare"
 	@echo "make bench         print start-up, size, packaging and hashing figures"
 	@echo "make clean         remove dist/"
@@ -64,11 +73,14 @@ tools: $(GORELEASER) $(COSIGN) $(ACTIONLINT)
 npm-tools: $(VERDACCIO)
 
 # No file prerequisites: the directory is named after the lockfile digest,
-# and a fresh clone's newer mtimes must not reinstall.
+# and a fresh clone's newer mtimes must not reinstall. npm install, not npm
+# ci: it installs what the lockfile pins too, but does not refuse a lockfile
+# that lacks other platforms' optional packages (bun, deno and pnpm 12 ship
+# their binaries as such, and a registry mirror may not hold them all).
 $(VERDACCIO):
 	mkdir -p $(NPM_TOOLS)
 	cp tools/npm/package.json tools/npm/package-lock.json $(NPM_TOOLS)/
-	cd $(NPM_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
+	cd $(NPM_TOOLS) && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Built outside the workspace (GOWORK=off) so our go.work never steers them.
@@ -159,7 +171,7 @@ unit:
 ifeq ($(shell uname -s),Linux)
 .PHONY: test
 test: test-deps tools npm-tools helpers-deps lint
-	COSIGN=$(COSIGN) VERDACCIO=$(VERDACCIO) PNPM=$(PNPM) GORELEASER=$(GORELEASER) TERN_TEST_REQUIRE_TOOLS=1 \
+	COSIGN=$(COSIGN) $(NPM_TOOL_ENV) GORELEASER=$(GORELEASER) TERN_TEST_REQUIRE_TOOLS=1 \
 		$(GO) test -count=1 -timeout 20m ./agent/... ./packager/...
 	$(MAKE) --no-print-directory snapshot
 	scripts/smoke-release.sh "$(DIST)"
