@@ -17,8 +17,15 @@
 //	tools/list                  → {tools: [{name, description, inputSchema}]}
 //	tools/call {name, arguments}→ {content: [{type: "text", text}], isError}
 //
-// A tool that fails answers with isError true and the reason as text; only
-// malformed requests and unknown methods are JSON-RPC errors.
+// The line between the two kinds of error is the 2025-06-18 revision's. A
+// tool that fails, or refuses its arguments (checked against its input
+// schema, naming the argument), answers with isError true and the reason as
+// text, which the model can read and act on. Protocol errors are JSON-RPC
+// errors: what is not JSON (-32700); JSON that is no request, a batch among
+// them, since that revision removed batching (-32600, id null unless the
+// id could be read); an unknown method (-32601); tools/call without a name,
+// with arguments that are not an object, or naming an unknown tool (-32602,
+// naming the tools there are).
 //
 // Tool calls run concurrently, so the server keeps reading while a command
 // runs: notifications/cancelled {requestId} cancels that call's context,
@@ -37,6 +44,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/tern-agent/tern/agent/internal/buildinfo"
@@ -152,12 +160,13 @@ type call struct {
 }
 
 func (s *server) dispatch(ctx context.Context, line []byte) {
-	var req request
-	if err := json.Unmarshal(line, &req); err != nil {
-		s.reply(json.RawMessage("null"), nil, &rpcError{-32700, "parse error: " + err.Error()})
-		return
-	}
+	req, rerr := parseRequest(line)
 	switch {
+	case rerr != nil:
+		s.reply(req.ID, nil, rerr)
+	case req.Method == "":
+		// A response from the client: the server asks nothing, so there
+		// is nothing to match it to, and a response is never answered.
 	case req.Method == "notifications/cancelled":
 		s.cancel(req.Params)
 	case req.Method == "tools/call" && req.ID != nil:
@@ -168,6 +177,60 @@ func (s *server) dispatch(ctx context.Context, line []byte) {
 			s.reply(req.ID, result, rerr)
 		}
 	}
+}
+
+// parseRequest reads one message. What is not JSON is a parse error
+// (-32700); JSON that is no request, a batch among them, is an Invalid
+// Request (-32600), answered with the request's id when it could be read
+// and null when not. A response (no method, a result or an error) comes
+// back with an empty Method.
+func parseRequest(line []byte) (request, *rpcError) {
+	null := request{ID: json.RawMessage("null")}
+	if !json.Valid(line) {
+		var v any
+		err := json.Unmarshal(line, &v)
+		return null, &rpcError{-32700, "parse error: " + err.Error()}
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(line, &fields); err != nil || fields == nil {
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] == '[' {
+			return null, &rpcError{-32600, "invalid request: a JSON-RPC batch (an array) is not supported: MCP 2025-06-18 removed batching; send one request per line"}
+		}
+		return null, &rpcError{-32600, "invalid request: a JSON-RPC request is a JSON object"}
+	}
+	var req request
+	if id, ok := fields["id"]; ok {
+		switch jsonType(id) {
+		case "string", "number", "null":
+			req.ID = id
+		default:
+			return null, &rpcError{-32600, "invalid request: an id is a string or a number, not " + article(jsonType(id))}
+		}
+	}
+	answerID := req.ID
+	if answerID == nil {
+		answerID = null.ID
+	}
+	invalid := func(msg string) (request, *rpcError) {
+		return request{ID: answerID}, &rpcError{-32600, "invalid request: " + msg}
+	}
+	if json.Unmarshal(fields["jsonrpc"], &req.JSONRPC) != nil || req.JSONRPC != "2.0" {
+		return invalid(`"jsonrpc" must be "2.0"`)
+	}
+	if m, ok := fields["method"]; ok {
+		if json.Unmarshal(m, &req.Method) != nil || req.Method == "" {
+			return invalid(`"method" must be a string that names a method`)
+		}
+	} else {
+		_, result := fields["result"]
+		_, isErr := fields["error"]
+		if req.ID != nil && (result || isErr) {
+			return request{ID: req.ID}, nil // a response
+		}
+		return invalid("the request has no method")
+	}
+	req.Params = fields["params"]
+	return req, nil
 }
 
 // startCall runs a tools/call in its own goroutine, registered under its id
@@ -337,14 +400,52 @@ func handle(ctx context.Context, set *tools.Set, req request) (any, *rpcError) {
 		if err := json.Unmarshal(req.Params, &p); err != nil || p.Name == "" {
 			return nil, &rpcError{-32602, fmt.Sprintf("tools/call needs {name, arguments}: %v", err)}
 		}
-		if p.Arguments == nil {
+		// An unknown tool is a protocol error, as the specification lists
+		// it; a call the tool can refuse is a result the model can read.
+		spec, ok := findTool(p.Name)
+		if !ok {
+			return nil, &rpcError{-32602, fmt.Sprintf("unknown tool %q; the tools are %s", p.Name, toolNames())}
+		}
+		if p.Arguments == nil || string(p.Arguments) == "null" {
 			p.Arguments = json.RawMessage("{}")
+		}
+		var args map[string]json.RawMessage
+		if err := json.Unmarshal(p.Arguments, &args); err != nil {
+			return nil, &rpcError{-32602, fmt.Sprintf("tools/call %s: arguments must be a JSON object, not %s", p.Name, article(jsonType(p.Arguments)))}
+		}
+		if err := checkArguments(p.Name, spec.Parameters, args); err != nil {
+			return toolResult(err.Error(), true), nil
 		}
 		out, err := set.Call(ctx, p.Name, p.Arguments)
 		if err != nil {
-			return map[string]any{"content": []map[string]string{{"type": "text", "text": err.Error()}}, "isError": true}, nil
+			return toolResult(err.Error(), true), nil
 		}
-		return map[string]any{"content": []map[string]string{{"type": "text", "text": out}}, "isError": false}, nil
+		return toolResult(out, false), nil
 	}
 	return nil, &rpcError{-32601, "method not found: " + req.Method}
+}
+
+func toolResult(text string, isError bool) map[string]any {
+	return map[string]any{"content": []map[string]string{{"type": "text", "text": text}}, "isError": isError}
+}
+
+func findTool(name string) (tools.Spec, bool) {
+	for _, s := range tools.Specs() {
+		if string(s.Name) == name {
+			return s, true
+		}
+	}
+	return tools.Spec{}, false
+}
+
+// toolNames is "a, b, c and d", in the order tools/list shows them.
+func toolNames() string {
+	var names []string
+	for _, s := range tools.Specs() {
+		names = append(names, string(s.Name))
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
