@@ -103,7 +103,9 @@ func (c *checker) packageManagers(m *manifest.Manifest) {
 }
 
 // linuxPackages checks that every linux target has its .deb, .rpm and .apk
-// (where the format has its architecture), and the apt repository indexes
+// (where the format has its architecture), each holding that target's
+// archive's binary and helpers byte for byte (linuxPackagePayload), and the
+// apt repository indexes
 // and signs the .debs: its signatures, indexes and every package's digest,
 // against the keyring the release ships (which SHA256SUMS, signed, covers).
 // A door that is off must have written nothing.
@@ -138,6 +140,7 @@ func (c *checker) linuxPackages(m *manifest.Manifest) {
 			if !ok {
 				continue
 			}
+			var tree *archiveTree // read once a package of t is there
 			for _, f := range layout.LinuxFormats {
 				if arch.For(f) == "" {
 					continue
@@ -149,7 +152,13 @@ func (c *checker) linuxPackages(m *manifest.Manifest) {
 				}
 				if _, err := os.Stat(filepath.Join(c.dir, name)); err != nil {
 					c.fail(name, "is missing: %s's %s package (doors.linux_packages is on)", t.Name, f)
+					continue
 				}
+				if tree == nil {
+					at := c.archiveTreeOf(m, t)
+					tree = &at
+				}
+				c.linuxPackagePayload(m, name, f, t, v, arch, *tree)
 			}
 		}
 		for _, e := range entries {
