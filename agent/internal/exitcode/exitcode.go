@@ -18,7 +18,8 @@ const (
 	Usage Code = 2
 	// Config is a bad config file, or credentials the model API refused.
 	Config Code = 3
-	// Model is the model API failing after its retries, or a cut stream.
+	// Model is the model API failing after its retries, an error the
+	// provider sent in place of an answer (model.APIError), or a cut stream.
 	Model Code = 4
 	// SandboxFailed is a sandbox tern could not set up on this machine;
 	// the command never ran. 125 as env(1) and the shells use it.
