@@ -1,6 +1,7 @@
 'use strict';
-// Unpacks a platform package's tarball for postinstall's fallback, when npm
-// left the package out and postinstall fetched it from the registry itself.
+// Unpacks a platform package's tarball for the launcher's first run, when the
+// package manager left the package out and the launcher fetched it from the
+// registry itself (lib/firstrun.js).
 // The tarball is untrusted: it holds exactly the files platforms.json lists
 // for the package, each with the sha256 it was published with, or nothing
 // is installed. The packager writes these tarballs as plain USTAR with
@@ -85,6 +86,8 @@ function checkName(name) {
 // exactly files (path below package/ → sha256). It writes into a temporary
 // directory beside dest, hashing the bytes as it writes them, and renames it
 // into place when every check has passed; a refusal leaves nothing behind.
+// Concurrent first runs each unpack their own copy; the first rename wins
+// and the others keep its result (the launcher verifies what it runs).
 // pkg names the package and publisher the meta package, for the messages.
 function unpack(tgz, { files, pkg, publisher, dest }) {
   if (!files || typeof files !== 'object') throw new Refusal(`lib/platforms.json lists no files for ${pkg}; reinstall ${publisher}`);
@@ -98,7 +101,7 @@ function unpack(tgz, { files, pkg, publisher, dest }) {
   const missing = Object.keys(files).filter((f) => !seen.has(f));
   if (missing.length > 0) throw new Refusal(`it lacks ${missing.map((f) => `package/${f}`).join(', ')}`);
 
-  const tmp = `${dest}.partial-${process.pid}`;
+  const tmp = `${dest}.partial-${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
   try {
@@ -108,9 +111,15 @@ function unpack(tgz, { files, pkg, publisher, dest }) {
       const got = writeHashed(out, m.body, m.mode & 0o111 ? 0o755 : 0o644);
       if (got !== files[m.rel]) throw new Refusal(`${m.name} has sha256 ${got}, but ${publisher} was published with ${files[m.rel]}`);
     }
-    fs.rmSync(dest, { recursive: true, force: true });
+    // A dest without its package.json is a leftover no lookup accepts.
+    if (!fs.existsSync(path.join(dest, 'package.json'))) fs.rmSync(dest, { recursive: true, force: true });
     fs.mkdirSync(path.dirname(dest), { recursive: true });
-    fs.renameSync(tmp, dest);
+    try {
+      fs.renameSync(tmp, dest);
+    } catch (err) {
+      if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+      fs.rmSync(tmp, { recursive: true, force: true }); // another run's copy is in place
+    }
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw err;

@@ -21,6 +21,7 @@ import (
 	"io"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -39,9 +40,10 @@ var npmMtime = time.Date(1985, time.October, 26, 8, 15, 0, 0, time.UTC)
 
 // PlatformEntry is one line of the meta package's lib/platforms.json: how the
 // launcher finds and checks a target's binary. Files is every file of the
-// platform package (path below package/ → sha256): postinstall, when it must
-// fetch the package itself, unpacks exactly these and nothing else, so a
-// hostile tarball can swap neither the binary nor a helper it runs.
+// platform package (path below package/ → sha256): the launcher's first
+// run, when it must fetch the package itself, unpacks exactly these and
+// nothing else, so a hostile tarball can swap neither the binary nor a
+// helper it runs.
 //
 // GOARM is the ARM version an arm target was built for: the launcher refuses
 // to run it on an older ARM, where it would die of SIGILL.
@@ -218,6 +220,9 @@ func metaPackage(ctx *pipeline.Context, platforms map[string]PlatformEntry, opti
 	}
 	tmpl["name"], tmpl["version"] = c.NPMMetaPackage(), version
 	tmpl["optionalDependencies"] = optional
+	if c.Templates.NPMPostinstall != "" {
+		listed = withPostinstall(tmpl, listed)
+	}
 	if c.Repository != "" {
 		tmpl["repository"] = map[string]string{"type": "git", "url": "git+" + c.Repository + ".git"}
 	}
@@ -285,6 +290,27 @@ func write(ctx *pipeline.Context, name, target string, files []pack.File) (map[s
 	}
 	ctx.Artifacts.Add(artifact.Artifact{Name: name, Path: out, Kind: artifact.NPM, Target: target})
 	return digests, nil
+}
+
+// withPostinstall ships a project's own postinstall (templates.npm_postinstall)
+// with the meta package: install.js in "files" and, unless the project's
+// package.json already has one, the postinstall script that runs it. The
+// packager's own package has no install script: its launcher does that work
+// on its first run, since pnpm, Yarn, bun and deno skip install scripts.
+func withPostinstall(tmpl map[string]any, listed []string) []string {
+	if !slices.Contains(listed, "install.js") {
+		listed = append(listed, "install.js")
+		tmpl["files"] = append(tmpl["files"].([]any), "install.js")
+	}
+	scripts, _ := tmpl["scripts"].(map[string]any)
+	if scripts == nil {
+		scripts = map[string]any{}
+	}
+	if _, ok := scripts["postinstall"]; !ok {
+		scripts["postinstall"] = "node install.js"
+	}
+	tmpl["scripts"] = scripts
+	return listed
 }
 
 // templateFiles is the template's "files" list: what the meta package

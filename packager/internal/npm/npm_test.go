@@ -207,6 +207,30 @@ func TestAProjectsNPMTemplatesLandInThePackages(t *testing.T) {
 	}
 }
 
+// A project's own postinstall still ships with the packager's package.json,
+// which has none: install.js joins "files" and runs as postinstall. Without
+// it, a package.json that lists install.js is an error naming the key.
+func TestAProjectsPostinstallShipsWithThePackagersPackageJSON(t *testing.T) {
+	yaml := acme + acmeNPM + acmeTargets + "templates: {npm_postinstall: npm/install.js.tmpl}\n"
+	ctx := testContext(t, yaml, map[string]string{"npm/install.js.tmpl": "// marker-postinstall <%.NPMPackage%>\n"}, nil)
+	if err := (Pipe{}).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	meta := members(t, ctx, "@acme/cli")
+	pj := packageJSON(t, meta)
+	files, _ := json.Marshal(pj["files"])
+	if meta["install.js"] != "// marker-postinstall @acme/cli\n" || !strings.Contains(string(files), `"install.js"`) ||
+		pj["scripts"].(map[string]any)["postinstall"] != "node install.js" {
+		t.Errorf("the project's postinstall did not ship:\n%s\ninstall.js: %q", meta["package.json"], meta["install.js"])
+	}
+
+	listed := `{"name": "x", "bin": {"<%.Binary%>": "bin/<%.Binary%>.js"}, "files": ["bin/<%.Binary%>.js", "lib/platform.js", "install.js"]}`
+	ctx = testContext(t, acme+acmeNPM+acmeTargets+"templates: {npm_package_json: meta.json.tmpl}\n", map[string]string{"meta.json.tmpl": listed}, nil)
+	if err := (Pipe{}).Run(ctx); err == nil || !strings.Contains(err.Error(), "set templates.npm_postinstall") {
+		t.Errorf("a package.json listing install.js without templates.npm_postinstall: %v", err)
+	}
+}
+
 // A project's template that does not render, or renders no JSON object, is
 // an error naming the project's file.
 func TestAProjectsBrokenNPMTemplateIsNamed(t *testing.T) {
@@ -235,15 +259,20 @@ func TestTheBinaryNameIsTheCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	meta := members(t, ctx, "@acme/cli")
-	if want := []string{"LICENSE", "README.md", "bin/acme-cli.js", "install.js", "lib/platform.js", "lib/platforms.json", "lib/tarball.js", "package.json"}; !slices.Equal(slices.Sorted(maps.Keys(meta)), want) {
+	// No install.js: the packager's package has no install script (pnpm,
+	// Yarn, bun and deno skip them); the launcher's first run does its work.
+	if want := []string{"LICENSE", "README.md", "bin/acme-cli.js", "lib/firstrun.js", "lib/platform.js", "lib/platforms.json", "lib/tarball.js", "package.json"}; !slices.Equal(slices.Sorted(maps.Keys(meta)), want) {
 		t.Errorf("the meta package holds %v, want %v", slices.Sorted(maps.Keys(meta)), want)
+	}
+	if scripts, ok := packageJSON(t, meta)["scripts"]; ok {
+		t.Errorf("the meta package has install scripts %v; pnpm 10+, Yarn 4, bun and deno skip them", scripts)
 	}
 	if bin, _ := json.Marshal(packageJSON(t, meta)["bin"]); string(bin) != `{"acme-cli":"bin/acme-cli.js"}` {
 		t.Errorf("the meta package installs %s, want the command acme-cli", bin)
 	}
 	for file, wants := range map[string][]string{
 		"bin/acme-cli.js": {"process.env.ACME_CLI_BINARY_PATH", "`acme-cli: ${why}", "`acme-cli: ${err.message}"},
-		"install.js":      {"'bin', 'acme-cli.js'", "acme-cli\\` runs through its JS launcher"},
+		"lib/firstrun.js": {"replace bin/acme-cli.js with a symlink", "`yarn acme-cli` runs the file with node"},
 		"lib/platform.js": {"(bin/acme-cli.js)", "Install acme-cli ${v} without npm", "$env:ACME_CLI_VERSION"},
 		"README.md":       {"# acme", "native `acme-cli` binary", "acme-cli --version"},
 	} {

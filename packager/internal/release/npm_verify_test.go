@@ -9,7 +9,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/verify"
 )
 
-// TestVerifyChecksThePlatformFileLists: postinstall's fetch unpacks exactly
+// TestVerifyChecksThePlatformFileLists: the launcher's first-run fetch unpacks exactly
 // the files lib/platforms.json lists for a platform package, so the gate
 // refuses a meta package whose lists differ from the packages, even
 // resealed by someone with the key.
@@ -27,7 +27,7 @@ func TestVerifyChecksThePlatformFileLists(t *testing.T) {
 		want string
 	}{
 		{"a file left out", func(files map[string]any) { delete(files, "LICENSE") },
-			npmMeta + ": lib/platforms.json does not list " + pkg + "'s LICENSE: postinstall's fetch would refuse the package"},
+			npmMeta + ": lib/platforms.json does not list " + pkg + "'s LICENSE: the launcher's first-run fetch would refuse the package"},
 		{"a helper's digest", func(files map[string]any) { files["libexec/tern/bwrap"] = zeros },
 			npmMeta + ": lib/platforms.json records sha256 " + zeros + " for " + pkg + "'s libexec/tern/bwrap, the package's is "},
 		{"a file the package lacks", func(files map[string]any) { files["bin/extra"] = zeros },

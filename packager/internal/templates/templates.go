@@ -1,6 +1,6 @@
 // Package templates owns the installers and npm packages' files a release
-// publishes: install.sh, install.ps1, and the npm launcher, postinstall,
-// lib/*.js, README.md and package.json of the meta and platform packages are
+// publishes: install.sh, install.ps1, and the npm launcher, lib/*.js,
+// README.md and package.json of the meta and platform packages are
 // rendered from templates embedded in the packager, and take every fact
 // (product, binary, download URL, environment prefix, npm names, targets,
 // signing identity) from release.yaml. A project may replace a template with
@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -184,8 +185,8 @@ var Names = []string{"install.sh", "install.ps1"}
 // step fills in for each target; the meta package.json's "files" lists what
 // the meta package ships.
 var NPMNames = []string{
-	"npm/meta/package.json", "npm/meta/README.md", "npm/meta/bin/launcher.js", "npm/meta/install.js",
-	"npm/meta/lib/platform.js", "npm/meta/lib/tarball.js",
+	"npm/meta/package.json", "npm/meta/README.md", "npm/meta/bin/launcher.js",
+	"npm/meta/lib/platform.js", "npm/meta/lib/firstrun.js", "npm/meta/lib/tarball.js",
 	"npm/platform/package.json", "npm/platform/README.md",
 }
 
@@ -263,6 +264,9 @@ func source(c *config.Config, name string) ([]byte, string, error) {
 		return raw, filepath.Join(c.Dir(), filepath.FromSlash(p)), nil
 	}
 	raw, err := files.ReadFile("files/" + name + ".tmpl")
+	if err != nil && name == "npm/meta/install.js" {
+		return nil, "", errors.New("the packager has no npm postinstall (install.js): its launcher does that work on its first run, since pnpm, Yarn, bun and deno skip install scripts; set templates.npm_postinstall in release.yaml to ship your own, or drop install.js from package.json's \"files\"")
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("the packager has no template for %s", name)
 	}

@@ -258,14 +258,14 @@ func (c *checker) metaPackage(a manifest.Artifact, version string, binaries map[
 }
 
 // platformFileList checks lib/platforms.json's file list for one platform
-// package against the package: postinstall's fetch unpacks exactly the
+// package against the package: the launcher's first-run fetch unpacks exactly the
 // listed files with the listed digests, so any difference fails every
 // install that needs the fetch.
 func (c *checker) platformFileList(meta, pkg string, listed map[string]string, files map[string]member) {
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		switch sum, ok := listed[name]; {
 		case !ok:
-			c.fail(meta, "lib/platforms.json does not list %s's %s: postinstall's fetch would refuse the package", pkg, name)
+			c.fail(meta, "lib/platforms.json does not list %s's %s: the launcher's first-run fetch would refuse the package", pkg, name)
 		case sum != digest(files[name].data):
 			c.fail(meta, "lib/platforms.json records sha256 %s for %s's %s, the package's is %s", sum, pkg, name, digest(files[name].data))
 		}

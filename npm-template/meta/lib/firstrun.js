@@ -1,0 +1,256 @@
+'use strict';
+// What an install script would do, done by the launcher instead (the
+// package has none: pnpm 10+, Yarn 4, bun and deno skip install scripts by
+// default, and a cross-platform install must not be "repaired" for the host
+// that ran it). The launcher loads this file only when it needs it.
+//
+// fetchMissing: the platform package for this machine is missing and no
+// other platform's is installed (a cross-platform install is diagnosed,
+// never repaired). Fetch exactly that package, from the registry the
+// package manager would use, into vendor/: exactly the files
+// lib/platforms.json lists, each with the sha256 this package was
+// published with, or nothing (lib/tarball.js). No package manager is run.
+//
+// selfLink: replace bin/tern.js with a symlink to the verified binary, so
+// that later runs start no Node at all. Only where every way of invoking
+// the file would then exec the binary; everything else keeps the launcher.
+// A symlink, not a hard link: the binary finds its helpers in libexec/
+// beside its real path.
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { Diagnosis, locate, meta, here, vendorDir, manager, projectRoot } = require('./platform.js');
+
+// linkable says whether bin/tern.js may become a link to the binary:
+// only where every way the file is run execs it as a program.
+function linkable(launcher) {
+  if (process.platform === 'win32') return false; // bins are .cmd shims that run node
+  // Another runtime runs us: its way of running bins may not exec the file.
+  if (process.versions.bun || process.versions.deno || typeof Deno !== 'undefined') return false;
+  if (process.versions.pnp) return false; // Yarn PnP: `yarn tern` runs the file with node
+  // pnpm's .bin entries are shell shims that run `node …/tern.js`, and Yarn's
+  // node-modules linker runs bins with node: an ELF there is a SyntaxError.
+  // deno's npm cache is deno's.
+  if (/[\\/](\.pnpm|\.deno|\.yarn|deno[\\/]npm)[\\/]/.test(launcher)) return false;
+  const m = manager();
+  if (m.name !== 'npm' && m.name !== 'bun') return false;
+  // Invoked through a symlink (npm's and bun's bin links) whose real path
+  // is this file: a shim or wrapper that passes our path to node would
+  // break on an ELF.
+  const argv1 = process.argv[1];
+  try {
+    if (!fs.lstatSync(argv1).isSymbolicLink() || fs.realpathSync(argv1) !== launcher) return false;
+  } catch (_) {
+    return false;
+  }
+  try {
+    fs.accessSync(path.dirname(launcher), fs.constants.W_OK);
+  } catch (_) {
+    return false; // read-only node_modules, or a global install owned by root
+  }
+  return true;
+}
+
+// selfLink replaces the launcher with a link to bin, which the launcher has
+// just verified, best effort: it never fails the run. Atomic under any
+// number of concurrent first runs: each makes its own uniquely named link
+// beside the launcher and renames it over the launcher; every rename puts
+// the same valid link in place.
+function selfLink(bin, launcher) {
+  let tmp = '';
+  try {
+    if (!linkable(launcher)) return;
+    tmp = `${launcher}.link-${process.pid}-${require('crypto').randomBytes(6).toString('hex')}`;
+    fs.symlinkSync(path.relative(path.dirname(launcher), bin), tmp);
+    // Run the binary through the link once: the link resolves, and the
+    // binary starts here and is this version.
+    const out = require('child_process').execFileSync(tmp, ['--version'], {
+      encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    if (!out.includes(meta.version)) return;
+    fs.renameSync(tmp, launcher);
+    tmp = '';
+  } catch (_) {
+    // Not linked: this launcher keeps working.
+  } finally {
+    if (tmp) {
+      try { fs.rmSync(tmp, { force: true }); } catch (_) { /* nothing to clean */ }
+    }
+  }
+}
+
+// fetchMissing fetches the platform package the Diagnosis missing names
+// into vendor/ and returns what locate() finds then; it throws a Diagnosis
+// that says what went wrong, and the manager's fix.
+async function fetchMissing(missing) {
+  const { Refusal, unpack } = require('./tarball.js');
+  const entry = missing.entry;
+  const because = (why) => new Diagnosis(`${missing.message}\n(${meta.name} could not fetch ${entry.package}@${meta.version} itself: ${why})`);
+  try {
+    fs.mkdirSync(vendorDir, { recursive: true });
+    fs.accessSync(vendorDir, fs.constants.W_OK);
+  } catch (err) {
+    throw because(`${vendorDir} is not writable (${err.code || err.message})`);
+  }
+  const registry = registryFor(entry.package);
+  let tgz;
+  try {
+    const packument = JSON.parse(await get(registry.url + entry.package.replace('/', '%2f'), registry.auth));
+    const version = packument.versions && packument.versions[meta.version];
+    if (!version || !version.dist || !version.dist.tarball) throw new Error(`${registry.url} has no ${entry.package}@${meta.version}`);
+    tgz = await get(version.dist.tarball, registry.auth);
+  } catch (err) {
+    throw because(err.message);
+  }
+  try {
+    unpack(tgz, {
+      files: entry.files,
+      pkg: entry.package,
+      publisher: `${meta.name}@${meta.version}`,
+      dest: path.join(vendorDir, entry.package),
+    });
+  } catch (err) {
+    if (!(err instanceof Refusal)) throw because(err.message);
+    throw new Diagnosis(`refusing ${entry.package}@${meta.version} from ${registry.url}: ${err.message}. Nothing was installed.\n${missing.message}`);
+  }
+  process.stderr.write(`${meta.name}: installed ${entry.package}@${meta.version} from ${registry.url} into ${vendorDir} (every file's sha256 verified)\n`);
+  return locate();
+}
+
+function get(url, auth, redirects = 5) {
+  const mod = url.startsWith('https:') ? require('https') : require('http');
+  const headers = { accept: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*' };
+  if (auth) headers.authorization = auth;
+  return new Promise((resolve, reject) => {
+    mod.get(url, { headers, timeout: 60000 }, (res) => {
+      if ([301, 302, 303, 307, 308].includes(res.statusCode) && res.headers.location && redirects > 0) {
+        res.resume();
+        // Credentials go to the registry's own host only.
+        const next = new URL(res.headers.location, url);
+        resolve(get(next.toString(), next.host === new URL(url).host ? auth : '', redirects - 1));
+        return;
+      }
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new Error(`GET ${url}: HTTP ${res.statusCode}`));
+        return;
+      }
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks)));
+      res.on('error', reject);
+    }).on('timeout', function () {
+      this.destroy(new Error(`GET ${url}: no answer in 60 s`));
+    }).on('error', reject);
+  });
+}
+
+// registryFor is the registry the package manager would use for name, and
+// its credentials: the scope's registry, else the default one, from
+// npm_config_* in the environment, bunfig.toml when bun installed us, the
+// .npmrc files (the project's, upward from this package, the user's, the
+// global one), else the public registry. No package manager is run: one
+// that is not Node (bun) cannot be run as Node, and we must not guess.
+function registryFor(name) {
+  const scope = name.startsWith('@') ? name.split('/')[0] : '';
+  const keys = scope ? [`${scope}:registry`, 'registry'] : ['registry'];
+  const rcs = npmrcs();
+  let url = '';
+  for (const k of keys) {
+    url = fromEnv(k) || (manager().name === 'bun' ? bunfigRegistry(scope) : '') || first(rcs, k);
+    if (url) break;
+  }
+  url = url || 'https://registry.npmjs.org/';
+  if (!url.endsWith('/')) url += '/';
+  // npm's credentials key: //host/path/:_authToken.
+  const nerf = url.replace(/^https?:/, '');
+  const token = fromEnv(`${nerf}:_authToken`) || first(rcs, `${nerf}:_authToken`);
+  return { url, auth: token ? `Bearer ${token}` : '' };
+}
+
+function fromEnv(key) {
+  const want = `npm_config_${key}`.toLowerCase();
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.toLowerCase() === want && v) return v;
+  }
+  return '';
+}
+
+function first(rcs, key) {
+  for (const rc of rcs) {
+    if (rc[key]) return rc[key];
+  }
+  return '';
+}
+
+// npmrcs are the .npmrc files npm reads, parsed, the first the strongest.
+function npmrcs() {
+  const files = [];
+  for (let dir = projectRoot() || here; ; dir = path.dirname(dir)) {
+    files.push(path.join(dir, '.npmrc'));
+    if (path.dirname(dir) === dir) break;
+  }
+  files.push(fromEnv('userconfig') || path.join(os.homedir(), '.npmrc'));
+  const prefix = fromEnv('prefix') || (process.platform === 'win32' ? path.dirname(process.execPath) : path.dirname(path.dirname(process.execPath)));
+  files.push(fromEnv('globalconfig') || path.join(prefix, 'etc', 'npmrc'));
+  return files.map(readIni);
+}
+
+function readIni(file) {
+  const out = {};
+  let text;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (_) {
+    return out;
+  }
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*([^#;=\s][^=]*?)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!m) continue;
+    const value = m[2].replace(/^(["'])(.*)\1$/, '$2').replace(/\$\{([^}]+)\}/g, (_, v) => process.env[v] || '');
+    if (!(m[1] in out)) out[m[1]] = value;
+  }
+  return out;
+}
+
+// bunfigRegistry is the registry bun's bunfig.toml names for scope, else
+// its [install] registry: the project's bunfig.toml, upward, then the
+// user's. Enough TOML for these keys: a string, or an inline table's url.
+function bunfigRegistry(scope) {
+  const files = [];
+  for (let dir = projectRoot() || here; ; dir = path.dirname(dir)) {
+    files.push(path.join(dir, 'bunfig.toml'));
+    if (path.dirname(dir) === dir) break;
+  }
+  if (process.env.XDG_CONFIG_HOME) files.push(path.join(process.env.XDG_CONFIG_HOME, '.bunfig.toml'));
+  files.push(path.join(os.homedir(), '.bunfig.toml'));
+  for (const file of files) {
+    let text;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (_) {
+      continue;
+    }
+    let table = '';
+    let found = '';
+    for (const raw of text.split(/\r?\n/)) {
+      const line = raw.replace(/\s+#.*$/, '').trim();
+      const t = /^\[([^\]]+)\]$/.exec(line);
+      if (t) {
+        table = t[1].trim();
+        continue;
+      }
+      const kv = /^("?)([^"=]+)\1\s*=\s*(.+)$/.exec(line);
+      if (!kv) continue;
+      const url = (/^"([^"]*)"$/.exec(kv[3]) || /url\s*=\s*"([^"]*)"/.exec(kv[3]) || [])[1];
+      if (!url) continue;
+      if (scope && table === 'install.scopes' && (kv[2] === scope || `@${kv[2]}` === scope)) return url;
+      if (table === 'install' && kv[2] === 'registry' && !found) found = url;
+    }
+    if (found) return found;
+  }
+  return '';
+}
+
+module.exports = { selfLink, fetchMissing, registryFor };
