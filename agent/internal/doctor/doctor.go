@@ -54,6 +54,10 @@ type SandboxReport struct {
 	DefaultMode sandbox.Mode    `json:"default_mode"`
 	Backend     sandbox.Backend `json:"backend,omitempty"` // for the default mode; empty when none works
 	TrialRun    string          `json:"trial_run,omitempty"`
+	// Fallback says why Landlock stands in for the bwrap that was found
+	// (bwrap could not start a sandbox here, or the kernel's settings
+	// forbid its namespaces); empty when bwrap runs or none was found.
+	Fallback string `json:"fallback,omitempty"`
 	// Protections are what the default mode enforces (see the README's
 	// sandbox section), in workspace-write with the network off.
 	Protections []sandbox.Protection `json:"protections"`
@@ -93,6 +97,7 @@ func Run(ctx context.Context) Report {
 		return r
 	}
 	r.Sandbox.Backend = plan.Backend
+	r.Sandbox.Fallback = plan.Fallback
 	r.Sandbox.Protections = plan.Protections(policy)
 	if exe != "" {
 		r.Sandbox.TrialRun = "ok"

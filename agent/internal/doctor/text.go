@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/tern-agent/tern/agent/internal/helperbin"
+	"github.com/tern-agent/tern/agent/internal/sandbox"
 )
 
 // WriteText prints the report for a person: facts first, then one line per
@@ -44,6 +45,13 @@ func (r Report) WriteText(w io.Writer) {
 		backend += " (trial run " + s.TrialRun + ")"
 	}
 	fmt.Fprintf(tw, "  default mode\t%s via %s\n", s.DefaultMode, backend)
+	if s.Fallback != "" {
+		remedy := sandbox.BwrapStartRemedy
+		if !s.Host.UserNS.OK {
+			remedy = s.Host.UserNS.Remedy
+		}
+		fmt.Fprintf(tw, "  bwrap\tnot used: %s; Landlock stands in (remedy: %s)\n", s.Fallback, remedy)
+	}
 	for _, p := range s.Protections {
 		fmt.Fprintf(tw, "  %s\t%s\n", p.Name, yesNo(p.Enforced, p.Detail))
 	}

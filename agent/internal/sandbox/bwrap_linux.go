@@ -1,11 +1,14 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -113,4 +116,54 @@ func seccompFile(allowNetwork bool) (*os.File, error) {
 		return nil, fmt.Errorf("passing the seccomp filter to bwrap: %w", err)
 	}
 	return r, nil
+}
+
+// startTrialTimeout bounds the trial start; bwrap takes milliseconds.
+const startTrialTimeout = 5 * time.Second
+
+// startsBwrap starts bwrap as runBwrap would (same executable path, same
+// namespaces, mounts and seccomp filter, for a read-only policy with the
+// network off) around bwrap's own --version: /proc/self/exe inside is bwrap
+// itself, so the trial needs no shell or tool in the filesystem (tern's
+// container image has none). It returns why bwrap cannot start: its exec
+// refused ("fork/exec /proc/self/fd/3: permission denied"), or bwrap's own
+// message ("Creating new namespace failed: Operation not permitted").
+func startsBwrap(bwrap helperbin.Helper) error {
+	ctx, cancel := context.WithTimeout(context.Background(), startTrialTimeout)
+	defer cancel()
+	infoR, infoW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer infoR.Close()
+	filter, err := seccompFile(false)
+	if err != nil {
+		infoW.Close()
+		return err
+	}
+	defer filter.Close()
+	trial := Policy{Mode: ReadOnly, Workspace: "/"}
+	cmd := exec.CommandContext(ctx, bwrap.ExecPath(), bwrapArgs(trial, bwrapSetup{InfoFD: 3, SeccompFD: 4}, []string{"/proc/self/exe", "--version"})...)
+	cmd.Args[0] = "bwrap"
+	cmd.Env = []string{}
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	cmd.ExtraFiles = []*os.File{infoW, filter}
+	cmd.WaitDelay = waitDelay
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	err = cmd.Start()
+	infoW.Close()
+	filter.Close()
+	if err == nil {
+		go io.Copy(io.Discard, infoR) // bwrap's JSON; it must not block on it
+		err = cmd.Wait()
+	}
+	if err == nil {
+		return nil
+	}
+	why := strings.TrimSpace(stderr.String())
+	if why == "" {
+		why = err.Error()
+	}
+	return fmt.Errorf("%s failed to start a trivial sandbox: %s", bwrap.Path, why)
 }

@@ -80,6 +80,7 @@ func runLandlock(ctx context.Context, pl Plan, p Policy, c Command) (int, error)
 	}
 	defer os.RemoveAll(tmp)
 
+	warnFallback(pl.Fallback)
 	protected := p.Protected
 	if len(protected) > 0 && !pl.MountNS {
 		warnUnprotected(protected, "Landlock cannot protect them without a mount namespace, which this host refuses")

@@ -17,10 +17,14 @@ type Host struct {
 	BwrapErr string            `json:"bwrap_error,omitempty"`
 	// BwrapConfigErr marks BwrapErr as the user's explicit choice gone wrong
 	// (a bad TERN_BWRAP): that stops everything rather than falling back.
-	BwrapConfigErr bool   `json:"-"`
-	UserNS         Check  `json:"user_namespaces"`
-	LandlockABI    int    `json:"landlock_abi"` // 0: none
-	LandlockErr    string `json:"landlock_error,omitempty"`
+	BwrapConfigErr bool `json:"-"`
+	// BwrapStartErr says that bwrap, though found, could not start a
+	// trivial sandbox here (a container that forbids namespaces, a helper
+	// this user may not execute): tern then falls back to Landlock.
+	BwrapStartErr string `json:"bwrap_start_error,omitempty"`
+	UserNS        Check  `json:"user_namespaces"`
+	LandlockABI   int    `json:"landlock_abi"` // 0: none
+	LandlockErr   string `json:"landlock_error,omitempty"`
 
 	// macOS.
 	SandboxExec string `json:"sandbox_exec,omitempty"` // path, when present
@@ -35,6 +39,10 @@ type Check struct {
 	Setting string `json:"setting,omitempty"`
 }
 
+// BwrapStartRemedy is what lets a found bwrap start its sandbox.
+const BwrapStartRemedy = "in a container, let it create namespaces (docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined --cap-add SYS_ADMIN, " +
+	"or podman run --privileged); otherwise make the bwrap binary executable by this user, on a filesystem not mounted noexec, or set " + helperbin.EnvBwrap + " to one that is"
+
 // landlockNetABI is the first Landlock ABI that can deny TCP connect and bind.
 const landlockNetABI = 4
 
@@ -48,6 +56,9 @@ type Plan struct {
 	// namespace (as root, or in a user namespace), where it keeps the
 	// protected paths read-only; Landlock alone cannot.
 	MountNS bool
+	// Fallback says, with Landlock, why the bwrap that was found does not
+	// enforce the policy; Run warns with it once.
+	Fallback string
 }
 
 // Plan picks the strongest mechanism that enforces p on this host, or says
@@ -86,14 +97,31 @@ func (h Host) planLinux(p Policy) (Plan, error) {
 	if h.BwrapConfigErr {
 		return Plan{}, &UnavailableError{Mode: p.Mode, Problems: []Problem{{Subject: "bwrap", Detail: h.BwrapErr}}}
 	}
-	if h.Bwrap != nil && h.UserNS.OK {
+	if h.Bwrap != nil && h.UserNS.OK && h.BwrapStartErr == "" {
 		return Plan{Backend: Bubblewrap, Bwrap: *h.Bwrap}, nil
 	}
 	landlockOK := h.LandlockABI >= 1 && (p.AllowNetwork || h.LandlockABI >= landlockNetABI)
 	if landlockOK {
-		return Plan{Backend: Landlock, LandlockABI: h.LandlockABI, MountNS: h.UserNS.OK}, nil
+		// A bwrap that failed to start was most often refused its
+		// namespaces, which Landlock's mount namespace would be too: do
+		// not promise that protection.
+		mountNS := h.UserNS.OK && h.BwrapStartErr == ""
+		return Plan{Backend: Landlock, LandlockABI: h.LandlockABI, MountNS: mountNS, Fallback: h.bwrapUnusable()}, nil
 	}
 	return Plan{}, &UnavailableError{Mode: p.Mode, Problems: h.linuxProblems(p)}
+}
+
+// bwrapUnusable is why the bwrap that was found cannot enforce a policy
+// here; "" when none was found (nothing to warn about: tern was installed
+// without it) or when it can.
+func (h Host) bwrapUnusable() string {
+	switch {
+	case h.Bwrap == nil:
+		return ""
+	case !h.UserNS.OK:
+		return h.UserNS.Detail
+	}
+	return h.BwrapStartErr
 }
 
 // linuxProblems explains why neither bwrap nor Landlock can enforce p.
@@ -112,6 +140,8 @@ func (h Host) linuxProblems(p Policy) []Problem {
 			subject = h.UserNS.Setting
 		}
 		probs = append(probs, Problem{Subject: subject, Detail: h.UserNS.Detail, Remedy: h.UserNS.Remedy})
+	case h.BwrapStartErr != "":
+		probs = append(probs, Problem{Subject: "bwrap", Detail: h.BwrapStartErr, Remedy: BwrapStartRemedy})
 	}
 	switch {
 	case h.LandlockABI == 0:

@@ -31,6 +31,9 @@ func TestPlanLinux(t *testing.T) {
 		{"AppArmor restriction falls back to landlock",
 			Host{OS: "linux", Bwrap: systemBwrap, UserNS: restricted, LandlockABI: 5},
 			Policy{Mode: WorkspaceWrite}, Landlock, nil},
+		{"a bwrap that cannot start falls back to landlock",
+			Host{OS: "linux", Bwrap: systemBwrap, UserNS: Check{OK: true}, BwrapStartErr: "/usr/bin/bwrap failed to start a trivial sandbox: bwrap: Creating new namespace failed: Operation not permitted", LandlockABI: 6},
+			Policy{Mode: WorkspaceWrite}, Landlock, nil},
 		{"old landlock is enough when the network is allowed",
 			Host{OS: "linux", BwrapErr: "bwrap not found", LandlockABI: 3},
 			Policy{Mode: ReadOnly, AllowNetwork: true}, Landlock, nil},
@@ -46,6 +49,11 @@ func TestPlanLinux(t *testing.T) {
 			Host{OS: "linux", Bwrap: systemBwrap, UserNS: restricted, LandlockErr: "not available"},
 			Policy{Mode: ReadOnly}, "",
 			[]string{sysctlAppArmorUserNS, "remedy: sysctl", "--mode danger-full-access"}},
+		{"a bwrap that cannot start and no landlock is refused, naming both",
+			Host{OS: "linux", Bwrap: systemBwrap, UserNS: Check{OK: true}, BwrapStartErr: "/usr/bin/bwrap failed to start a trivial sandbox: fork/exec /proc/self/fd/3: permission denied", LandlockErr: "not available in this kernel"},
+			Policy{Mode: WorkspaceWrite}, "",
+			[]string{"cannot sandbox a command in workspace-write mode", "bwrap: /usr/bin/bwrap failed to start a trivial sandbox: fork/exec /proc/self/fd/3: permission denied",
+				"--cap-add SYS_ADMIN", "not mounted noexec", "not available in this kernel", "--mode danger-full-access"}},
 		{"a bad TERN_BWRAP never falls back",
 			Host{OS: "linux", BwrapErr: "TERN_BWRAP=/x: no such file", BwrapConfigErr: true, LandlockABI: 6},
 			Policy{Mode: ReadOnly}, "",
@@ -69,6 +77,11 @@ func TestPlanLinux(t *testing.T) {
 				}
 				if plan.Backend != tc.want {
 					t.Fatalf("backend = %q, want %q", plan.Backend, tc.want)
+				}
+				// Landlock standing in for a bwrap that was found says why,
+				// for the one warning Run prints.
+				if why := tc.host.bwrapUnusable(); plan.Fallback != why || (plan.Backend == Landlock && tc.host.Bwrap != nil && why == "") {
+					t.Errorf("fallback = %q, want %q", plan.Fallback, why)
 				}
 				return
 			}

@@ -7,9 +7,11 @@ import (
 	"github.com/tern-agent/tern/agent/internal/helperbin"
 )
 
-// Probe looks at what this host offers. It reads a few kernel settings and,
-// when bwrap comes from PATH, asks it for its version: cheap enough to run
-// before every command.
+// Probe looks at what this host offers. It reads a few kernel settings,
+// asks a bwrap from PATH for its version and, when the settings allow bwrap,
+// starts it once on nothing (startsBwrap): a few milliseconds, cheap enough
+// to run before every command, and the only way to learn that a container
+// forbids the namespaces bwrap needs before a user's command fails on it.
 func Probe() Host {
 	h := Host{OS: "linux"}
 	b, err := helperbin.FindBwrap()
@@ -27,6 +29,11 @@ func Probe() Host {
 		bwrapPath = h.Bwrap.Path
 	}
 	h.UserNS = SystemUserNSProbe().Check(bwrapPath)
+	if h.Bwrap != nil && h.UserNS.OK {
+		if err := startsBwrap(*h.Bwrap); err != nil {
+			h.BwrapStartErr = err.Error()
+		}
+	}
 	h.LandlockABI, h.LandlockErr = LandlockABI()
 	return h
 }

@@ -27,3 +27,16 @@ func warnLinked(p Policy) {
 		warnUnprotected(p.LinkedProtected, "each is a symlink, which a command can replace with a directory of its own; make it a real directory")
 	}
 }
+
+var warnedFallback sync.Once
+
+// warnFallback says once per tern process that Landlock stands in for a
+// bwrap that was found but cannot run here, and why.
+func warnFallback(why string) {
+	if why == "" {
+		return
+	}
+	warnedFallback.Do(func() {
+		fmt.Fprintf(os.Stderr, "tern: warning: bwrap cannot run here (%s), so Landlock confines commands instead; run `tern doctor` for details\n", why)
+	})
+}
