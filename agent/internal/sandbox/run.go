@@ -63,8 +63,14 @@ func checkCommand(c Command, workspace string) (int, error) {
 	name := c.Argv[0]
 	path := name
 	if !strings.Contains(name, "/") {
-		p, err := lookPathIn(name, envValue(c.Env, "PATH"))
+		pathEnv := envValue(c.Env, "PATH")
+		p, err := lookPathIn(name, pathEnv)
 		if err != nil {
+			if onlyTernOn(pathEnv) {
+				return ExitCommandNotFound, fmt.Errorf("%s: command not found: PATH (%s) holds no program but tern, as in tern's own container image, "+
+					"which has no shell or tools; run tern in an image that has the tools your commands need, with tern copied into it "+
+					"(COPY --from=<tern's image> /bin/tern /usr/local/bin/tern, and /libexec/tern/ to /usr/local/libexec/tern/)", name, pathEnv)
+			}
 			return ExitCommandNotFound, fmt.Errorf("%s: command not found on PATH", name)
 		}
 		path = p
@@ -81,6 +87,32 @@ func checkCommand(c Command, workspace string) (int, error) {
 		return ExitNotExecutable, fmt.Errorf("%s: not an executable file", name)
 	}
 	return 0, nil
+}
+
+// onlyTernOn reports whether the directories of pathEnv hold no executable
+// but this very binary: a shell-less image such as tern's own, where no
+// command can run, and the remedy is another image, not a typo fixed.
+func onlyTernOn(pathEnv string) bool {
+	self, err := os.Executable()
+	if err != nil || pathEnv == "" {
+		return false
+	}
+	for _, dir := range filepath.SplitList(pathEnv) {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			st, err := os.Stat(filepath.Join(dir, e.Name()))
+			if err != nil || st.IsDir() || !isExecutable(st) {
+				continue
+			}
+			if e.Name() != filepath.Base(self) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // lookPathIn is exec.LookPath against the PATH the command will get, which
