@@ -42,7 +42,7 @@ var Table = []struct {
 	{Failure, "a run-time failure: `tern doctor` found a problem, or writing the output failed"},
 	{Usage, "bad flags or arguments"},
 	{Config, "a bad config file, or credentials the model API refused (a 401 or 403 names `OPENAI_API_KEY`)"},
-	{Model, "the model API failed after retries, or its stream was cut"},
+	{Model, "the model API failed after retries, reported an error in place of an answer, or its stream was cut"},
 	{SandboxFailed, "the sandbox could not be set up on this machine; nothing ran"},
 	{NotExecutable, "`tern sandbox run`: the command is not executable"},
 	{NotFound, "`tern sandbox run`: the command was not found"},

@@ -200,11 +200,11 @@ func parseRequest(line []byte) (request, *rpcError) {
 	}
 	var req request
 	if id, ok := fields["id"]; ok {
-		switch jsonType(id) {
+		switch tools.JSONType(id) {
 		case "string", "number", "null":
 			req.ID = id
 		default:
-			return null, &rpcError{-32600, "invalid request: an id is a string or a number, not " + article(jsonType(id))}
+			return null, &rpcError{-32600, "invalid request: an id is a string or a number, not " + tools.Article(tools.JSONType(id))}
 		}
 	}
 	answerID := req.ID
@@ -402,8 +402,7 @@ func handle(ctx context.Context, set *tools.Set, req request) (any, *rpcError) {
 		}
 		// An unknown tool is a protocol error, as the specification lists
 		// it; a call the tool can refuse is a result the model can read.
-		spec, ok := findTool(p.Name)
-		if !ok {
+		if !isTool(p.Name) {
 			return nil, &rpcError{-32602, fmt.Sprintf("unknown tool %q; the tools are %s", p.Name, toolNames())}
 		}
 		if p.Arguments == nil || string(p.Arguments) == "null" {
@@ -411,11 +410,10 @@ func handle(ctx context.Context, set *tools.Set, req request) (any, *rpcError) {
 		}
 		var args map[string]json.RawMessage
 		if err := json.Unmarshal(p.Arguments, &args); err != nil {
-			return nil, &rpcError{-32602, fmt.Sprintf("tools/call %s: arguments must be a JSON object, not %s", p.Name, article(jsonType(p.Arguments)))}
+			return nil, &rpcError{-32602, fmt.Sprintf("tools/call %s: arguments must be a JSON object, not %s", p.Name, tools.Article(tools.JSONType(p.Arguments)))}
 		}
-		if err := checkArguments(p.Name, spec.Parameters, args); err != nil {
-			return toolResult(err.Error(), true), nil
-		}
+		// Arguments that break the tool's schema come back from Call as an
+		// error result naming the argument.
 		out, err := set.Call(ctx, p.Name, p.Arguments)
 		if err != nil {
 			return toolResult(err.Error(), true), nil
@@ -429,13 +427,13 @@ func toolResult(text string, isError bool) map[string]any {
 	return map[string]any{"content": []map[string]string{{"type": "text", "text": text}}, "isError": isError}
 }
 
-func findTool(name string) (tools.Spec, bool) {
+func isTool(name string) bool {
 	for _, s := range tools.Specs() {
 		if string(s.Name) == name {
-			return s, true
+			return true
 		}
 	}
-	return tools.Spec{}, false
+	return false
 }
 
 // toolNames is "a, b, c and d", in the order tools/list shows them.

@@ -31,19 +31,19 @@ func TestUnknownToolIsAProtocolError(t *testing.T) {
 func TestArgumentsAreCheckedAgainstTheSchema(t *testing.T) {
 	c, _ := serve(t)
 	for _, tc := range []struct{ call, want string }{
-		{`{"name":"read_file","arguments":{}}`, `read_file: the required argument "path" is missing; read_file takes {"path": string, "start_line"?: integer, "end_line"?: integer}`},
-		{`{"name":"read_file","arguments":{"path":null}}`, `read_file: the required argument "path" is missing`},
-		{`{"name":"read_file","arguments":{"path":""}}`, `read_file: the required argument "path" is empty`},
-		{`{"name":"read_file","arguments":{"path":5}}`, `read_file: the argument "path" must be a string, not a number`},
-		{`{"name":"read_file","arguments":{"path":"a.txt","start_line":"2"}}`, `read_file: the argument "start_line" must be an integer, not a string`},
-		{`{"name":"read_file","arguments":{"path":"a.txt","start_line":1.5}}`, `read_file: the argument "start_line" must be an integer, not a number`},
-		{`{"name":"list_dir","arguments":{}}`, `list_dir: the required argument "path" is missing; list_dir takes {"path": string}`},
-		{`{"name":"apply_patch","arguments":{}}`, `apply_patch: the required argument "patch" is missing; apply_patch takes {"patch": string}`},
-		{`{"name":"shell","arguments":{}}`, `shell: the required argument "command" is missing; shell takes {"command": [string, ...], "timeout_ms"?: integer, "with_escalated_permissions"?: boolean, "justification"?: string}`},
-		{`{"name":"shell","arguments":{"command":[]}}`, `shell: the required argument "command" is empty`},
-		{`{"name":"shell","arguments":{"command":"ls -l"}}`, `shell: the argument "command" must be an array, not a string`},
-		{`{"name":"shell","arguments":{"command":["ls",1]}}`, `shell: the argument "command" must be an array of strings; element 1 is a number`},
-		{`{"name":"shell","arguments":{"command":["true"],"with_escalated_permissions":"yes"}}`, `shell: the argument "with_escalated_permissions" must be a boolean, not a string`},
+		{`{"name":"read_file","arguments":{}}`, `read_file takes {"path": string, "start_line"?: integer, "end_line"?: integer}: the required argument "path" is missing`},
+		{`{"name":"read_file","arguments":{"path":null}}`, `: the required argument "path" is missing`},
+		{`{"name":"read_file","arguments":{"path":""}}`, `: the required argument "path" is empty`},
+		{`{"name":"read_file","arguments":{"path":5}}`, `: the argument "path" must be a string, not a number`},
+		{`{"name":"read_file","arguments":{"path":"a.txt","start_line":"2"}}`, `: the argument "start_line" must be an integer, not a string`},
+		{`{"name":"read_file","arguments":{"path":"a.txt","start_line":1.5}}`, `: the argument "start_line" must be an integer, not a number`},
+		{`{"name":"list_dir","arguments":{"path":3}}`, `list_dir takes {"path"?: string}: the argument "path" must be a string, not a number`},
+		{`{"name":"apply_patch","arguments":{}}`, `apply_patch takes {"patch": string}: the required argument "patch" is missing`},
+		{`{"name":"shell","arguments":{}}`, `shell takes {"command": [string, ...], "timeout_ms"?: integer, "with_escalated_permissions"?: boolean, "justification"?: string}: the required argument "command" is missing`},
+		{`{"name":"shell","arguments":{"command":[]}}`, `: the required argument "command" is empty`},
+		{`{"name":"shell","arguments":{"command":"ls -l"}}`, `: the argument "command" must be an array, not a string`},
+		{`{"name":"shell","arguments":{"command":["ls",1]}}`, `: the argument "command" must be an array of strings; element 1 is a number`},
+		{`{"name":"shell","arguments":{"command":["true"],"with_escalated_permissions":"yes"}}`, `: the argument "with_escalated_permissions" must be a boolean, not a string`},
 	} {
 		c.send(`{"jsonrpc":"2.0","id":6,"method":"tools/call","params":%s}`, tc.call)
 		m := c.recv(10 * time.Second)

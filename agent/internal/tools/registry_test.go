@@ -42,10 +42,16 @@ func TestCallDispatchesByName(t *testing.T) {
 			t.Errorf("%s with no arguments: %v", name, err)
 		}
 	}
+	// The model in tern exec gets the same schema check as an MCP client:
+	// the missing argument by name, never "…: <nil>".
+	_, err := s.Call(context.Background(), string(NameReadFile), json.RawMessage(`{}`))
+	if err == nil || !strings.Contains(err.Error(), `the required argument "path" is missing`) || strings.Contains(err.Error(), "<nil>") {
+		t.Errorf("read_file {}: %v", err)
+	}
 	if out, err := s.Call(context.Background(), string(NameListDir), json.RawMessage(`{}`)); err != nil || out != "" {
 		t.Errorf("list_dir of the empty workspace: %q, %v", out, err)
 	}
-	_, err := s.Call(context.Background(), "rm", json.RawMessage(`{}`))
+	_, err = s.Call(context.Background(), "rm", json.RawMessage(`{}`))
 	if err == nil || err.Error() != `no tool named "rm"; the tools are shell, read_file, list_dir and apply_patch` {
 		t.Errorf("unknown tool: %v", err)
 	}

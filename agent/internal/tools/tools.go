@@ -8,6 +8,7 @@
 package tools
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -78,7 +79,7 @@ var registry = []tool{
 		json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"start_line":{"type":"integer"},"end_line":{"type":"integer"}},"required":["path"]}`)},
 		callReadFile},
 	{Spec{NameListDir, "List a directory in the workspace.",
-		json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"}},"required":["path"]}`)},
+		json.RawMessage(`{"type":"object","properties":{"path":{"type":"string","description":"default: the workspace itself"}}}`)},
 		callListDir},
 	{Spec{NameApplyPatch, "Create, update or delete files with a patch in the apply_patch format (*** Begin Patch … *** End Patch). It applies completely or not at all.",
 		json.RawMessage(`{"type":"object","properties":{"patch":{"type":"string"}},"required":["patch"]}`)},
@@ -100,6 +101,18 @@ func Specs() []Spec {
 func (s *Set) Call(ctx context.Context, name string, args json.RawMessage) (string, error) {
 	for _, t := range registry {
 		if string(t.Name) == name {
+			// Held to the schema first, whoever called (the model in tern
+			// exec, or an MCP client), so a bad call names its argument.
+			if len(bytes.TrimSpace(args)) == 0 || string(bytes.TrimSpace(args)) == "null" {
+				args = json.RawMessage("{}")
+			}
+			var fields map[string]json.RawMessage
+			if err := json.Unmarshal(args, &fields); err != nil {
+				return "", fmt.Errorf("%s: the arguments must be a JSON object, not %s", name, Article(JSONType(args)))
+			}
+			if err := checkArguments(name, t.Parameters, fields); err != nil {
+				return "", err
+			}
 			return t.call(ctx, s, args)
 		}
 	}

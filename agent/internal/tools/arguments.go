@@ -1,4 +1,4 @@
-package mcpserver
+package tools
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 )
 
 // checkArguments holds a call's arguments to its tool's input schema, the
-// one tools/list showed: every required argument present and not empty,
+// one the model and MCP's tools/list were shown: every required argument present and not empty,
 // and every argument the schema types of its type. Its error names the
 // argument and shows what the tool takes; the tools' own checks, reached
 // only when these pass, could not name it.
@@ -23,7 +23,7 @@ func checkArguments(tool string, schema json.RawMessage, args map[string]json.Ra
 		return fmt.Errorf("%s: its input schema cannot be read (%v); this is a bug in tern", tool, err)
 	}
 	fail := func(format string, a ...any) error {
-		return fmt.Errorf("%s: %s; %s takes %s", tool, fmt.Sprintf(format, a...), tool, s.signature())
+		return fmt.Errorf("%s takes %s: %s", tool, s.signature(), fmt.Sprintf(format, a...))
 	}
 	var missing []string
 	for _, name := range s.required {
@@ -131,8 +131,8 @@ func (s schema) signature() string {
 
 // check says what is wrong with v for this property, or "".
 func (p property) check(v json.RawMessage) string {
-	if got := jsonType(v); !fits(got, p.typ, v) {
-		return fmt.Sprintf("must be %s, not %s", article(p.typ), article(got))
+	if got := JSONType(v); !fits(got, p.typ, v) {
+		return fmt.Sprintf("must be %s, not %s", Article(p.typ), Article(got))
 	}
 	if p.typ != "array" || p.items == "" {
 		return ""
@@ -140,15 +140,15 @@ func (p property) check(v json.RawMessage) string {
 	var elems []json.RawMessage
 	json.Unmarshal(v, &elems)
 	for i, e := range elems {
-		if got := jsonType(e); !fits(got, p.items, e) {
-			return fmt.Sprintf("must be an array of %ss; element %d is %s", p.items, i, article(got))
+		if got := JSONType(e); !fits(got, p.items, e) {
+			return fmt.Sprintf("must be an array of %ss; element %d is %s", p.items, i, Article(got))
 		}
 	}
 	return ""
 }
 
-// jsonType is the JSON type of a valid value.
-func jsonType(v json.RawMessage) string {
+// JSONType is the JSON type of a valid value.
+func JSONType(v json.RawMessage) string {
 	v = bytes.TrimSpace(v)
 	if len(v) == 0 {
 		return "nothing"
@@ -181,7 +181,8 @@ func fits(got, want string, v json.RawMessage) bool {
 	return false
 }
 
-func article(typ string) string {
+// Article is typ with its indefinite article: "an integer", "a string".
+func Article(typ string) string {
 	switch typ {
 	case "integer", "array", "object":
 		return "an " + typ
