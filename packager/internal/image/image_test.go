@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,7 +88,7 @@ func TestEveryLinuxTargetIsInTheIndex(t *testing.T) {
 		"linux/loong64": "linux-loong64",
 	}
 	cfg := testConfig(targets...)
-	idx, err := Build(cfg, stage(t, targets), "1.2.3", time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
+	idx, err := Build(cfg, stage(t, targets), Release{Version: "1.2.3", Created: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +162,7 @@ func TestTwoTargetsOfOnePlatformAreRefused(t *testing.T) {
 		{Name: "linux-x64", GOOS: "linux", GOARCH: "amd64"},
 		{Name: "linux-armhf", GOOS: "linux", GOARCH: "arm", GOARM: "7"},
 	}
-	_, err := Build(testConfig(targets...), stage(t, targets), "1.2.3", time.Now())
+	_, err := Build(testConfig(targets...), stage(t, targets), Release{Version: "1.2.3", Created: time.Now()})
 	want := "targets linux-armv7 and linux-armhf are both the image's linux/arm/v7, and an image index holds one image per platform: remove one of them from release.yaml, or set doors: {image: false}"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v\nwant %s", err, want)
@@ -171,7 +172,7 @@ func TestTwoTargetsOfOnePlatformAreRefused(t *testing.T) {
 // A release without a linux target has no image to build.
 func TestNoLinuxTargetIsRefused(t *testing.T) {
 	targets := []config.Target{{Name: "darwin-arm64", GOOS: "darwin", GOARCH: "arm64"}}
-	_, err := Build(testConfig(targets...), stage(t, targets), "1.2.3", time.Now())
+	_, err := Build(testConfig(targets...), stage(t, targets), Release{Version: "1.2.3", Created: time.Now()})
 	if err == nil || !strings.Contains(err.Error(), "release.yaml has no linux target to build an image from: add one, or set doors: {image: false}") {
 		t.Fatalf("got %v", err)
 	}
@@ -201,6 +202,119 @@ func TestDoorOffPublishesNothing(t *testing.T) {
 	}
 	if repos, err := remote.Catalog(context.Background(), regName); err != nil || len(repos) != 0 {
 		t.Fatalf("the registry holds %v (%v)", repos, err)
+	}
+}
+
+// The index, each manifest and each config's labels say what the image is
+// with the org.opencontainers.image keys, from the commit and release.yaml,
+// not the clock; the image runs as the unprivileged 65532 with a HOME and a
+// /work it owns; and the same commit gives the same index.
+func TestImageSaysWhatItIsAndRunsAsNonroot(t *testing.T) {
+	targets := []config.Target{{Name: "linux-x64", GOOS: "linux", GOARCH: "amd64"}, {Name: "linux-arm64", GOOS: "linux", GOARCH: "arm64"}}
+	cfg := testConfig(targets...)
+	cfg.NPM.Description = "tern, a coding agent that runs commands in a sandbox"
+	cfg.NPM.License = "Apache-2.0"
+	rel := Release{Version: "1.2.3", Commit: "0123456789abcdef0123456789abcdef01234567", Created: time.Date(2026, 11, 1, 12, 0, 0, 0, time.FixedZone("CET", 3600))}
+	dir := stage(t, targets)
+	idx, err := Build(cfg, dir, rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"org.opencontainers.image.title":       "tern",
+		"org.opencontainers.image.description": "tern, a coding agent that runs commands in a sandbox",
+		"org.opencontainers.image.version":     "1.2.3",
+		"org.opencontainers.image.revision":    "0123456789abcdef0123456789abcdef01234567",
+		"org.opencontainers.image.created":     "2026-11-01T11:00:00Z",
+		"org.opencontainers.image.source":      "https://github.com/example/tern",
+		"org.opencontainers.image.url":         "https://github.com/example/tern",
+		"org.opencontainers.image.licenses":    "Apache-2.0",
+	}
+	same := func(what string, got map[string]string) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Errorf("%s: %d keys %v, want %v", what, len(got), got, want)
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s: %s = %q, want %q", what, k, got[k], v)
+			}
+		}
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	same("index annotations", im.Annotations)
+	for _, d := range im.Manifests {
+		img, err := idx.Image(d.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := img.Manifest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		same(d.Platform.String()+" manifest annotations", m.Annotations)
+		cf, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		same(d.Platform.String()+" labels", cf.Config.Labels)
+		if cf.Config.User != "65532:65532" || !slices.Contains(cf.Config.Env, "HOME=/home/nonroot") {
+			t.Errorf("%s: user %q, env %v; want 65532:65532 and HOME=/home/nonroot", d.Platform, cf.Config.User, cf.Config.Env)
+		}
+		owners := layerOwners(t, img)
+		for name, uid := range map[string]int{"home/nonroot/": 65532, "work/": 65532, "bin/tern": 0, "etc/passwd": 0, "tmp/": 0} {
+			if got, ok := owners[name]; !ok || got != uid {
+				t.Errorf("%s: %s is owned by %d (present %v), want %d", d.Platform, name, got, ok, uid)
+			}
+		}
+	}
+	again, err := Build(cfg, dir, rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d1, _ := idx.Digest()
+	d2, _ := again.Digest()
+	if d1 != d2 {
+		t.Errorf("the same commit gave the indexes %s and %s", d1, d2)
+	}
+}
+
+// layerOwners is each entry of the image's one layer with its owner's uid,
+// after checking that the gid is the same.
+func layerOwners(t *testing.T, img v1.Image) map[string]int {
+	t.Helper()
+	layers, err := img.Layers()
+	if err != nil || len(layers) != 1 {
+		t.Fatalf("layers: %d, %v", len(layers), err)
+	}
+	rc, err := layers[0].Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	owners := map[string]int{}
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return owners
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Uid != h.Gid {
+			t.Errorf("%s: uid %d, gid %d", h.Name, h.Uid, h.Gid)
+		}
+		if h.Name == "etc/passwd" {
+			b, _ := io.ReadAll(tr)
+			if !strings.Contains(string(b), "nonroot:x:65532:65532:nonroot:/home/nonroot:") {
+				t.Errorf("etc/passwd lacks the nonroot user:\n%s", b)
+			}
+		}
+		owners[h.Name] = h.Uid
 	}
 }
 

@@ -50,7 +50,7 @@ func Publish(ctx context.Context, o Options, log io.Writer) (name.Digest, error)
 	if err := stagedIsReleased(o.Config, m, o.StageDir); err != nil {
 		return name.Digest{}, err
 	}
-	idx, err := Build(o.Config, o.StageDir, m.Version, m.Time)
+	idx, err := Build(o.Config, o.StageDir, Release{Version: m.Version, Commit: m.Commit, Created: m.Time})
 	if err != nil {
 		return name.Digest{}, err
 	}

@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
@@ -56,11 +57,12 @@ func TestImage(t *testing.T) {
 	}
 	stage := filepath.Join(repo, "dist", "stage")
 
-	idx, err := image.Build(cfg(t), stage, m.Version, m.Time)
+	rel := image.Release{Version: m.Version, Commit: m.Commit, Created: m.Time}
+	idx, err := image.Build(cfg(t), stage, rel)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := image.Build(cfg(t), stage, m.Version, m.Time)
+	again, err := image.Build(cfg(t), stage, rel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +116,29 @@ func TestImage(t *testing.T) {
 	cf, _ := img.ConfigFile()
 	if strings.Join(cf.Config.Entrypoint, " ") != "/bin/tern" || !cf.Created.Time.Equal(m.Time) {
 		t.Fatalf("config: entrypoint %v, created %v", cf.Config.Entrypoint, cf.Created)
+	}
+	// The labels and the index's and manifest's annotations name the
+	// commit, its time (not the build's), and the SPDX licences of tern and
+	// the bubblewrap it ships, from release.yaml and bubblewrap's manifest.
+	im2, _ := img.Manifest()
+	for what, got := range map[string]map[string]string{"labels": cf.Config.Labels, "manifest annotations": im2.Annotations, "index annotations": pm.Annotations} {
+		for k, want := range map[string]string{
+			"org.opencontainers.image.revision": m.Commit,
+			"org.opencontainers.image.created":  m.Time.UTC().Format(time.RFC3339),
+			"org.opencontainers.image.version":  m.Version,
+			"org.opencontainers.image.licenses": "Apache-2.0 AND LGPL-2.0-or-later",
+			"org.opencontainers.image.source":   "https://github.com/tern-agent/tern",
+		} {
+			if got[k] != want {
+				t.Errorf("%s: %s = %q, want %q", what, k, got[k], want)
+			}
+		}
+		if got["org.opencontainers.image.description"] == "" || got["org.opencontainers.image.title"] != "tern" {
+			t.Errorf("%s: %v lacks the title or description", what, got)
+		}
+	}
+	if cf.Config.User != "65532:65532" {
+		t.Errorf("the image runs as %q, want 65532:65532", cf.Config.User)
 	}
 	layers, _ := img.Layers()
 	rc, err := layers[0].Uncompressed()
