@@ -1,7 +1,9 @@
 // Package sbom writes one CycloneDX SBOM per archive, with cyclonedx-go:
 // the binary (its digest), every Go module linked into it (read from its
 // own build info, with the go.sum hash), the Go standard library, and each
-// shipped helper (version, licence, source and digests). It records the
+// shipped helper (version, licence, source and digests, and the purl and
+// CPE by which scanners match its advisories, from its third_party
+// manifest). It records the
 // platform the binary was built for (GOOS, GOARCH, GOARM: armv6 and armv7
 // differ only there), as the binary's own build info states it, and
 // refuses a binary built for another platform than its target. The
@@ -26,6 +28,7 @@ import (
 	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pipeline"
+	"github.com/tern-agent/tern/packager/internal/thirdparty"
 )
 
 // Pipe writes an SBOM for every archive.
@@ -49,7 +52,11 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 		}
 		bin := filepath.Join(tree.Path, "bin", ctx.Config.BinaryName(t))
 		helpers := ctx.Artifacts.Filter(artifact.And(artifact.ByKind(artifact.Helper), artifact.ByTarget(a.Target)))
-		raw, err := Document(ctx.Config.Product, ctx.Version.String(), ctx.Version.Time.UTC().Format("2006-01-02T15:04:05Z"), t, a, bin, helpers)
+		ids, err := helperIdentities(ctx.Root, helpers)
+		if err != nil {
+			return err
+		}
+		raw, err := Document(ctx.Config.Product, ctx.Version.String(), ctx.Version.Time.UTC().Format("2006-01-02T15:04:05Z"), t, a, bin, helpers, ids)
 		if err != nil {
 			return fmt.Errorf("%s: %w", a.Name, err)
 		}
@@ -62,8 +69,9 @@ func (Pipe) Run(ctx *pipeline.Context) error {
 	return nil
 }
 
-// Document is the SBOM of archive a of target t, whose binary is at bin.
-func Document(product, version, timestamp string, t config.Target, a artifact.Artifact, bin string, helpers []artifact.Artifact) ([]byte, error) {
+// Document is the SBOM of archive a of target t, whose binary is at bin;
+// ids names each helper (by binary name) for scanners (HelperIdentity).
+func Document(product, version, timestamp string, t config.Target, a artifact.Artifact, bin string, helpers []artifact.Artifact, ids map[string]Identity) ([]byte, error) {
 	info, err := buildinfo.ReadFile(bin)
 	if err != nil {
 		return nil, fmt.Errorf("reading the build info of %s: %w", bin, err)
@@ -116,6 +124,8 @@ func Document(product, version, timestamp string, t config.Target, a artifact.Ar
 			Name:       h.Name,
 			Version:    h.Version,
 			Properties: &[]cdx.Property{{Name: "path", Value: path.Join("libexec", product, h.Name)}},
+			PackageURL: ids[h.Name].PURL,
+			CPE:        ids[h.Name].CPE,
 		}
 		for _, f := range a.Helpers {
 			if f.Name == h.Name {
@@ -184,4 +194,98 @@ func platformName(goos, goarch, goarm string) string {
 		return goos + "/arm GOARM=" + goarm
 	}
 	return goos + "/" + goarch
+}
+
+// Identity is how vulnerability scanners recognise a helper.
+type Identity struct {
+	PURL string
+	CPE  string
+}
+
+// cpeVendors is the vendor NVD files each helper's advisories under, by
+// the helper's name in its third_party manifest: NVD's CPE dictionary
+// keeps bubblewrap under projectatomic, its first home
+// (cpe:2.3:a:projectatomic:bubblewrap, as in CVE-2017-5226), though it
+// now lives at github.com/containers. It belongs
+// in the manifest beside the version; it is here until package thirdparty
+// reads a field for it.
+var cpeVendors = map[string]string{"bubblewrap": "projectatomic"}
+
+// HelperIdentity is the purl and CPE of the helper m describes, from its
+// name, version, source URL and digest, so a new version in the manifest
+// gives a new identity.
+//
+// The purl is pkg:generic with download_url and checksum qualifiers: the
+// helper is built from upstream's release tarball, not taken from a
+// distribution, so pkg:deb/debian/bubblewrap@0.8.0-2 would claim Debian's
+// patched build and make OSV and Trivy report Debian's fixes (or miss them)
+// for bytes we did not ship. The generic purl says exactly which tarball
+// it is. Scanners that match upstream software (Grype, Dependency-Track)
+// do so through the CPE, against NVD; a CPE is only given where NVD's
+// vendor is known, since a guessed vendor matches nothing and looks as if
+// it did.
+func HelperIdentity(m *thirdparty.Manifest) Identity {
+	id := Identity{PURL: "pkg:generic/" + purlEscape(m.Name) + "@" + purlEscape(m.Version)}
+	var q []string
+	if len(m.Source.URLs) > 0 {
+		q = append(q, "checksum=sha256:"+m.Source.SHA256, "download_url="+purlEscape(m.Source.URLs[0]))
+	}
+	if len(q) > 0 {
+		id.PURL += "?" + strings.Join(q, "&") // qualifiers sorted by key, as the purl spec asks
+	}
+	if vendor, ok := cpeVendors[m.Name]; ok {
+		id.CPE = "cpe:2.3:a:" + cpeEscape(vendor) + ":" + cpeEscape(m.Name) + ":" + cpeEscape(m.Version) + ":*:*:*:*:*:*:*"
+	}
+	return id
+}
+
+// helperIdentities reads root's third_party manifests and names each
+// helper by its binary; a helper without a manifest of its version has no
+// identity to give.
+func helperIdentities(root string, helpers []artifact.Artifact) (map[string]Identity, error) {
+	ids := map[string]Identity{}
+	if len(helpers) == 0 {
+		return ids, nil
+	}
+	ms, err := thirdparty.Load(root)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range helpers {
+		for _, m := range ms {
+			if m.Binary == h.Name && m.Version == h.Version {
+				ids[h.Name] = HelperIdentity(m)
+			}
+		}
+	}
+	return ids, nil
+}
+
+// purlEscape percent-encodes what a purl's name, version or qualifier value
+// may not hold as is: everything but letters, digits and . - _ ~, and : /
+// which a URL keeps.
+func purlEscape(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte(".-_~:/", c) >= 0:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// cpeEscape quotes what a CPE 2.3 formatted string's component may not
+// hold as is: everything but letters, digits and . - _ takes a backslash.
+func cpeEscape(s string) string {
+	var b strings.Builder
+	for _, c := range strings.ToLower(s) {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.ContainsRune(".-_", c)) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

@@ -4,13 +4,19 @@ import (
 	"bytes"
 	"debug/buildinfo"
 	"os"
+	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
 
+	cdx "github.com/CycloneDX/cyclonedx-go"
+
 	"github.com/tern-agent/tern/packager/internal/artifact"
 	"github.com/tern-agent/tern/packager/internal/config"
+	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/pipeline/pipelinetest"
+	"github.com/tern-agent/tern/packager/internal/thirdparty"
 )
 
 func TestAnArchiveForAnUnknownTargetIsAnError(t *testing.T) {
@@ -91,5 +97,98 @@ func TestBuiltFor(t *testing.T) {
 				t.Errorf("got %s\nwant %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// The SBOM names the shipped bubblewrap by a purl and a CPE that scanners
+// match, both from its third_party manifest: a manifest of another version
+// gives another identity.
+func TestTheHelperHasAPurlAndACPEFromItsManifest(t *testing.T) {
+	real, err := os.ReadFile(filepath.Join("..", "..", "..", "third_party", "bubblewrap", "manifest.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, version := range []string{"0.8.0", "0.11.1"} {
+		t.Run(version, func(t *testing.T) {
+			ctx := pipelinetest.New(t)
+			manifest := strings.ReplaceAll(string(real), "0.8.0", version)
+			dir := filepath.Join(ctx.Root, "third_party", "bubblewrap")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "manifest.yaml"), []byte(manifest), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			m, err := thirdparty.LoadManifest(filepath.Join(dir, "manifest.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tree := t.TempDir()
+			self, err := os.Executable() // a Go binary of this platform, with build info
+			if err != nil {
+				t.Fatal(err)
+			}
+			bin, _ := os.ReadFile(self)
+			os.MkdirAll(filepath.Join(tree, "bin"), 0o755)
+			if err := os.WriteFile(filepath.Join(tree, "bin", "tern"), bin, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			target := "linux-x64"
+			if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+				t.Skip("the test binary stands in for the linux-x64 binary")
+			}
+			ctx.Artifacts.Add(artifact.Artifact{Name: "tern-1.2.3-linux-x64.tar.gz", Path: "/nonexistent", Kind: artifact.Archive, Target: target,
+				Binary: &artifact.File{Name: "tern", SHA256: strings.Repeat("a", 64)}, Helpers: []artifact.File{{Name: "bwrap", SHA256: strings.Repeat("b", 64)}}})
+			ctx.Artifacts.Add(artifact.Artifact{Name: target, Path: tree, Kind: artifact.Tree, Target: target})
+			ctx.Artifacts.Add(artifact.Artifact{Name: "bwrap", Path: "/nonexistent", Kind: artifact.Helper, Target: target, Version: version,
+				Source: &artifact.Source{URL: m.Source.URLs[0], SHA256: m.Source.SHA256, License: m.License}})
+			if err := (Pipe{}).Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			raw, err := os.ReadFile(filepath.Join(ctx.Release, layout.SBOMName("tern-1.2.3-linux-x64.tar.gz")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var bom cdx.BOM
+			if err := cdx.NewBOMDecoder(bytes.NewReader(raw), cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
+				t.Fatal(err)
+			}
+			if bom.SpecVersion < cdx.SpecVersion1_4 || bom.BOMFormat != "CycloneDX" {
+				t.Errorf("spec %v, format %q", bom.SpecVersion, bom.BOMFormat)
+			}
+			wantPURL := "pkg:generic/bubblewrap@" + version + "?checksum=sha256:957ad1149db9033db88e988b12bcebe349a445e1efc8a9b59ad2939a113d333a" +
+				"&download_url=https://github.com/containers/bubblewrap/releases/download/v" + version + "/bubblewrap-" + version + ".tar.xz"
+			wantCPE := "cpe:2.3:a:projectatomic:bubblewrap:" + version + ":*:*:*:*:*:*:*"
+			found := false
+			for _, c := range *bom.Components {
+				if c.Name != "bwrap" {
+					continue
+				}
+				found = true
+				if c.PackageURL != wantPURL || c.CPE != wantCPE {
+					t.Errorf("bwrap: purl %q, cpe %q\nwant %q, %q", c.PackageURL, c.CPE, wantPURL, wantCPE)
+				}
+			}
+			if !found {
+				t.Fatalf("the SBOM has no bwrap component:\n%s", raw)
+			}
+		})
+	}
+}
+
+// Names and versions that a purl or CPE cannot hold as they are come out
+// escaped, and a helper NVD has no vendor for gets no guessed CPE.
+func TestHelperIdentityEscapes(t *testing.T) {
+	m := &thirdparty.Manifest{Name: "some tool", Version: "1.0+git:2", Source: thirdparty.Source{SHA256: "ab", URLs: []string{"https://example.com/a b.tar.gz"}}}
+	id := HelperIdentity(m)
+	if want := "pkg:generic/some%20tool@1.0%2Bgit:2?checksum=sha256:ab&download_url=https://example.com/a%20b.tar.gz"; id.PURL != want {
+		t.Errorf("purl %q, want %q", id.PURL, want)
+	}
+	if id.CPE != "" {
+		t.Errorf("cpe %q for a helper of no known vendor", id.CPE)
+	}
+	m.Name = "bubblewrap"
+	if want := `cpe:2.3:a:projectatomic:bubblewrap:1.0\+git\:2:*:*:*:*:*:*:*`; HelperIdentity(m).CPE != want {
+		t.Errorf("cpe %q, want %q", HelperIdentity(m).CPE, want)
 	}
 }
