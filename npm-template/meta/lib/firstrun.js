@@ -169,10 +169,14 @@ function registryFor(name) {
   return { url, auth: token ? `Bearer ${token}` : '' };
 }
 
+// fromEnv is npm's setting key from the environment: npm_config_<key> as
+// npm exports it to what it runs, else the same name in any case
+// (NPM_CONFIG_REGISTRY), as users set it.
 function fromEnv(key) {
-  const want = `npm_config_${key}`.toLowerCase();
+  const want = `npm_config_${key}`;
+  if (process.env[want]) return process.env[want];
   for (const [k, v] of Object.entries(process.env)) {
-    if (k.toLowerCase() === want && v) return v;
+    if (k.toLowerCase() === want.toLowerCase() && v) return v;
   }
   return '';
 }

@@ -39,13 +39,14 @@ func platformRegistry(t *testing.T, pkg, version string, tarball []byte) string 
 	return srv.URL + "/"
 }
 
-// TestPostinstallRefusesAHostilePlatformTarball runs postinstall's fetch
-// path (the platform package was omitted, so install.js fetches it from the
-// registry) against crafted tarballs. Each must be refused with a message
-// that names what is wrong, and leave nothing installed or linked; and the
-// launcher afterwards must say the package is missing, never run what the
+// TestFirstRunRefusesAHostilePlatformTarball runs the launcher's first-run
+// fetch (the platform package was omitted, so the launcher fetches it from
+// the registry; postinstall did this before the package dropped its
+// install script) against crafted tarballs. Each must be refused with a
+// message that names what is wrong, and leave nothing installed or linked;
+// and the launcher must say the package is missing, never run what the
 // tarball held.
-func TestPostinstallRefusesAHostilePlatformTarball(t *testing.T) {
+func TestFirstRunRefusesAHostilePlatformTarball(t *testing.T) {
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("node is not installed")
 	}
@@ -106,13 +107,17 @@ func TestPostinstallRefusesAHostilePlatformTarball(t *testing.T) {
 				t.Fatal(err)
 			}
 			meta := filepath.Dir(filepath.Dir(launcher))
-			env := []string{"npm_config_registry=" + platformRegistry(t, pkg, fixtureVersion, body), "npm_config_user_agent=npm/11.0.0 node/v20.0.0", "npm_execpath="}
+			bin := binLink(t, project)
+			env := []string{"npm_config_registry=" + platformRegistry(t, pkg, fixtureVersion, body), "npm_config_user_agent=npm/11.0.0 node/v20.0.0"}
 
-			r := runEnv(t, meta, env, "node", "install.js")
+			r := runEnv(t, project, env, bin, "--version")
 			for _, w := range append([]string{"refusing " + pkg + "@" + fixtureVersion}, tc.want...) {
 				if !strings.Contains(r.out, w) {
-					t.Errorf("postinstall's refusal lacks %q (exit %d):\n%s", w, r.code, r.out)
+					t.Errorf("the first run's refusal lacks %q (exit %d):\n%s", w, r.code, r.out)
 				}
+			}
+			if r.code != 1 {
+				t.Errorf("the first run exited %d, want 1", r.code)
 			}
 			if left, _ := filepath.Glob(filepath.Join(meta, "vendor", "@tern-agent", "*")); len(left) != 0 {
 				t.Errorf("a refused tarball left %v behind", left)
@@ -130,33 +135,49 @@ func TestPostinstallRefusesAHostilePlatformTarball(t *testing.T) {
 		})
 	}
 
-	// The same path with the published tarball installs, and links on npm.
+	// The same path with the published tarball installs, runs, and links
+	// where npm made the bin link.
 	t.Run("the published tarball", func(t *testing.T) {
 		project, launcher := installByHand(t, release)
 		body, err := os.ReadFile(original)
 		if err != nil {
 			t.Fatal(err)
 		}
-		meta := filepath.Dir(filepath.Dir(launcher))
-		env := []string{"npm_config_registry=" + platformRegistry(t, pkg, fixtureVersion, body), "npm_config_user_agent=npm/11.0.0 node/v20.0.0", "npm_execpath="}
-		if r := runEnv(t, meta, env, "node", "install.js"); !strings.Contains(r.out, "installed "+pkg+"@"+fixtureVersion) {
-			t.Fatalf("postinstall did not install the published tarball (exit %d):\n%s", r.code, r.out)
+		bin := binLink(t, project)
+		env := []string{"npm_config_registry=" + platformRegistry(t, pkg, fixtureVersion, body), "npm_config_user_agent=npm/11.0.0 node/v20.0.0"}
+		r := runEnv(t, project, env, bin, "--version")
+		if !strings.Contains(r.out, "installed "+pkg+"@"+fixtureVersion) || r.code != 0 || !strings.Contains(r.out, "version="+fixtureVersion) {
+			t.Fatalf("the first run did not install and run the published tarball (exit %d):\n%s", r.code, r.out)
 		}
 		if st, err := os.Lstat(launcher); err != nil || st.Mode()&os.ModeSymlink == 0 {
-			t.Fatalf("postinstall did not link the verified binary: %v", err)
+			t.Fatalf("the first run did not link the verified binary: %v", err)
 		}
-		if v := runEnv(t, project, nil, launcher, "--version"); v.code != 0 || !strings.Contains(v.out, "version="+fixtureVersion) {
+		if v := runEnv(t, project, []string{"npm_config_registry=http://127.0.0.1:1/"}, launcher, "--version"); v.code != 0 || !strings.Contains(v.out, "version="+fixtureVersion) {
 			t.Fatalf("the linked binary: exit %d\n%s", v.code, v.out)
 		}
 	})
+}
+
+// binLink is node_modules/.bin/tern, a link to the launcher, as npm makes it.
+func binLink(t *testing.T, project string) string {
+	t.Helper()
+	bin := filepath.Join(project, "node_modules", ".bin", "tern")
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../@tern-agent/cli/bin/tern.js", bin); err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 // TestNPMRefusesAPlatformTarballWithTwoBinaries serves, from verdaccio, a
 // platform package whose tarball holds the published binary and then a
 // hostile one under the same name. npm itself unpacks it when optional
 // dependencies are installed (the last entry wins), so the launcher must
-// refuse it; when they are omitted, postinstall's fetch must refuse the
-// tarball. The hostile binary never runs.
+// refuse it; when they are omitted, the first run's fetch must refuse the
+// tarball. The hostile binary never runs. (Both refusals were postinstall's
+// at install time; they now come at the first run, and every run after.)
 func TestNPMRefusesAPlatformTarballWithTwoBinaries(t *testing.T) {
 	verdaccio, _ := npmTools(t)
 	reg := startVerdaccio(t, verdaccio)
@@ -178,14 +199,14 @@ func TestNPMRefusesAPlatformTarballWithTwoBinaries(t *testing.T) {
 	t.Run("installed by npm", func(t *testing.T) {
 		project := newProject(t)
 		r := runEnv(t, project, reg.env(t), "npm", "install", "--foreground-scripts", meta)
-		if r.code != 0 || !strings.Contains(r.out, "refusing to run") {
-			t.Errorf("postinstall must refuse the hostile binary npm unpacked (exit %d):\n%s", r.code, r.out)
-		}
-		shim := filepath.Join(project, "node_modules", "@tern-agent", "cli", "bin", "tern.js")
-		if st, err := os.Lstat(shim); err != nil || st.Mode()&os.ModeSymlink != 0 {
-			t.Errorf("postinstall linked an unverified binary: %v", err)
+		if r.code != 0 {
+			t.Errorf("npm install: exit %d\n%s", r.code, r.out)
 		}
 		v := runEnv(t, project, nil, filepath.Join(project, "node_modules", ".bin", "tern"), "--version")
+		shim := filepath.Join(project, "node_modules", "@tern-agent", "cli", "bin", "tern.js")
+		if st, err := os.Lstat(shim); err != nil || st.Mode()&os.ModeSymlink != 0 {
+			t.Errorf("the first run linked an unverified binary: %v", err)
+		}
 		for _, w := range []string{"refusing to run", "node_modules/@tern-agent/cli-linux-x64/bin/tern", "sha256 " + sha256Hex(hostileBinary(marker)), "npm install " + meta} {
 			if !strings.Contains(v.out, w) {
 				t.Errorf("the launcher's refusal lacks %q:\n%s", w, v.out)
@@ -196,18 +217,21 @@ func TestNPMRefusesAPlatformTarballWithTwoBinaries(t *testing.T) {
 		}
 	})
 
-	t.Run("fetched by postinstall", func(t *testing.T) {
+	t.Run("fetched by the first run", func(t *testing.T) {
 		project := newProject(t)
-		r := runEnv(t, project, reg.env(t), "npm", "install", "--omit=optional", "--foreground-scripts", meta)
+		if r := runEnv(t, project, reg.env(t), "npm", "install", "--omit=optional", "--foreground-scripts", meta); r.code != 0 {
+			t.Fatalf("npm install: exit %d\n%s", r.code, r.out)
+		}
+		r := runEnv(t, project, reg.env(t), filepath.Join(project, "node_modules", ".bin", "tern"), "--version")
 		for _, w := range []string{"refusing " + pkg + "@" + fixtureVersion, "package/bin/tern appears twice", "Nothing was installed"} {
 			if !strings.Contains(r.out, w) {
-				t.Errorf("postinstall's refusal lacks %q (exit %d):\n%s", w, r.code, r.out)
+				t.Errorf("the first run's refusal lacks %q (exit %d):\n%s", w, r.code, r.out)
 			}
 		}
 		if left, _ := filepath.Glob(filepath.Join(project, "node_modules", "@tern-agent", "cli", "vendor", "@tern-agent", "*")); len(left) != 0 {
 			t.Errorf("a refused tarball left %v behind", left)
 		}
-		v := runEnv(t, project, nil, filepath.Join(project, "node_modules", ".bin", "tern"), "--version")
+		v := runEnv(t, project, reg.env(t), filepath.Join(project, "node_modules", ".bin", "tern"), "--version")
 		if v.code != 1 || !strings.Contains(v.out, pkg+" is not installed") {
 			t.Errorf("after the refusal tern must say the binary is missing: exit %d\n%s", v.code, v.out)
 		}

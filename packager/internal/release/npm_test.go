@@ -193,26 +193,31 @@ func TestNPMPublishAndInstall(t *testing.T) {
 			t.Fatalf("npm install -g: %s", r.out)
 		}
 		tern := filepath.Join(prefix, "bin", "tern")
+		shim := filepath.Join(prefix, "lib", "node_modules", "@tern-agent", "cli", "bin", "tern.js")
+		if st, err := os.Lstat(shim); err != nil || st.Mode()&os.ModeSymlink != 0 {
+			t.Fatalf("the JS launcher must be in place until the first run (the package has no install script): %v", err)
+		}
 		if v := runEnv(t, prefix, nil, tern, "--version"); v.code != 0 || !strings.Contains(v.out, "version="+fixtureVersion) {
 			t.Fatalf("tern --version: exit %d, %q", v.code, v.out)
 		}
 		if e := runEnv(t, prefix, nil, tern, "exit", "7"); e.code != 7 {
 			t.Fatalf("tern exit 7 exited %d", e.code)
 		}
-		shim := filepath.Join(prefix, "lib", "node_modules", "@tern-agent", "cli", "bin", "tern.js")
 		if st, err := os.Lstat(shim); err != nil || st.Mode()&os.ModeSymlink == 0 {
-			t.Fatalf("postinstall did not replace the JS shim with a link to the binary: %v", err)
+			t.Fatalf("the first run did not replace the JS shim with a link to the binary: %v", err)
 		}
 	})
 
-	// npm omits optional dependencies in projects; a global install keeps them.
+	// npm omits optional dependencies in projects; a global install keeps
+	// them. The first run fetches the package; where it cannot (here the
+	// registry is unreachable), it says what is missing and the fix.
 	t.Run("omitted optional dependencies without scripts", func(t *testing.T) {
 		project := newProject(t)
 		r := runEnv(t, project, reg.env(t), "npm", "install", "--omit=optional", "--ignore-scripts", meta)
 		if r.code != 0 {
 			t.Fatalf("npm install: %s", r.out)
 		}
-		v := runEnv(t, project, nil, filepath.Join(project, "node_modules", ".bin", "tern"), "--version")
+		v := runEnv(t, project, []string{"npm_config_registry=http://127.0.0.1:1/"}, filepath.Join(project, "node_modules", ".bin", "tern"), "--version")
 		for _, want := range []string{"@tern-agent/cli-linux-x64 is not installed", "--omit=optional", "npm/cli#4828",
 			"npm install -g @tern-agent/cli@" + fixtureVersion + " --include=optional"} {
 			if v.code != 1 || !strings.Contains(v.out, want) {
@@ -230,9 +235,20 @@ func TestNPMPublishAndInstall(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(project, "node_modules", "@tern-agent", "cli-linux-x64")); err == nil {
 			t.Fatal("npm installed the optional dependency after all; this case tests nothing")
 		}
-		v := runEnv(t, project, nil, filepath.Join(project, "node_modules", ".bin", "tern"), "--version")
+		bin := filepath.Join(project, "node_modules", ".bin", "tern")
+		v := runEnv(t, project, reg.env(t), bin, "--version")
 		if v.code != 0 || !strings.Contains(v.out, "version="+fixtureVersion) {
-			t.Fatalf("the postinstall fallback did not install the binary: exit %d\n%s\ninstall said:\n%s", v.code, v.out, r.out)
+			t.Fatalf("the first run did not fetch the binary: exit %d\n%s\ninstall said:\n%s", v.code, v.out, r.out)
+		}
+		if _, err := os.Stat(filepath.Join(project, "node_modules", "@tern-agent", "cli", "vendor", "@tern-agent", "cli-linux-x64", "bin", "tern")); err != nil {
+			t.Errorf("the first run did not fetch into vendor/: %v", err)
+		}
+		// The second run needs no registry: the link runs the fetched binary.
+		if v := runEnv(t, project, []string{"npm_config_registry=http://127.0.0.1:1/"}, bin, "--version"); v.code != 0 || !strings.Contains(v.out, "version="+fixtureVersion) {
+			t.Fatalf("the second run: exit %d\n%s", v.code, v.out)
+		}
+		if st, err := os.Lstat(filepath.Join(project, "node_modules", "@tern-agent", "cli", "bin", "tern.js")); err != nil || st.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("the first run did not link the fetched binary: %v", err)
 		}
 	})
 
@@ -300,7 +316,10 @@ func TestNPMPublishInterruptedCompletesWhenRunAgain(t *testing.T) {
 	}
 }
 
-func TestPostinstallRefusesATamperedPlatformPackage(t *testing.T) {
+// The first run's fetch refuses a tampered platform package, and runs
+// nothing. (It was postinstall's refusal at install time; the package has
+// no install script now.)
+func TestFirstRunRefusesATamperedPlatformPackage(t *testing.T) {
 	verdaccio, _ := npmTools(t)
 	reg := startVerdaccio(t, verdaccio)
 	dir := copyDir(t, mustRelease(t, newRepo(t), Options{Snapshot: true}))
@@ -320,12 +339,17 @@ func TestPostinstallRefusesATamperedPlatformPackage(t *testing.T) {
 	}
 	project := newProject(t)
 	r := runEnv(t, project, reg.env(t), "npm", "install", "--omit=optional", "--foreground-scripts", "@tern-agent/cli@"+fixtureVersion)
-	if r.code != 0 || !strings.Contains(r.out, "refusing @tern-agent/cli-linux-x64@"+fixtureVersion) || !strings.Contains(r.out, "sha256") {
-		t.Fatalf("postinstall must refuse the tampered package (exit %d):\n%s", r.code, r.out)
+	if r.code != 0 {
+		t.Fatalf("npm install: exit %d\n%s", r.code, r.out)
 	}
-	v := runEnv(t, project, nil, filepath.Join(project, "node_modules", ".bin", "tern"), "--version")
-	if v.code != 1 || !strings.Contains(v.out, "is not installed") {
-		t.Fatalf("after the refusal tern must say the binary is missing: exit %d\n%s", v.code, v.out)
+	for run := 1; run <= 2; run++ {
+		v := runEnv(t, project, reg.env(t), filepath.Join(project, "node_modules", ".bin", "tern"), "--version")
+		if v.code != 1 || !strings.Contains(v.out, "refusing @tern-agent/cli-linux-x64@"+fixtureVersion) || !strings.Contains(v.out, "sha256") {
+			t.Fatalf("run %d must refuse the tampered package: exit %d\n%s", run, v.code, v.out)
+		}
+		if !strings.Contains(v.out, "is not installed") {
+			t.Fatalf("after the refusal tern must say the binary is missing: exit %d\n%s", v.code, v.out)
+		}
 	}
 }
 
@@ -567,12 +591,14 @@ func TestNPMPackagesOfAnotherProduct(t *testing.T) {
 			})
 		}
 
-		// postinstall says the same at install time, and fetches nothing.
-		meta := filepath.Dir(filepath.Dir(launcher))
-		r := runEnv(t, meta, []string{"FAKE_ARCH=arm", "FAKE_MACHINE=armv6l", "npm_config_registry=http://127.0.0.1:1/", "npm_execpath="},
-			"node", "--require", filepath.Join(project, "fake-platform.js"), "install.js")
-		if !strings.Contains(r.out, "@acme/cli postinstall: this machine is ARMv6") || strings.Contains(r.out, "GET ") {
-			t.Errorf("postinstall on an ARMv6 machine (exit %d):\n%s", r.code, r.out)
+		// The first run on an ARMv6 machine fetches nothing: no package
+		// fits it. (This was postinstall's check; there is none now.)
+		r := launchAs(t, project, launcher, []string{"FAKE_ARCH=arm", "FAKE_MACHINE=armv6l", "npm_config_registry=http://127.0.0.1:1/"}, "--version")
+		if !strings.Contains(r.out, "acme-cli: this machine is ARMv6") || strings.Contains(r.out, "GET ") || strings.Contains(r.out, "could not fetch") {
+			t.Errorf("the first run on an ARMv6 machine (exit %d):\n%s", r.code, r.out)
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(filepath.Dir(launcher)), "vendor")); err == nil {
+			t.Errorf("the first run on an ARMv6 machine made vendor/")
 		}
 	})
 }
@@ -644,6 +670,7 @@ func installAcme(t *testing.T, release string, platforms ...string) (project, la
 
 func launchAs(t *testing.T, project, launcher string, env []string, args ...string) cmdResult {
 	t.Helper()
+	env = append([]string{"npm_config_registry=http://127.0.0.1:1/"}, env...)
 	return runEnv(t, project, env, "node", append([]string{"--require", filepath.Join(project, "fake-platform.js"), launcher}, args...)...)
 }
 
