@@ -5,9 +5,9 @@
 // npm warns that it will), so what one would do happens here, on the first
 // run, best effort, never failing the run (lib/firstrun.js): fetch this
 // machine's platform package when the package manager left it out, and,
-// where every way of invoking this file allows it, replace this file with a
-// link to the verified binary, so that later runs start no Node at all. This
-// file is the fallback that always works.
+// where the kernel runs this file, replace it with one that sh runs to exec
+// the verified binary and node still runs as this launcher, so that later
+// runs start no Node at all. This file is the fallback that always works.
 // It runs only the binary the package was published with (verify, in
 // lib/platform.js, says what that defends against); TERN_BINARY_PATH is the
 // user's own choice and is run as given.
@@ -42,8 +42,9 @@ async function binary() {
   } catch (err) {
     refuse(err);
   }
-  // Invoked through a link (a bin link npm or bun made), not this file by
-  // name: the only case in which the link could replace this file.
+  // Invoked through a link (a bin link of npm, bun or Yarn's node-modules
+  // linker), not this file by name: the only case lib/firstrun.js may
+  // replace this file in.
   if (process.argv[1] !== __filename) require('../lib/firstrun.js').selfLink(bin, __filename);
   return bin;
 }

@@ -11,33 +11,41 @@
 // lib/platforms.json lists, each with the sha256 this package was
 // published with, or nothing (lib/tarball.js). No package manager is run.
 //
-// selfLink: replace bin/tern.js with a symlink to the verified binary, so
-// that later runs start no Node at all. Only where every way of invoking
-// the file would then exec the binary; everything else keeps the launcher.
-// A symlink, not a hard link: the binary finds its helpers in libexec/
-// beside its real path.
+// selfLink: replace bin/tern.js with a launcher that starts no Node: a
+// file that is both a POSIX sh script, which execs the verified binary, and
+// this JavaScript launcher. The kernel runs it with sh (a millisecond), and
+// anything that runs it with node, as pnpm's and Yarn's shims do, still
+// runs the launcher. Only where the kernel runs the file through a bin
+// link; everything else keeps the launcher as it is.
+//
+// Why not a symlink to the binary, as npm's postinstall used to make: a run
+// that the kernel started through `#!/usr/bin/env node` just before the
+// swap has Node open the file by its path a moment later, and would read
+// the binary as JavaScript (a SyntaxError; seen with eight concurrent first
+// runs). Every version of this file is valid JavaScript, so no run, however
+// it interleaves, reads anything else.
 
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { Diagnosis, locate, meta, here, vendorDir, manager, projectRoot } = require('./platform.js');
 
-// linkable says whether bin/tern.js may become a link to the binary:
-// only where every way the file is run execs it as a program.
+// linkable says whether bin/tern.js may become the sh launcher: only
+// where every way the file is run execs it as a program, so that the sh
+// path is taken.
 function linkable(launcher) {
   if (process.platform === 'win32') return false; // bins are .cmd shims that run node
   // Another runtime runs us: its way of running bins may not exec the file.
   if (process.versions.bun || process.versions.deno || typeof Deno !== 'undefined') return false;
   if (process.versions.pnp) return false; // Yarn PnP: `yarn tern` runs the file with node
-  // pnpm's .bin entries are shell shims that run `node …/tern.js`, and Yarn's
-  // node-modules linker runs bins with node: an ELF there is a SyntaxError.
-  // deno's npm cache is deno's.
+  // pnpm's .bin entries are shell shims that run `node …/tern.js`: the sh
+  // line would never run. Yarn's caches and deno's are theirs.
   if (/[\\/](\.pnpm|\.deno|\.yarn|deno[\\/]npm)[\\/]/.test(launcher)) return false;
   const m = manager();
-  if (m.name !== 'npm' && m.name !== 'bun') return false;
-  // Invoked through a symlink (npm's and bun's bin links) whose real path
-  // is this file: a shim or wrapper that passes our path to node would
-  // break on an ELF.
+  if (m.name === 'pnpm' || m.name === 'deno') return false;
+  // Invoked through a symlink (the bin links of npm, bun and Yarn's
+  // node-modules linker) whose real path is this file: the kernel ran it,
+  // and will run the sh line next time.
   const argv1 = process.argv[1];
   try {
     if (!fs.lstatSync(argv1).isSymbolicLink() || fs.realpathSync(argv1) !== launcher) return false;
@@ -52,19 +60,29 @@ function linkable(launcher) {
   return true;
 }
 
-// selfLink replaces the launcher with a link to bin, which the launcher has
-// just verified, best effort: it never fails the run. Atomic under any
-// number of concurrent first runs: each makes its own uniquely named link
-// beside the launcher and renames it over the launcher; every rename puts
-// the same valid link in place.
+// selfLink replaces the launcher with the sh/JS launcher that execs bin,
+// which the launcher has just verified, best effort: it never fails the
+// run. Atomic under any number of concurrent first runs: each writes its
+// own uniquely named file beside the launcher and renames it over the
+// launcher; every rename puts the same valid launcher in place.
 function selfLink(bin, launcher) {
   let tmp = '';
   try {
     if (!linkable(launcher)) return;
+    const source = fs.readFileSync(launcher, 'utf8');
+    if (source.startsWith('#!/bin/sh\n')) return; // node runs the sh launcher: it is in place
+    const real = fs.realpathSync(bin);
+    if (/[\n\r]/.test(real)) return; // a path the sh line cannot hold
+    const q = `'${real.replace(/'/g, `'\\''`)}'`;
+    // To sh: run "//" (a directory: an error, silenced), then exec the
+    // binary, or, if it moved, the launcher with node. To JavaScript: a
+    // comment. The launcher's own lines follow, after its #! line.
+    const stub = `#!/bin/sh\n// 2>/dev/null; [ -x ${q} ] && exec ${q} "$@"; exec node "$0" "$@"\n` +
+      source.slice(source.indexOf('\n') + 1);
     tmp = `${launcher}.link-${process.pid}-${require('crypto').randomBytes(6).toString('hex')}`;
-    fs.symlinkSync(path.relative(path.dirname(launcher), bin), tmp);
-    // Run the binary through the link once: the link resolves, and the
-    // binary starts here and is this version.
+    fs.writeFileSync(tmp, stub, { mode: 0o755, flag: 'wx' });
+    // Run the new launcher once: sh takes it, the binary starts here and is
+    // this version.
     const out = require('child_process').execFileSync(tmp, ['--version'], {
       encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'ignore'],
     });
@@ -72,7 +90,7 @@ function selfLink(bin, launcher) {
     fs.renameSync(tmp, launcher);
     tmp = '';
   } catch (_) {
-    // Not linked: this launcher keeps working.
+    // Not replaced: this launcher keeps working.
   } finally {
     if (tmp) {
       try { fs.rmSync(tmp, { force: true }); } catch (_) { /* nothing to clean */ }
@@ -245,7 +263,7 @@ function bunfigRegistry(scope) {
         table = t[1].trim();
         continue;
       }
-      const kv = /^("?)([^"=]+)\1\s*=\s*(.+)$/.exec(line);
+      const kv = /^("?)([^"=\s]+)\1\s*=\s*(.+)$/.exec(line);
       if (!kv) continue;
       const url = (/^"([^"]*)"$/.exec(kv[3]) || /url\s*=\s*"([^"]*)"/.exec(kv[3]) || [])[1];
       if (!url) continue;

@@ -112,7 +112,7 @@ function manager() {
     yarn: {
       install: 'yarn install',
       lockfile: 'yarn.lock',
-      global: `yarn dlx -p ${p} tern (Yarn 4 has no global installs; or install it with npm install -g ${p})`,
+      global: `yarn dlx -p ${p} tern (Yarn 4 has no global installs)`,
       project: `yarn add ${p}`,
       reinstall: `yarn add ${p}`,
       why: 'Yarn skips it when supportedArchitectures in .yarnrc.yml does not list this os and cpu (add "current").',

@@ -45,6 +45,27 @@ func installByHand(t *testing.T, release string, platforms ...string) (project, 
 // launch runs the launcher with node. Its first run may fetch a missing
 // platform package: from nowhere (a closed port) unless env names a
 // registry.
+// selfLinked says whether the launcher at p is the sh launcher the first run
+// puts in its place (lib/firstrun.js): a regular file, sh to the kernel and
+// JavaScript to node, that execs the verified binary. It fails the test if p
+// is anything else but the JS launcher.
+func selfLinked(t *testing.T, p string) bool {
+	t.Helper()
+	st, err := os.Lstat(p)
+	if err != nil || !st.Mode().IsRegular() {
+		t.Fatalf("%s is not a regular file: %v", p, err)
+	}
+	head := readFile(t, p)
+	switch {
+	case strings.HasPrefix(head, "#!/bin/sh\n// 2>/dev/null; [ -x "):
+		return true
+	case strings.HasPrefix(head, "#!/usr/bin/env node\n"):
+		return false
+	}
+	t.Fatalf("%s is neither the JS launcher nor the sh launcher:\n%.200s", p, head)
+	return false
+}
+
 func launch(t *testing.T, project, launcher string, env []string, args ...string) cmdResult {
 	t.Helper()
 	env = append([]string{"npm_config_registry=http://127.0.0.1:1/"}, env...)
