@@ -272,7 +272,7 @@ func TestTheBinaryNameIsTheCommand(t *testing.T) {
 	}
 	for file, wants := range map[string][]string{
 		"bin/acme-cli.js": {"process.env.ACME_CLI_BINARY_PATH", "`acme-cli: ${why}", "`acme-cli: ${err.message}"},
-		"lib/firstrun.js": {"replace bin/acme-cli.js with a symlink", "`yarn acme-cli` runs the file with node"},
+		"lib/firstrun.js": {"replace bin/acme-cli.js with a launcher that starts no Node", "`yarn acme-cli` runs the file with node"},
 		"lib/platform.js": {"(bin/acme-cli.js)", "Install acme-cli ${v} without npm", "$env:ACME_CLI_VERSION"},
 		"README.md":       {"# acme", "native `acme-cli` binary", "acme-cli --version"},
 	} {

@@ -169,7 +169,7 @@ func TestAnotherProductsNPMFilesNameItAlone(t *testing.T) {
 	}
 	for path, want := range map[string][]string{
 		"meta/bin/acme.js":      {"process.env.ACME_BINARY_PATH", "`acme: ${why}"},
-		"meta/lib/firstrun.js":  {"replace bin/acme.js with a symlink"},
+		"meta/lib/firstrun.js":  {"replace bin/acme.js with a launcher that starts no Node"},
 		"meta/lib/platform.js":  {"yarn dlx -p ${p} acme (Yarn 4 has no global installs", "deno install -g -A -n acme npm:${p}"},
 		"meta/README.md":        {"# acme", "npm install -g @acme/acme", "ACME_BINARY_PATH", "acme, a native binary for your platform."},
 		"meta/package.json":     {`"name": "@acme/acme"`, `"acme": "bin/acme.js"`, `"license": "SEE LICENSE IN LICENSE"`, `"bin/acme.js",`},
