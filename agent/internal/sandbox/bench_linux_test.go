@@ -34,3 +34,11 @@ func BenchmarkBareTrue(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkProbe is what finding the sandbox costs once per tern command,
+// bwrap's trial start included.
+func BenchmarkProbe(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		Probe()
+	}
+}

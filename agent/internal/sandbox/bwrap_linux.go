@@ -8,12 +8,14 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/tern-agent/tern/agent/internal/helperbin"
+	"golang.org/x/sys/unix"
 )
 
 // runBwrap runs c inside bwrap.
@@ -40,8 +42,13 @@ func runBwrap(ctx context.Context, bwrap helperbin.Helper, p Policy, c Command) 
 	warnLinked(p)
 	// ExtraFiles start at descriptor 3.
 	setup := bwrapSetup{InfoFD: 3, SeccompFD: 4}
-	// ExecPath is the verified open file of a shipped helper, when it is one.
-	cmd := exec.Command(bwrap.ExecPath(), bwrapArgs(p, setup, c.Argv)...)
+	path, release, err := execPath(bwrap)
+	if err != nil {
+		infoW.Close()
+		return ExitSandboxFailed, err
+	}
+	defer release()
+	cmd := exec.Command(path, bwrapArgs(p, setup, c.Argv)...)
 	cmd.Args[0] = "bwrap"
 	cmd.Env = c.Env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
@@ -142,8 +149,14 @@ func startsBwrap(bwrap helperbin.Helper) error {
 		return err
 	}
 	defer filter.Close()
+	path, release, err := execPath(bwrap)
+	if err != nil {
+		infoW.Close()
+		return err
+	}
+	defer release()
 	trial := Policy{Mode: ReadOnly, Workspace: "/"}
-	cmd := exec.CommandContext(ctx, bwrap.ExecPath(), bwrapArgs(trial, bwrapSetup{InfoFD: 3, SeccompFD: 4}, []string{"/proc/self/exe", "--version"})...)
+	cmd := exec.CommandContext(ctx, path, bwrapArgs(trial, bwrapSetup{InfoFD: 3, SeccompFD: 4}, []string{"/proc/self/exe", "--version"})...)
 	cmd.Args[0] = "bwrap"
 	cmd.Env = []string{}
 	var stderr bytes.Buffer
@@ -166,4 +179,35 @@ func startsBwrap(bwrap helperbin.Helper) error {
 		why = err.Error()
 	}
 	return fmt.Errorf("%s failed to start a trivial sandbox: %s", bwrap.Path, why)
+}
+
+// helperFDFloor is the lowest descriptor execPath moves a helper's file to:
+// well above the ExtraFiles slots (3, 4) and the few descriptors Go's
+// fork moves out of their way.
+const helperFDFloor = 64
+
+// execPath is the path that executes bwrap in a child with ExtraFiles. A shipped helper is executed as its verified open file,
+// /proc/self/fd/N, and the kernel resolves that path in the child, after
+// the ExtraFiles were moved to descriptors 3, 4 …: were N one of them, the
+// child would execute the info pipe instead and fail with "fork/exec
+// /proc/self/fd/3: permission denied". That is what happens where tern
+// starts with nothing but stdin, stdout and stderr open, as in a container,
+// and the helper's file gets descriptor 3. A copy of the descriptor above
+// the slots (close-on-exec, so bwrap does not inherit it) is executed
+// instead; release closes it once the child has started.
+func execPath(bwrap helperbin.Helper) (path string, release func(), err error) {
+	path = bwrap.ExecPath()
+	fdText, ok := strings.CutPrefix(path, "/proc/self/fd/")
+	if !ok {
+		return path, func() {}, nil
+	}
+	fd, err := strconv.Atoi(fdText)
+	if err != nil || fd >= helperFDFloor {
+		return path, func() {}, nil
+	}
+	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, helperFDFloor)
+	if err != nil {
+		return "", nil, fmt.Errorf("keeping %s's descriptor clear of the sandbox's: %w", bwrap.Path, err)
+	}
+	return "/proc/self/fd/" + strconv.Itoa(high), func() { unix.Close(high) }, nil
 }

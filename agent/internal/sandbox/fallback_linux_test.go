@@ -67,6 +67,9 @@ func runIfFallbackChild() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(ExitSandboxFailed)
 	}
+	if host.Bwrap != nil {
+		fmt.Fprintf(os.Stderr, "bwrap: %s\n", host.Bwrap.ExecPath())
+	}
 	fmt.Fprintf(os.Stderr, "backend: %s\n", plan.Backend)
 	code, err := plan.Run(context.Background(), policy, Command{Argv: spec.Argv, Stdout: os.Stdout, Stderr: os.Stderr})
 	if err != nil {
@@ -283,6 +286,50 @@ func TestFallbackWhenTheHelperCannotBeExecuted(t *testing.T) {
 			runFallback(t, r, spec, outside,
 				[]string{"unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "sh", libexec, spec.Exe},
 				"tern: warning: bwrap cannot run here (", "failed to start a trivial sandbox", "/proc/self/fd/", "permission denied")
+		})
+	}
+}
+
+// Where tern starts with only stdin, stdout and stderr open, as in a
+// container, the verified bwrap's file gets descriptor 3, the very slot the
+// sandbox's info pipe takes in bwrap's process: bwrap must still be the
+// program that runs ("fork/exec /proc/self/fd/3: permission denied" was the
+// pipe being executed). The outer bwrap hides /sys, so Go's runtime opens
+// no cgroup files there and descriptor 3 is free for the helper; namespaces
+// stay allowed, so bwrap itself must run the command.
+func TestTheShippedBwrapRunsFromALowDescriptor(t *testing.T) {
+	outer, err := exec.LookPath("bwrap")
+	if err != nil {
+		t.Fatalf("bwrap is not installed; `make test` installs Debian's bubblewrap: %v", err)
+	}
+	for _, r := range fallbackRunners(t) {
+		t.Run(r.name, func(t *testing.T) {
+			spec, _ := install(t, r, 0o755)
+			spec.Argv = []string{"/bin/sh", "-c", "echo in > inside"}
+			raw, err := json.Marshal(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"--dev-bind", "/", "/", "--tmpfs", "/sys", "--", spec.Exe}
+			if r.cred != nil {
+				args = append([]string{"--unshare-user"}, args...)
+			}
+			cmd := exec.Command(outer, args...)
+			cmd.Dir = spec.Workspace
+			cmd.Env = []string{"PATH=/usr/bin:/bin", envFallbackChild + "=" + string(raw)}
+			if r.cred != nil {
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: r.cred}
+			}
+			out, err := cmd.CombinedOutput()
+			if !strings.Contains(string(out), "bwrap: /proc/self/fd/3\n") {
+				t.Fatalf("the helper is not at descriptor 3, so this test proves nothing here:\n%s", out)
+			}
+			if err != nil || !strings.Contains(string(out), "backend: bwrap\n") || strings.Contains(string(out), "warning") {
+				t.Fatalf("bwrap did not run the command: %v\n%s", err, out)
+			}
+			if b, err := os.ReadFile(filepath.Join(spec.Workspace, "inside")); err != nil || string(b) != "in\n" {
+				t.Errorf("the command did not run: %q, %v\n%s", b, err, out)
+			}
 		})
 	}
 }
