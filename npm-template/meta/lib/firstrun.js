@@ -105,6 +105,9 @@ async function fetchMissing(missing) {
   const { Refusal, unpack } = require('./tarball.js');
   const entry = missing.entry;
   const because = (why) => new Diagnosis(`${missing.message}\n(${meta.name} could not fetch ${entry.package}@${meta.version} itself: ${why})`);
+  // Yarn PnP keeps packages in zip archives, which its patched fs would
+  // let us write: the fix there is Yarn's own (supportedArchitectures).
+  if (process.versions.pnp) throw because('under Yarn PnP it is up to Yarn');
   try {
     fs.mkdirSync(vendorDir, { recursive: true });
     fs.accessSync(vendorDir, fs.constants.W_OK);
@@ -176,7 +179,7 @@ function registryFor(name) {
   const rcs = npmrcs();
   let url = '';
   for (const k of keys) {
-    url = fromEnv(k) || (manager().name === 'bun' ? bunfigRegistry(scope) : '') || first(rcs, k);
+    url = fromEnv(k) || (manager().name === 'bun' ? bunfigRegistry(k === 'registry' ? '' : scope) : '') || first(rcs, k);
     if (url) break;
   }
   url = url || 'https://registry.npmjs.org/';
@@ -236,9 +239,10 @@ function readIni(file) {
   return out;
 }
 
-// bunfigRegistry is the registry bun's bunfig.toml names for scope, else
-// its [install] registry: the project's bunfig.toml, upward, then the
-// user's. Enough TOML for these keys: a string, or an inline table's url.
+// bunfigRegistry is the registry bun's bunfig.toml names for scope
+// ([install.scopes]), or without one its [install] registry: the project's
+// bunfig.toml, upward, then the user's. Enough TOML for these keys: a
+// string, or an inline table's url.
 function bunfigRegistry(scope) {
   const files = [];
   for (let dir = projectRoot() || here; ; dir = path.dirname(dir)) {
@@ -255,7 +259,6 @@ function bunfigRegistry(scope) {
       continue;
     }
     let table = '';
-    let found = '';
     for (const raw of text.split(/\r?\n/)) {
       const line = raw.replace(/\s+#.*$/, '').trim();
       const t = /^\[([^\]]+)\]$/.exec(line);
@@ -268,9 +271,8 @@ function bunfigRegistry(scope) {
       const url = (/^"([^"]*)"$/.exec(kv[3]) || /url\s*=\s*"([^"]*)"/.exec(kv[3]) || [])[1];
       if (!url) continue;
       if (scope && table === 'install.scopes' && (kv[2] === scope || `@${kv[2]}` === scope)) return url;
-      if (table === 'install' && kv[2] === 'registry' && !found) found = url;
+      if (!scope && table === 'install' && kv[2] === 'registry') return url;
     }
-    if (found) return found;
   }
   return '';
 }
