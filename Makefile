@@ -205,12 +205,12 @@ lint: $(ACTIONLINT)
 # with no requirements; each table is a subcommand, run from here.
 BENCH := $(DIST)/tools/bench$(EXE)
 .PHONY: bench
-bench: snapshot
+bench: snapshot npm-tools
 	scripts/ensure-debs.sh $(BENCH_DEBS)
 	GOWORK=off $(GO) build -C bench -o $(BENCH) .
 	$(BENCH) startup -tern $(DIST)/stage/$(HOST_TARGET)/bin/tern
 	$(BENCH) packaging -root $(CURDIR) -goreleaser $(GORELEASER) -packager $(PACKAGER)
-	$(BENCH) npm -release $(DIST)/release
+	$(NPM_TOOL_ENV) $(BENCH) npm -release $(DIST)/release
 	$(BENCH) installer -release $(DIST)/release
 	$(BENCH) split -root $(CURDIR) -goreleaser $(GORELEASER) -packager $(PACKAGER)
 	$(BENCH) exec -tern $(DIST)/stage/$(HOST_TARGET)/bin/tern
