@@ -70,7 +70,15 @@ func CopyFileSHA256(from, to string, mode os.FileMode) (string, error) {
 // place only when write succeeds: a crash or an error never leaves a
 // truncated file where a complete one is expected. write may refuse what it
 // wrote (a digest mismatch) by returning an error; nothing is kept then.
+//
+// The file gets the mode of the file it replaces, else 0644: what it writes
+// is published or checked in, and os.CreateTemp's 0600 would keep a release
+// directory served as static files (an apt repository) from its readers.
 func WriteAtomic(path string, write func(io.Writer) error) error {
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+		mode = st.Mode().Perm()
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -84,6 +92,9 @@ func WriteAtomic(path string, write func(io.Writer) error) error {
 		return err
 	}
 	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), mode); err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)

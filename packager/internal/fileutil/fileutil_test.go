@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -27,6 +28,31 @@ func TestWriteAtomicKeepsNothingWhenWriteRefuses(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(p); string(b) != "whole" {
 		t.Fatalf("got %q", b)
+	}
+}
+
+// TestWriteAtomicMode: a new file is readable by all, as a published file
+// must be (os.CreateTemp alone makes it 0600); a replaced file keeps its mode.
+func TestWriteAtomicMode(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows has no Unix permission bits")
+	}
+	p := filepath.Join(t.TempDir(), "out")
+	write := func(w io.Writer) error { _, err := io.WriteString(w, "x"); return err }
+	if err := WriteAtomic(p, write); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(p); st.Mode().Perm() != 0o644 {
+		t.Errorf("a new file has mode %v, want 0644", st.Mode().Perm())
+	}
+	if err := os.Chmod(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteAtomic(p, write); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(p); st.Mode().Perm() != 0o755 {
+		t.Errorf("a replaced file has mode %v, want its old 0755", st.Mode().Perm())
 	}
 }
 

@@ -21,6 +21,13 @@
 //   - every archive has a CycloneDX SBOM naming its binary, and the DotSlash
 //     file points at every archive of a platform DotSlash runs on, with its
 //     size and digest;
+//   - every linux target has its .deb, .rpm and .apk, each holding its
+//     archive's binary and helpers byte for byte at /usr/bin and
+//     /usr/libexec/<product>, with its licences, the release version and
+//     the target's architecture, no other executable and no install
+//     script; the apt repository's signatures and indexes cover every .deb;
+//     the Homebrew cask, Scoop manifest and winget manifests name the
+//     archives by URL and digest;
 //   - a door release.yaml switches off (doors:) has no file in the release;
 //   - an installer that pins a key pins the key that signed the release, and
 //     none pins a key when the release is signed keyless.
@@ -229,7 +236,7 @@ func Checks(kind artifact.Kind) string {
 	case artifact.DotSlash:
 		return "checksum, size/digest/path of every archive"
 	case artifact.LinuxPackage:
-		return "checksum, one per linux target and format"
+		return "checksum, one per linux target and format; its binary and helpers byte-identical to the target's archive"
 	case artifact.AptRepo:
 		return "checksum, signatures, indexes, every .deb's digest"
 	case artifact.Homebrew, artifact.Scoop, artifact.Winget:
