@@ -74,10 +74,11 @@ function selfLink(bin, launcher) {
     const real = fs.realpathSync(bin);
     if (/[\n\r]/.test(real)) return; // a path the sh line cannot hold
     const q = `'${real.replace(/'/g, `'\\''`)}'`;
-    // To sh: run "//" (a directory: an error, silenced), then exec the
-    // binary, or, if it moved, the launcher with node. To JavaScript: a
-    // comment. The launcher's own lines follow, after its #! line.
-    const stub = `#!/bin/sh\n// 2>/dev/null; [ -x ${q} ] && exec ${q} "$@"; exec node "$0" "$@"\n` +
+    // To sh: the builtin no-op ':', then exec the binary, or, if it moved,
+    // the launcher with node; no command that forks. To JavaScript: a
+    // string (a directive, like 'use strict' after it) and a comment. The
+    // launcher's own lines follow, after its #! line.
+    const stub = `#!/bin/sh\n':' //; [ -x ${q} ] && exec ${q} "$@"; exec node "$0" "$@"\n` +
       source.slice(source.indexOf('\n') + 1);
     tmp = `${launcher}.link-${process.pid}-${require('crypto').randomBytes(6).toString('hex')}`;
     fs.writeFileSync(tmp, stub, { mode: 0o755, flag: 'wx' });
