@@ -142,6 +142,14 @@ func managerDoors(reg managerRegistry, m managerTools) []door {
 		return must(t, runEnv(t, project, env, "npm", args...), "npm install")
 	}
 	bin := filepath.Join("node_modules", ".bin", "tern")
+	// The launcher in deno's npm cache, where deno runs it from.
+	denoCached := func(_, home string) string {
+		m, _ := filepath.Glob(filepath.Join(home, "deno", "npm", "*", "@tern-agent", "cli", fixtureVersion, "bin", "tern.js"))
+		if len(m) != 1 {
+			return filepath.Join(home, "deno", "npm", "(no tern.js in deno's cache)")
+		}
+		return m[0]
+	}
 	return []door{
 		{"npm global", func(t *testing.T, project string, env []string, scripts bool) string {
 			args := []string{"install", "-g", "--prefix", filepath.Join(project, "prefix"), meta}
@@ -171,14 +179,16 @@ func managerDoors(reg managerRegistry, m managerTools) []door {
 			noneOf(t, "bun add", out, "SyntaxError")
 			return out
 		}, [][]string{{bin, "--version"}, {m.bun, "run", "tern", "--version"}, {m.bun, "x", "tern", "--version"}}, nodeModulesLauncher, true},
+		// deno install -g writes a sh wrapper that runs `deno run …`.
+		{"deno install -g", func(t *testing.T, project string, env []string, scripts bool) string {
+			args := []string{"install", "-g", "-A", "-n", "tern", "--root", filepath.Join(project, "root"), "--min-dep-age=0"}
+			if scripts {
+				args = append(args, "--allow-scripts")
+			}
+			return must(t, runEnv(t, project, env, m.deno, append(args, "npm:"+meta)...), "deno install -g")
+		}, [][]string{{"root/bin/tern", "--version"}, {"root/bin/tern", "--version"}}, denoCached, false},
 		{"deno", func(t *testing.T, project string, env []string, scripts bool) string { return "" },
-			nil, func(_, home string) string {
-				m, _ := filepath.Glob(filepath.Join(home, "deno", "npm", "*", "@tern-agent", "cli", fixtureVersion, "bin", "tern.js"))
-				if len(m) != 1 {
-					return filepath.Join(home, "deno", "npm", "(no tern.js in deno's cache)")
-				}
-				return m[0]
-			}, false},
+			nil, denoCached, false},
 	}
 }
 
@@ -209,7 +219,8 @@ func TestNPMManagers(t *testing.T) {
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
 					h, env := home(t)
-					env = append(env, reg.env(t)...)
+					// deno install's wrapper runs `deno` from PATH.
+					env = append(env, append(reg.env(t), "PATH="+filepath.Dir(tools.deno)+string(os.PathListSeparator)+os.Getenv("PATH"))...)
 					project := newProject(t)
 					out := d.install(t, project, env, scripts)
 					noneOf(t, d.name+" install", out, "SyntaxError", "ERR_PNPM")
