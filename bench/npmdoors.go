@@ -117,9 +117,11 @@ func (o *npmOptions) doors(key string) {
 	}
 
 	// Publish as the release does: every platform package, the meta last.
-	meta := glob(filepath.Join(o.release, "tern-agent-cli-[0-9]*.tgz"))
+	release, err := filepath.Abs(o.release) // npm publish runs elsewhere
+	must(err)
+	meta := glob(filepath.Join(release, "tern-agent-cli-[0-9]*.tgz"))
 	version := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(meta), "tern-agent-cli-"), ".tgz")
-	all, _ := filepath.Glob(filepath.Join(o.release, "tern-agent-cli-*.tgz"))
+	all, _ := filepath.Glob(filepath.Join(release, "tern-agent-cli-*.tgz"))
 	for _, tgz := range all {
 		if tgz != meta {
 			inDir(work, env, "npm", "publish", tgz, "--registry", url, "--tag", "bench")
