@@ -180,7 +180,7 @@ func (o *npmOptions) doors(key string) {
 	// The first run of each door, untimed: it verifies the binary and,
 	// where safe, replaces the launcher.
 	for _, d := range doors {
-		if out := inDir(d.dir, env, d.argv[0], d.argv[1:]...); !strings.Contains(out, "version="+version) {
+		if out := inDir(d.dir, env, d.argv[0], d.argv[1:]...); !strings.Contains(out, version) {
 			fail("%s: %s printed %q", d.name, strings.Join(d.argv, " "), out)
 		}
 	}
