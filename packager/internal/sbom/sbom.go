@@ -202,15 +202,6 @@ type Identity struct {
 	CPE  string
 }
 
-// cpeVendors is the vendor NVD files each helper's advisories under, by
-// the helper's name in its third_party manifest: NVD's CPE dictionary
-// keeps bubblewrap under projectatomic, its first home
-// (cpe:2.3:a:projectatomic:bubblewrap, as in CVE-2017-5226), though it
-// now lives at github.com/containers. It belongs
-// in the manifest beside the version; it is here until package thirdparty
-// reads a field for it.
-var cpeVendors = map[string]string{"bubblewrap": "projectatomic"}
-
 // HelperIdentity is the purl and CPE of the helper m describes, from its
 // name, version, source URL and digest, so a new version in the manifest
 // gives a new identity.
@@ -222,8 +213,8 @@ var cpeVendors = map[string]string{"bubblewrap": "projectatomic"}
 // for bytes we did not ship. The generic purl says exactly which tarball
 // it is. Scanners that match upstream software (Grype, Dependency-Track)
 // do so through the CPE, against NVD; a CPE is only given where NVD's
-// vendor is known, since a guessed vendor matches nothing and looks as if
-// it did.
+// vendor is known (the manifest's cpe_vendor), since a guessed vendor
+// matches nothing and looks as if it did.
 func HelperIdentity(m *thirdparty.Manifest) Identity {
 	id := Identity{PURL: "pkg:generic/" + purlEscape(m.Name) + "@" + purlEscape(m.Version)}
 	var q []string
@@ -233,8 +224,8 @@ func HelperIdentity(m *thirdparty.Manifest) Identity {
 	if len(q) > 0 {
 		id.PURL += "?" + strings.Join(q, "&") // qualifiers sorted by key, as the purl spec asks
 	}
-	if vendor, ok := cpeVendors[m.Name]; ok {
-		id.CPE = "cpe:2.3:a:" + cpeEscape(vendor) + ":" + cpeEscape(m.Name) + ":" + cpeEscape(m.Version) + ":*:*:*:*:*:*:*"
+	if m.CPEVendor != "" {
+		id.CPE = "cpe:2.3:a:" + cpeEscape(m.CPEVendor) + ":" + cpeEscape(m.Name) + ":" + cpeEscape(m.Version) + ":*:*:*:*:*:*:*"
 	}
 	return id
 }

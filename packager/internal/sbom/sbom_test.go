@@ -187,7 +187,7 @@ func TestHelperIdentityEscapes(t *testing.T) {
 	if id.CPE != "" {
 		t.Errorf("cpe %q for a helper of no known vendor", id.CPE)
 	}
-	m.Name = "bubblewrap"
+	m.Name, m.CPEVendor = "bubblewrap", "projectatomic"
 	if want := `cpe:2.3:a:projectatomic:bubblewrap:1.0\+git\:2:*:*:*:*:*:*:*`; HelperIdentity(m).CPE != want {
 		t.Errorf("cpe %q, want %q", HelperIdentity(m).CPE, want)
 	}

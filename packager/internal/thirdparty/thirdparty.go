@@ -19,16 +19,20 @@ import (
 
 // Manifest is third_party/<name>/manifest.yaml.
 type Manifest struct {
-	Name         string            `yaml:"name"`
-	Binary       string            `yaml:"binary"`
-	Version      string            `yaml:"version"`
-	License      string            `yaml:"license"`
-	LicenseFiles []string          `yaml:"license_files"`
-	Homepage     string            `yaml:"homepage"`
-	Source       Source            `yaml:"source"`
-	Patches      []Patch           `yaml:"patches"`
-	Recipe       string            `yaml:"recipe"`
-	Targets      map[string]Target `yaml:"targets"`
+	Name         string   `yaml:"name"`
+	Binary       string   `yaml:"binary"`
+	Version      string   `yaml:"version"`
+	License      string   `yaml:"license"`
+	LicenseFiles []string `yaml:"license_files"`
+	Homepage     string   `yaml:"homepage"`
+	// CPEVendor is the vendor NVD files the helper's advisories under, for
+	// the SBOM's CPE; empty gives no CPE, since a guessed vendor matches
+	// nothing and looks as if it did.
+	CPEVendor string            `yaml:"cpe_vendor"`
+	Source    Source            `yaml:"source"`
+	Patches   []Patch           `yaml:"patches"`
+	Recipe    string            `yaml:"recipe"`
+	Targets   map[string]Target `yaml:"targets"`
 
 	Dir string `yaml:"-"` // where the manifest lives
 }
