@@ -252,7 +252,9 @@ type Templates struct {
 	// the registry: a product describes itself there.
 	NPMReadme string `yaml:"npm_readme"`
 	// The npm meta package's launcher (bin/<binary>.js), postinstall
-	// (install.js) and package.json, and the platform packages' package.json.
+	// (install.js, shipped with a postinstall script only when set: the
+	// packager's own package has no install script) and package.json, and
+	// the platform packages' package.json.
 	NPMLauncher            string `yaml:"npm_launcher"`
 	NPMPostinstall         string `yaml:"npm_postinstall"`
 	NPMPackageJSON         string `yaml:"npm_package_json"`
