@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -178,8 +180,78 @@ func startsBwrap(bwrap helperbin.Helper) error {
 	if why == "" {
 		why = err.Error()
 	}
-	return fmt.Errorf("%s failed to start a trivial sandbox: %s", bwrap.Path, why)
+	return &bwrapStartError{
+		why:     fmt.Sprintf("%s failed to start a trivial sandbox: %s", bwrap.Path, why),
+		lasting: refusedForGood(err, stderr.String()),
+	}
 }
+
+// bwrapStartError is why the trial start failed, and whether the cause
+// lasts. Only a lasting refusal lets tern fall back to Landlock: a
+// passing shortage (this user's quota of user namespaces, processes or
+// memory, or a start that timed out) can be made on purpose by a command
+// sandboxed in another tern session of the same user, which would then
+// buy its next session a weaker sandbox.
+type bwrapStartError struct {
+	why     string
+	lasting bool
+}
+
+func (e *bwrapStartError) Error() string { return e.why }
+
+// lastingErrnos are the errors that mean this host will never let bwrap
+// start: the exec refused, namespaces forbidden, a kernel without them.
+// EAGAIN, ENOMEM, EMFILE and a timeout are not among them; ENOSPC (the
+// user-namespace quota) is only where tern itself runs in a user namespace
+// (see quotaFullForGood).
+var lastingErrnos = []syscall.Errno{
+	syscall.EPERM, syscall.EACCES, syscall.ENOEXEC, syscall.EINVAL,
+	syscall.ENOSYS, syscall.EROFS, syscall.ENOENT, syscall.ENOTDIR,
+}
+
+// refusedForGood reports whether a trial start failed for a lasting
+// reason: the exec's own errno, or, once bwrap ran, the strerror text in
+// its message ("Creating new namespace failed: Operation not permitted").
+// A message it does not recognise counts as passing: refusing a command
+// is safe, weakening its sandbox is not.
+func refusedForGood(startErr error, stderr string) bool {
+	var errno syscall.Errno
+	if errors.As(startErr, &errno) {
+		return slices.Contains(lastingErrnos, errno)
+	}
+	text := strings.ToLower(stderr)
+	for _, e := range lastingErrnos {
+		if strings.Contains(text, e.Error()) {
+			return true
+		}
+	}
+	// bwrap's own wording where unprivileged user namespaces are off
+	// ("No permissions to creating new namespace", sic).
+	if strings.Contains(text, "no permissions to creat") {
+		return true
+	}
+	quotaFull := strings.Contains(text, "enospc") || strings.Contains(text, syscall.ENOSPC.Error())
+	return quotaFull && quotaFullForGood()
+}
+
+// quotaFullForGood says whether a full user-namespace quota (ENOSPC) is
+// the host's setting rather than a shortage. In the initial user namespace
+// the quota tern is held to is the one UserNSProbe reads, and it is not
+// zero, so the namespaces that fill it are held by this user's processes,
+// perhaps on purpose by a command in another tern session: passing. In a
+// user namespace of its own (a container, an outer sandbox), an ancestor's
+// quota tern cannot read may be set full for good, as bwrap's
+// --disable-userns does.
+func quotaFullForGood() bool {
+	b, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return false
+	}
+	return strings.Join(strings.Fields(string(b)), " ") != initialUIDMap
+}
+
+// initialUIDMap is /proc/self/uid_map in the initial user namespace.
+const initialUIDMap = "0 0 4294967295"
 
 // helperFDFloor is the lowest descriptor execPath moves a helper's file to:
 // well above the ExtraFiles slots (3, 4) and the few descriptors Go's

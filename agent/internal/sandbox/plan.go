@@ -22,9 +22,14 @@ type Host struct {
 	// trivial sandbox here (a container that forbids namespaces, a helper
 	// this user may not execute): tern then falls back to Landlock.
 	BwrapStartErr string `json:"bwrap_start_error,omitempty"`
-	UserNS        Check  `json:"user_namespaces"`
-	LandlockABI   int    `json:"landlock_abi"` // 0: none
-	LandlockErr   string `json:"landlock_error,omitempty"`
+	// BwrapStartPassing says that the failure looks passing (a quota or
+	// a resource ran out, the start timed out): tern then refuses rather
+	// than fall back, since a command in another session of this user
+	// can cause it (see bwrapStartError).
+	BwrapStartPassing bool   `json:"bwrap_start_passing,omitempty"`
+	UserNS            Check  `json:"user_namespaces"`
+	LandlockABI       int    `json:"landlock_abi"` // 0: none
+	LandlockErr       string `json:"landlock_error,omitempty"`
 
 	// macOS.
 	SandboxExec string `json:"sandbox_exec,omitempty"` // path, when present
@@ -42,6 +47,12 @@ type Check struct {
 // BwrapStartRemedy is what lets a found bwrap start its sandbox.
 const BwrapStartRemedy = "in a container, let it create namespaces (docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined --cap-add SYS_ADMIN, " +
 	"or podman run --privileged); otherwise make the bwrap binary executable by this user, on a filesystem not mounted noexec, or set " + helperbin.EnvBwrap + " to one that is"
+
+// BwrapRetryRemedy is what to do about a bwrap start that failed for a
+// passing reason.
+const BwrapRetryRemedy = "this looks temporary, and tern does not weaken the sandbox for it: run the command again; " +
+	"if it keeps failing, look for processes of this user holding user namespaces, processes or memory " +
+	"(a command left running in another tern session can; compare /proc/sys/user/max_user_namespaces and ulimit -u)"
 
 // landlockNetABI is the first Landlock ABI that can deny TCP connect and bind.
 const landlockNetABI = 4
@@ -99,6 +110,9 @@ func (h Host) planLinux(p Policy) (Plan, error) {
 	}
 	if h.Bwrap != nil && h.UserNS.OK && h.BwrapStartErr == "" {
 		return Plan{Backend: Bubblewrap, Bwrap: *h.Bwrap}, nil
+	}
+	if h.Bwrap != nil && h.UserNS.OK && h.BwrapStartPassing {
+		return Plan{}, &UnavailableError{Mode: p.Mode, Problems: []Problem{{Subject: "bwrap", Detail: h.BwrapStartErr, Remedy: BwrapRetryRemedy}}}
 	}
 	landlockOK := h.LandlockABI >= 1 && (p.AllowNetwork || h.LandlockABI >= landlockNetABI)
 	if landlockOK {

@@ -33,6 +33,8 @@ func Probe() Host {
 	if h.Bwrap != nil && h.UserNS.OK {
 		if err := startsBwrap(*h.Bwrap); err != nil {
 			h.BwrapStartErr = err.Error()
+			var start *bwrapStartError
+			h.BwrapStartPassing = errors.As(err, &start) && !start.lasting
 		}
 	}
 	h.LandlockABI, h.LandlockErr = LandlockABI()
