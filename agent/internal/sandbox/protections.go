@@ -23,7 +23,7 @@ const (
 )
 
 // seccompDetail is what the seccomp filter denies in every mode.
-const seccompDetail = "seccomp denies TIOCSTI and TIOCLINUX (typing into a terminal), the kernel keyring and io_uring"
+const seccompDetail = "seccomp denies TIOCSTI and TIOCLINUX (typing into a terminal), the kernel keyring, io_uring and new user namespaces"
 
 // Protections describes what this plan enforces for p, in the order a
 // person checks them.

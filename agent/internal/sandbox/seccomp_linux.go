@@ -18,6 +18,12 @@ import (
 //     (keyctl, add_key, request_key), where the user's session secrets live;
 //     and io_uring, whose socket and connect operations never pass through
 //     the socket() and connect() checks below;
+//   - always: new user namespaces (clone or unshare with CLONE_NEWUSER; and
+//     clone3, whose flags lie in memory the filter cannot read, gets ENOSYS,
+//     which makes glibc fall back to clone). A command needs none, and each
+//     counts against its user's quota (user.max_user_namespaces) on the
+//     host: a command holding the whole quota made the bwrap of any tern
+//     started meanwhile fail, and is the kernel's widest door besides;
 //   - with the network off: every socket family but AF_UNIX (UDP and DNS
 //     included, which Landlock's TCP rules leave open), every AF_UNIX type
 //     but stream and seqpacket (a datagram socket, or a raw one, which the
@@ -33,16 +39,17 @@ import (
 
 // bpf instruction classes and fields, from linux/filter.h.
 const (
-	bpfLD  = 0x00
-	bpfJMP = 0x05
-	bpfRET = 0x06
-	bpfALU = 0x04
-	bpfW   = 0x00
-	bpfABS = 0x20
-	bpfJEQ = 0x10
-	bpfJGE = 0x30
-	bpfAND = 0x50
-	bpfK   = 0x00
+	bpfLD   = 0x00
+	bpfJMP  = 0x05
+	bpfRET  = 0x06
+	bpfALU  = 0x04
+	bpfW    = 0x00
+	bpfABS  = 0x20
+	bpfJEQ  = 0x10
+	bpfJGE  = 0x30
+	bpfJSET = 0x40
+	bpfAND  = 0x50
+	bpfK    = 0x00
 )
 
 // Offsets in struct seccomp_data.
@@ -145,9 +152,11 @@ func seccompFilter(allowNetwork bool) ([]unix.SockFilter, error) {
 	for _, nr := range []uint32{unix.SYS_KEYCTL, unix.SYS_ADD_KEY, unix.SYS_REQUEST_KEY} {
 		p.jump(bpfJEQ, nr, "eperm", "")
 	}
-	for _, nr := range []uint32{unix.SYS_IO_URING_SETUP, unix.SYS_IO_URING_ENTER, unix.SYS_IO_URING_REGISTER} {
+	for _, nr := range []uint32{unix.SYS_IO_URING_SETUP, unix.SYS_IO_URING_ENTER, unix.SYS_IO_URING_REGISTER, unix.SYS_CLONE3} {
 		p.jump(bpfJEQ, nr, "enosys", "")
 	}
+	p.jump(bpfJEQ, unix.SYS_CLONE, "namespaces", "")
+	p.jump(bpfJEQ, unix.SYS_UNSHARE, "namespaces", "")
 	if !allowNetwork {
 		p.jump(bpfJEQ, unix.SYS_SOCKET, "socket", "")
 		p.jump(bpfJEQ, unix.SYS_SOCKETPAIR, "socket", "")
@@ -159,6 +168,11 @@ func seccompFilter(allowNetwork bool) ([]unix.SockFilter, error) {
 	p.load(offArg0 + 8) // the request; the kernel reads it as a 32-bit int
 	p.jump(bpfJEQ, unix.TIOCSTI, "eperm", "")
 	p.jump(bpfJEQ, unix.TIOCLINUX, "eperm", "")
+	p.ret(unix.SECCOMP_RET_ALLOW)
+
+	p.label("namespaces")
+	p.load(offArg0) // the flags, of clone and unshare alike
+	p.jump(bpfJSET, unix.CLONE_NEWUSER, "eperm", "")
 	p.ret(unix.SECCOMP_RET_ALLOW)
 
 	if !allowNetwork {
