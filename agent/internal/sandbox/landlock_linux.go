@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -49,7 +50,11 @@ type landlockSpec struct {
 const (
 	roleSupervise = "supervise"
 	roleRestrict  = "restrict"
-	lifelineFD    = 3 // the supervisor's end of the lifeline
+	// roleMountTrial makes the mounts protectByMounts makes, on /, in the
+	// namespace it was started in, and exits: whether the Landlock
+	// sandbox can keep the protected paths read-only here.
+	roleMountTrial = "mount-trial"
+	lifelineFD     = 3 // the supervisor's end of the lifeline
 )
 
 // supervisorGrace is how long tern lets the supervisor clean up after a
@@ -152,6 +157,12 @@ func RunIfLandlockChild() {
 	switch {
 	case err != nil:
 		err = fmt.Errorf("bad sandbox spec: %w", err)
+	case spec.Role == roleMountTrial:
+		runtime.LockOSThread()
+		err = protectByMounts([]string{"/"}, nil)
+		if err == nil {
+			os.Exit(0)
+		}
 	case spec.ABI < 1 || len(spec.Argv) == 0:
 		err = errors.New("bad sandbox spec: no ABI or no command")
 	case spec.Role == roleSupervise:
@@ -192,17 +203,7 @@ func superviseLandlocked(spec landlockSpec) int {
 	}
 	child := restrictedChild(raw)
 	if spec.MountNS && len(spec.Protected) > 0 {
-		child.SysProcAttr.Cloneflags = syscall.CLONE_NEWNS
-		if uid, gid := os.Getuid(), os.Getgid(); uid != 0 {
-			// Only a user namespace lets an ordinary user mount. The
-			// command keeps its own uid and gid in it, so the restricted
-			// child carries the two capabilities it needs across its exec
-			// as ambient ones, and drops them before the command runs.
-			child.SysProcAttr.Cloneflags |= syscall.CLONE_NEWUSER
-			child.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
-			child.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
-			child.SysProcAttr.AmbientCaps = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_SETPCAP}
-		}
+		inMountNS(child.SysProcAttr)
 	}
 	err = child.Start()
 	if err != nil && child.SysProcAttr.Cloneflags != 0 {
@@ -241,6 +242,53 @@ func superviseLandlocked(spec landlockSpec) int {
 	}
 	killOrphans()
 	return code
+}
+
+// inMountNS makes a child start in a mount namespace of its own.
+func inMountNS(attr *syscall.SysProcAttr) {
+	attr.Cloneflags = syscall.CLONE_NEWNS
+	if uid, gid := os.Getuid(), os.Getgid(); uid != 0 {
+		// Only a user namespace lets an ordinary user mount. The
+		// command keeps its own uid and gid in it, so the restricted
+		// child carries the two capabilities it needs across its exec
+		// as ambient ones, and drops them before the command runs.
+		attr.Cloneflags |= syscall.CLONE_NEWUSER
+		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
+		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
+		attr.AmbientCaps = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_SETPCAP}
+	}
+}
+
+// mountTrialTimeout bounds the mount trial, which takes milliseconds.
+const mountTrialTimeout = 5 * time.Second
+
+// mountsProtect reports whether the Landlock sandbox can keep protected
+// paths read-only here: a copy of tern, started as the supervisor starts
+// the restricted child, makes the same mounts. It is asked only where
+// bwrap, though found, could not start: its failure (a helper this user
+// may not execute, a noexec mount) need not mean that namespaces are
+// refused, and guessing so left .git writable where it need not be.
+func mountsProtect() error {
+	spec, err := json.Marshal(landlockSpec{Role: roleMountTrial})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), mountTrialTimeout)
+	defer cancel()
+	trial := exec.CommandContext(ctx, "/proc/self/exe")
+	trial.Args[0] = "tern-mount-trial"
+	trial.Env = []string{envLandlockSpec + "=" + string(spec)}
+	var out strings.Builder
+	trial.Stdout, trial.Stderr = &out, &out
+	trial.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	inMountNS(trial.SysProcAttr)
+	if err := trial.Run(); err != nil {
+		if why := strings.TrimSpace(out.String()); why != "" {
+			return errors.New(why)
+		}
+		return err
+	}
+	return nil
 }
 
 // restrictedChild is the command that starts the restricted child with raw

@@ -26,10 +26,14 @@ type Host struct {
 	// a resource ran out, the start timed out): tern then refuses rather
 	// than fall back, since a command in another session of this user
 	// can cause it (see bwrapStartError).
-	BwrapStartPassing bool   `json:"bwrap_start_passing,omitempty"`
-	UserNS            Check  `json:"user_namespaces"`
-	LandlockABI       int    `json:"landlock_abi"` // 0: none
-	LandlockErr       string `json:"landlock_error,omitempty"`
+	BwrapStartPassing bool `json:"bwrap_start_passing,omitempty"`
+	// LandlockMounts says, where bwrap could not start, whether the
+	// Landlock sandbox can still keep protected paths read-only in a
+	// mount namespace (a mount trial); nil where it was not asked.
+	LandlockMounts *Check `json:"landlock_mounts,omitempty"`
+	UserNS         Check  `json:"user_namespaces"`
+	LandlockABI    int    `json:"landlock_abi"` // 0: none
+	LandlockErr    string `json:"landlock_error,omitempty"`
 
 	// macOS.
 	SandboxExec string `json:"sandbox_exec,omitempty"` // path, when present
@@ -116,10 +120,10 @@ func (h Host) planLinux(p Policy) (Plan, error) {
 	}
 	landlockOK := h.LandlockABI >= 1 && (p.AllowNetwork || h.LandlockABI >= landlockNetABI)
 	if landlockOK {
-		// A bwrap that failed to start was most often refused its
-		// namespaces, which Landlock's mount namespace would be too: do
-		// not promise that protection.
-		mountNS := h.UserNS.OK && h.BwrapStartErr == ""
+		// A bwrap that failed to start may have been refused its
+		// namespaces, which Landlock's mount namespace would be too:
+		// promise that protection only where the mount trial passed.
+		mountNS := h.UserNS.OK && (h.BwrapStartErr == "" || h.LandlockMounts != nil && h.LandlockMounts.OK)
 		return Plan{Backend: Landlock, LandlockABI: h.LandlockABI, MountNS: mountNS, Fallback: h.bwrapUnusable()}, nil
 	}
 	return Plan{}, &UnavailableError{Mode: p.Mode, Problems: h.linuxProblems(p)}

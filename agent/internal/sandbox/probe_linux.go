@@ -38,6 +38,12 @@ func Probe() Host {
 		}
 	}
 	h.LandlockABI, h.LandlockErr = LandlockABI()
+	if h.BwrapStartErr != "" && !h.BwrapStartPassing && h.LandlockABI > 0 {
+		h.LandlockMounts = &Check{OK: true, Detail: "a mount namespace keeps protected paths read-only"}
+		if err := mountsProtect(); err != nil {
+			h.LandlockMounts = &Check{Detail: "no mount namespace for protected paths: " + err.Error()}
+		}
+	}
 	return h
 }
 
