@@ -2,10 +2,13 @@ package sandbox
 
 import (
 	"bufio"
+	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // ProtectedNames are the entries of a writable root that stay read-only in
@@ -138,12 +141,11 @@ func walkProtected(dir string, depth int, budget *int, found func(string, os.Fil
 // readGitdirFile reads the "gitdir: PATH" line of a .git file; a relative
 // PATH is relative to the file's directory.
 func readGitdirFile(p string) string {
-	f, err := os.Open(p)
-	if err != nil {
+	b := readSmallFile(p)
+	if b == nil {
 		return ""
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		if dir, ok := strings.CutPrefix(sc.Text(), "gitdir:"); ok {
 			dir = strings.TrimSpace(dir)
@@ -159,11 +161,7 @@ func readGitdirFile(p string) string {
 // readCommondir reads a linked worktree's commondir file, which names the
 // main repository's git directory.
 func readCommondir(gitdir string) string {
-	b, err := os.ReadFile(filepath.Join(gitdir, "commondir"))
-	if err != nil {
-		return ""
-	}
-	dir := strings.TrimSpace(string(b))
+	dir := strings.TrimSpace(string(readSmallFile(filepath.Join(gitdir, "commondir"))))
 	if dir == "" {
 		return ""
 	}
@@ -171,4 +169,27 @@ func readCommondir(gitdir string) string {
 		dir = filepath.Join(gitdir, dir)
 	}
 	return filepath.Clean(dir)
+}
+
+// gitFileLimit is more than any .git or commondir file holds.
+const gitFileLimit = 4096
+
+// readSmallFile reads the start of a regular file, or returns nil. The
+// files it reads lie in the workspace, which a sandboxed command wrote:
+// one that is a FIFO, or a link to /dev/zero, must not hang tern's next
+// start or fill its memory.
+func readSmallFile(p string) []byte {
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
+	b, err := io.ReadAll(io.LimitReader(f, gitFileLimit))
+	if err != nil {
+		return nil
+	}
+	return b
 }
