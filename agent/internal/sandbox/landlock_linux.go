@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -37,9 +38,12 @@ import (
 const envLandlockSpec = "TERN_INTERNAL_LANDLOCK_SPEC"
 
 type landlockSpec struct {
-	Role         string   `json:"role"` // supervise or restrict
-	ABI          int      `json:"abi"`
-	ReadWrite    []string `json:"rw"`
+	Role      string   `json:"role"` // supervise or restrict
+	ABI       int      `json:"abi"`
+	ReadWrite []string `json:"rw"`
+	// Workspace stays readable when it lies under a directory the
+	// sandbox hides (see hiddenByMounts).
+	Workspace    string   `json:"workspace,omitempty"`
 	Protected    []string `json:"protected,omitempty"`
 	Pinned       []string `json:"pinned,omitempty"`
 	MountNS      bool     `json:"mount_ns"` // protect them by mounts
@@ -95,6 +99,7 @@ func runLandlock(ctx context.Context, pl Plan, p Policy, c Command) (int, error)
 		Role:         roleSupervise,
 		ABI:          pl.LandlockABI,
 		ReadWrite:    append(p.WritableRoots(), tmp),
+		Workspace:    p.Workspace,
 		Protected:    protected,
 		Pinned:       p.Pinned,
 		MountNS:      pl.MountNS,
@@ -424,7 +429,18 @@ func restrictLandlock(spec landlockSpec) error {
 		landlock.RWFiles("/dev/null", "/dev/zero", "/dev/full", "/dev/tty",
 			"/dev/random", "/dev/urandom").IgnoreIfMissing(),
 	}
-	dirs, files := topLevelExcept("/dev")
+	hidden := []string{"/dev"}
+	if !spec.AllowNetwork {
+		// As under bwrap, /run is hidden with the network off: the
+		// user's session sockets live there, and in a container, where
+		// Landlock stands in most often, the secrets too
+		// (/run/secrets, Kubernetes' service-account token).
+		hidden = append(hidden, "/run")
+	}
+	dirs, files := topLevelExcept(hidden...)
+	if spec.Workspace != "" && hiddenByMounts(spec.Workspace, spec.AllowNetwork) {
+		dirs = append(dirs, spec.Workspace)
+	}
 	rules = append(rules, landlock.RODirs(dirs...).IgnoreIfMissing(), landlock.ROFiles(files...).IgnoreIfMissing())
 	if len(spec.ReadWrite) > 0 {
 		noDevices := landlock.AccessFSSet(llsys.AccessFSMakeChar | llsys.AccessFSMakeBlock)
@@ -437,16 +453,16 @@ func restrictLandlock(spec landlockSpec) error {
 	return nil
 }
 
-// topLevelExcept lists the entries of / but skip, as directories and
-// files, following links (a rule binds the inode a path names).
-func topLevelExcept(skip string) (dirs, files []string) {
+// topLevelExcept lists the entries of / but those in skip, as directories
+// and files, following links (a rule binds the inode a path names).
+func topLevelExcept(skip ...string) (dirs, files []string) {
 	entries, err := os.ReadDir("/")
 	if err != nil {
 		return nil, nil
 	}
 	for _, e := range entries {
 		p := "/" + e.Name()
-		if p == skip {
+		if slices.Contains(skip, p) {
 			continue
 		}
 		st, err := os.Stat(p)

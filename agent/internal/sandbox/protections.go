@@ -43,6 +43,8 @@ func (pl Plan) Protections(p Policy) []Protection {
 			network.Detail = "off: " + how + "; seccomp allows only AF_UNIX stream and seqpacket sockets and no connect(), so no host socket (ssh-agent, D-Bus, Docker) is reached"
 			if pl.Backend == Bubblewrap {
 				network.Detail += "; /run is private"
+			} else {
+				network.Detail += "; /run is unreadable"
 			}
 		}
 		if pl.Backend == Landlock {
