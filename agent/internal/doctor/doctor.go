@@ -109,13 +109,29 @@ func Run(ctx context.Context) Report {
 	return r
 }
 
+// sayPassedOver rewrites the PATH candidate's "not on PATH" where there was
+// a bwrap on PATH, in a directory a sandboxed command may write, which tern
+// will not run.
+func sayPassedOver(tried []helperbin.Candidate, passed []string) {
+	if len(passed) == 0 {
+		return
+	}
+	for i := range tried {
+		if tried[i].Source == helperbin.FromPath {
+			tried[i].Path = strings.Join(passed, ", ")
+			tried[i].Reason = "passed over: a sandboxed command may write there, and tern runs bwrap outside the sandbox; install bubblewrap system-wide or set " + helperbin.EnvBwrap
+		}
+	}
+}
+
 func describeBwrap(h sandbox.Host) HelperReport {
 	hr := HelperReport{Name: "bwrap"}
 	if h.Bwrap == nil {
 		hr.Error = h.BwrapErr
 		var nf *helperbin.NotFoundError
-		if _, err := helperbin.FindBwrap(); errors.As(err, &nf) {
+		if _, passed, err := sandbox.FindBwrap(); errors.As(err, &nf) {
 			hr.Tried = nf.Tried
+			sayPassedOver(hr.Tried, passed)
 		}
 		return hr
 	}

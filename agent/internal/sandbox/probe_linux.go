@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/tern-agent/tern/agent/internal/helperbin"
 )
@@ -15,13 +16,16 @@ import (
 // user's command fails on it.
 func Probe() Host {
 	h := Host{OS: "linux"}
-	b, err := helperbin.FindBwrap()
+	b, passed, err := FindBwrap()
 	var notFound *helperbin.NotFoundError
 	switch {
 	case err == nil:
 		h.Bwrap = &b
 	case errors.As(err, &notFound):
 		h.BwrapErr = err.Error()
+		if len(passed) > 0 {
+			h.BwrapErr += "; passed over " + strings.Join(passed, ", ") + ": a sandboxed command may write there, and tern runs bwrap outside the sandbox"
+		}
 	default:
 		h.BwrapErr, h.BwrapConfigErr = err.Error(), true
 	}

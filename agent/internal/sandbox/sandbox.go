@@ -123,6 +123,7 @@ func NewPolicyFor(flags Flags, mode Mode, workspace string, writable []string, a
 		}
 		p.Protected, p.LinkedProtected = findProtected(p.WritableRoots())
 		p.Pinned = pinnedDirs(p.WritableRoots(), p.Protected)
+		rememberWritable(p)
 	}
 	return p, nil
 }
