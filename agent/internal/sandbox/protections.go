@@ -48,7 +48,8 @@ func (pl Plan) Protections(p Policy) []Protection {
 			}
 		}
 		if pl.Backend == Landlock {
-			procs.Detail = "a supervisor outside the sandbox reaps and kills every process the command leaves"
+			procs.Detail = "a supervisor outside the sandbox reaps and kills every process the command leaves; " +
+				"no PID namespace: the command sees the host's processes and their command lines, though not their environment or memory"
 			if pl.LandlockABI < 6 {
 				procs.Detail += fmt.Sprintf(" (Landlock ABI %d: the command can still signal it; ABI 6 scopes signals)", pl.LandlockABI)
 			}
