@@ -11,9 +11,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,6 +19,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tern-agent/tern/agent/internal/testuser"
 )
 
 // runner is who runs tern: root, or an unprivileged user.
@@ -71,36 +71,16 @@ func runners(t *testing.T) []runner {
 	return []runner{{name: "root", tern: ternBin}, throwawayUser(t)}
 }
 
-// throwawayUser creates a user for this test and removes it afterwards,
-// with a copy of tern it can execute.
+// throwawayUser is an unprivileged user made for this test, removed
+// afterwards, with a copy of tern it can execute.
 func throwawayUser(t *testing.T) runner {
 	t.Helper()
-	if _, err := exec.LookPath("useradd"); err != nil {
-		t.Skipf("useradd is missing (package passwd), so no unprivileged user can be made: %v", err)
-	}
-	name := fmt.Sprintf("tern-t%d", os.Getpid()%100000)
-	if _, err := user.Lookup(name); err != nil {
-		if out, err := exec.Command("useradd", "--no-create-home", "--shell", "/bin/sh", name).CombinedOutput(); err != nil {
-			t.Fatalf("useradd %s: %v\n%s", name, err, out)
-		}
-		t.Cleanup(func() {
-			// userdel refuses a user who still has processes; a failed
-			// test may have left some.
-			exec.Command("pkill", "-KILL", "-u", name).Run()
-			exec.Command("userdel", name).Run()
-		})
-	}
-	u, err := user.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
+	u := testuser.Create(t)
 	dir := outsideDir(t)
 	os.Chmod(dir, 0o755)
 	bin := filepath.Join(dir, "tern")
 	copyFile(t, ternBin, bin)
-	return runner{name: "user", cred: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, tern: bin}
+	return runner{name: "user", cred: u.Credential(), tern: bin}
 }
 
 // dir makes a directory the runner owns, outside /tmp.

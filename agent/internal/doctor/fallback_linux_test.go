@@ -7,14 +7,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/tern-agent/tern/agent/internal/sandbox"
+	"github.com/tern-agent/tern/agent/internal/testuser"
 )
 
 // envDoctorChild makes this test binary print tern doctor's report;
@@ -79,7 +77,7 @@ func TestDoctorReportsTheLandlockFallback(t *testing.T) {
 			cmd.Dir = dir
 			cmd.Env = []string{"PATH=/usr/bin:/bin", "TERN_BWRAP=" + bwrap, envDoctorChild + "=1", envVersionChild + "=1"}
 			if who == "user" {
-				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: throwawayUser(t)}
+				testuser.Create(t).RunAs(cmd)
 			}
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
@@ -105,29 +103,4 @@ func TestDoctorReportsTheLandlockFallback(t *testing.T) {
 			}
 		})
 	}
-}
-
-// throwawayUser creates a user for this test and removes it afterwards.
-func throwawayUser(t *testing.T) *syscall.Credential {
-	t.Helper()
-	if _, err := exec.LookPath("useradd"); err != nil {
-		t.Skipf("useradd is missing (package passwd), so no unprivileged user can be made: %v", err)
-	}
-	name := fmt.Sprintf("tern-d%d", os.Getpid()%100000)
-	if _, err := user.Lookup(name); err != nil {
-		if out, err := exec.Command("useradd", "--no-create-home", "--shell", "/bin/sh", name).CombinedOutput(); err != nil {
-			t.Fatalf("useradd %s: %v\n%s", name, err, out)
-		}
-		t.Cleanup(func() {
-			exec.Command("pkill", "-KILL", "-u", name).Run()
-			exec.Command("userdel", name).Run()
-		})
-	}
-	u, err := user.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 }

@@ -17,15 +17,14 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tern-agent/tern/agent/internal/helperbin"
+	"github.com/tern-agent/tern/agent/internal/testuser"
 )
 
 // envFallbackChild makes this test binary play tern: find the shipped bwrap
@@ -92,29 +91,11 @@ func fallbackRunners(t *testing.T) []fallbackRunner {
 	return []fallbackRunner{{name: "root"}, throwawayUser(t)}
 }
 
-// throwawayUser creates a user for this test and removes it afterwards.
+// throwawayUser is an unprivileged user made for this test, removed
+// afterwards.
 func throwawayUser(t *testing.T) fallbackRunner {
 	t.Helper()
-	if _, err := exec.LookPath("useradd"); err != nil {
-		t.Skipf("useradd is missing (package passwd), so no unprivileged user can be made: %v", err)
-	}
-	name := fmt.Sprintf("tern-f%d", os.Getpid()%100000)
-	if _, err := user.Lookup(name); err != nil {
-		if out, err := exec.Command("useradd", "--no-create-home", "--shell", "/bin/sh", name).CombinedOutput(); err != nil {
-			t.Fatalf("useradd %s: %v\n%s", name, err, out)
-		}
-		t.Cleanup(func() {
-			exec.Command("pkill", "-KILL", "-u", name).Run()
-			exec.Command("userdel", name).Run()
-		})
-	}
-	u, err := user.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return fallbackRunner{name: "user", cred: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	return fallbackRunner{name: "user", cred: testuser.Create(t).Credential()}
 }
 
 // install lays out a tern tree every user can read, outside /tmp: this test
