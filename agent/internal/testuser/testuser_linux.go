@@ -60,13 +60,3 @@ func (u User) RunAs(cmd *exec.Cmd) {
 	}
 	cmd.SysProcAttr.Credential = u.Credential()
 }
-
-// Chown gives each path to this user.
-func (u User) Chown(t *testing.T, paths ...string) {
-	t.Helper()
-	for _, p := range paths {
-		if err := os.Chown(p, u.UID, u.GID); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
