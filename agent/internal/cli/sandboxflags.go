@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -88,7 +89,11 @@ func (o sandboxOptions) setup(fileMode, filePath string) (sandboxSetup, error) {
 	if err != nil {
 		return sandboxSetup{}, usageError(err)
 	}
-	plan, err := probe().Plan(policy)
+	host := probe()
+	// Said before the plan, which may refuse: the installation is exposed
+	// to earlier and later sessions alike.
+	sandbox.WarnExposed(os.Stderr, sandbox.OwnFiles(host.Bwrap), policy.WritableRoots())
+	plan, err := host.Plan(policy)
 	if err != nil {
 		var u *sandbox.UnavailableError
 		if errors.As(err, &u) {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -80,6 +81,7 @@ func Run(ctx context.Context) Report {
 	if host.OS == "linux" {
 		r.Helpers = append(r.Helpers, describeBwrap(host))
 	}
+	r.Problems = append(r.Problems, exposedHere(host)...)
 
 	policy, err := sandbox.NewPolicy(sandbox.DefaultMode, os.TempDir(), nil, false)
 	if err != nil {
@@ -107,6 +109,25 @@ func Run(ctx context.Context) Report {
 		}
 	}
 	return r
+}
+
+// exposedHere is the problem, if any, of tern's own files lying in the
+// current directory, the workspace of a tern command started here without
+// --cd: its sandboxed commands could replace them.
+func exposedHere(host sandbox.Host) []sandbox.Problem {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil
+	}
+	ws, err := filepath.EvalSymlinks(wd)
+	if err != nil || filepath.Dir(ws) == ws {
+		return nil // tern refuses / as a workspace
+	}
+	exposed := sandbox.ExposedIn(sandbox.OwnFiles(host.Bwrap), []string{ws})
+	if len(exposed) == 0 {
+		return nil
+	}
+	return []sandbox.Problem{sandbox.ExposedProblem(exposed)}
 }
 
 // sayPassedOver rewrites the PATH candidate's "not on PATH" where there was

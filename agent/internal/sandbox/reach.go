@@ -62,18 +62,30 @@ func sandboxWritable() []string {
 // inReach reports whether path, or the file it links to, lies in one of
 // dirs.
 func inReach(path string, dirs []string) bool {
+	_, ok := reachingRoot(path, dirs)
+	return ok
+}
+
+// reachingRoot returns the first of dirs (each with its symlinks resolved)
+// that path lies in: as given, with its directory resolved (a link inside
+// dirs can be replaced even where it points outside), or with every link
+// resolved.
+func reachingRoot(path string, dirs []string) (string, bool) {
 	candidates := []string{path}
+	if realDir, err := filepath.EvalSymlinks(filepath.Dir(path)); err == nil {
+		candidates = append(candidates, filepath.Join(realDir, filepath.Base(path)))
+	}
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		candidates = append(candidates, real)
 	}
 	for _, c := range candidates {
 		for _, dir := range dirs {
 			if within(c, dir) {
-				return true
+				return dir, true
 			}
 		}
 	}
-	return false
+	return "", false
 }
 
 // lookPathOutside wraps lookPath so that it passes over every program in
