@@ -210,7 +210,7 @@ func readLinuxPackage(p string, f layout.LinuxFormat) (*pkgPayload, error) {
 }
 
 // decompress opens a compressed stream by the compressor's name or a file
-// name's extension, bounded to maxMember bytes once decompressed.
+// name's extension, failing past maxDecompressed bytes once decompressed.
 func decompress(r io.Reader, compressor string) (io.Reader, func(), error) {
 	var out io.Reader
 	done := func() {}
@@ -222,11 +222,12 @@ func decompress(r io.Reader, compressor string) (io.Reader, func(), error) {
 		}
 		out = zr
 	case "xz":
-		zr, err := xz.NewReader(r)
+		in := &tailReader{r: r}
+		zr, err := xz.NewReader(in)
 		if err != nil {
 			return nil, nil, err
 		}
-		out = zr
+		out = &xzEnd{zr: zr, in: in}
 	case "zstd", "zst":
 		zr, err := zstd.NewReader(r)
 		if err != nil {
@@ -238,24 +239,79 @@ func decompress(r io.Reader, compressor string) (io.Reader, func(), error) {
 	default:
 		return nil, nil, fmt.Errorf("compression %q is none of gzip, xz or zstd", compressor)
 	}
-	return io.LimitReader(out, maxMember), done, nil
+	return &capped{r: out, left: maxDecompressed}, done, nil
 }
 
-// readTarInto reads a tar stream's entries into p (or, for control
-// members, hands them to each). A stream with no end blocks, as each of an
-// apk's but the last, ends at its last entry.
+// maxDecompressed bounds a decompressed stream (a variable for the tests).
+var maxDecompressed int64 = maxMember
+
+// capped reads r and fails once it yields more than left bytes. It never
+// ends early as io.LimitReader does: a tar cut at the limit on an entry's
+// boundary reads as a whole one, and what follows the limit (an extra
+// executable, a setuid file) would go unseen while dpkg installs it.
+type capped struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	if c.left -= int64(n); c.left < 0 {
+		return 0, fmt.Errorf("it decompresses to more than %d bytes, the limit", maxDecompressed)
+	}
+	return n, err
+}
+
+// tailReader remembers the last two bytes read through it.
+type tailReader struct {
+	r    io.Reader
+	tail [2]byte
+}
+
+func (t *tailReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	switch {
+	case n >= 2:
+		copy(t.tail[:], p[n-2:n])
+	case n == 1:
+		t.tail = [2]byte{t.tail[1], p[0]}
+	}
+	return n, err
+}
+
+// xzEnd is an xz reader that holds the stream to its footer, which ends in
+// "YZ": github.com/ulikunitz/xz reports a stream cut right after a block,
+// before its index, as a clean end.
+type xzEnd struct {
+	zr io.Reader
+	in *tailReader
+}
+
+func (x *xzEnd) Read(p []byte) (int, error) {
+	n, err := x.zr.Read(p)
+	if err == io.EOF && string(x.in.tail[:]) != "YZ" {
+		err = errors.New("the xz stream ends without its footer: it is cut short")
+	}
+	return n, err
+}
+
+// readTarInto hands each entry of a tar stream to each. A stream with no
+// end blocks, as each of an apk's but the last, ends at its last entry
+// (archive/tar's io.EOF at a header's start); one cut inside a header or a
+// file is an error.
 func readTarInto(r io.Reader, each func(hdr *tar.Header, data []byte) error) error {
 	tr := tar.NewReader(r)
-	entries := 0
 	for {
 		hdr, err := tr.Next()
-		if err == io.EOF || (errors.Is(err, io.ErrUnexpectedEOF) && entries > 0) {
+		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("not a valid tar: %v", err)
 		}
-		entries++
 		var data []byte
 		if hdr.Typeflag == tar.TypeReg {
 			if hdr.Size > maxMember {
@@ -312,7 +368,7 @@ func readDeb(r io.Reader) (*pkgPayload, error) {
 		if err != nil || size < 0 || size > maxMember {
 			return nil, fmt.Errorf("ar member %s has a bad size %q", name, hdr[48:58])
 		}
-		body := io.LimitReader(br, size)
+		body := &io.LimitedReader{R: br, N: size}
 		switch {
 		case strings.HasPrefix(name, "control.tar"):
 			sawControl = true
@@ -344,6 +400,9 @@ func readDeb(r io.Reader) (*pkgPayload, error) {
 		if _, err := io.Copy(io.Discard, body); err != nil {
 			return nil, err
 		}
+		if body.N > 0 {
+			return nil, fmt.Errorf("ar member %s is cut short: %d of its %d bytes are missing", name, body.N, size)
+		}
 		if size%2 == 1 { // ar pads every member to an even size
 			if _, err := br.Discard(1); err != nil && err != io.EOF {
 				return nil, err
@@ -362,7 +421,21 @@ func readDebTar(r io.Reader, compressor string, each func(*tar.Header, []byte) e
 		return err
 	}
 	defer done()
-	return readTarInto(plain, each)
+	if err := readTarInto(plain, each); err != nil {
+		return err
+	}
+	return drain(plain)
+}
+
+// drain reads a decompressed stream to its end, past the end of the tar or
+// cpio archive in it, so that the compressor's own end (gzip's CRC and
+// length, xz's and zstd's checks) is read and checked: a package cut there
+// is cut, however complete its archive looks.
+func drain(plain io.Reader) error {
+	if _, err := io.Copy(io.Discard, plain); err != nil {
+		return fmt.Errorf("after the archive's end: %v", err)
+	}
+	return nil
 }
 
 // debControl is a control file's fields; continuation lines are dropped.
@@ -424,13 +497,13 @@ func readRPMHeader(r io.Reader) (rpmHeader, int, error) {
 	if n > 1<<16 || size > 64<<20 {
 		return rpmHeader{}, 0, fmt.Errorf("a header of %d entries and %d bytes is too large", n, size)
 	}
-	index := make([]byte, 16*int(n))
-	store := make([]byte, int(size))
-	if _, err := io.ReadFull(r, index); err != nil {
-		return rpmHeader{}, 0, err
+	index, err := readExactly(r, 16*int64(n))
+	if err != nil {
+		return rpmHeader{}, 0, fmt.Errorf("header index of %d entries: %v", n, err)
 	}
-	if _, err := io.ReadFull(r, store); err != nil {
-		return rpmHeader{}, 0, err
+	store, err := readExactly(r, int64(size))
+	if err != nil {
+		return rpmHeader{}, 0, fmt.Errorf("header store of %d bytes: %v", size, err)
 	}
 	h := rpmHeader{entries: map[uint32][4]uint32{}, store: store}
 	for i := 0; i < int(n); i++ {
@@ -496,6 +569,20 @@ func (h rpmHeader) ints(tag uint32) ([]uint32, error) {
 		}
 	}
 	return out, nil
+}
+
+// readExactly reads n bytes of r, or fails with io.ErrUnexpectedEOF. The
+// memory grows with the bytes that arrive, not with n: n is what a hostile
+// header claims, and a few bytes claiming 500 MB must not cost 500 MB.
+func readExactly(r io.Reader, n int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, n))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) < n {
+		return nil, io.ErrUnexpectedEOF
+	}
+	return data, nil
 }
 
 // readRPM reads an .rpm: the lead, the signature header (padded to 8
@@ -576,7 +663,13 @@ func readRPM(r io.Reader) (*pkgPayload, error) {
 		return nil, fmt.Errorf("payload: %v", err)
 	}
 	defer done()
-	payload, err := readCPIO(plain)
+	// Decompressed whole, to the compressor's end: xz's reader reports a
+	// stream cut in its index only to a reader that reads on past the data.
+	raw, err := io.ReadAll(plain)
+	if err != nil {
+		return nil, fmt.Errorf("payload: %v", err)
+	}
+	payload, err := readCPIO(bytes.NewReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("payload: %v", err)
 	}
@@ -655,8 +748,8 @@ func readCPIO(r io.Reader) (map[string][]byte, error) {
 		if n == "TRAILER!!!" {
 			return out, nil
 		}
-		data := make([]byte, size)
-		if _, err := io.ReadFull(br, data); err != nil {
+		data, err := readExactly(br, size)
+		if err != nil {
 			return nil, fmt.Errorf("cpio member %s: %v", n, err)
 		}
 		if err := pad(size); err != nil {
@@ -678,12 +771,15 @@ func readAPK(r io.Reader) (*pkgPayload, error) {
 		if _, err := br.Peek(1); err == io.EOF {
 			break
 		}
+		if len(streams) == 3 {
+			return nil, errors.New("gzip stream 4: an apk holds at most 3 (a signature, the control and the data)")
+		}
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("gzip stream %d: %v", len(streams)+1, err)
 		}
 		zr.Multistream(false)
-		plain, err := io.ReadAll(io.LimitReader(zr, maxMember))
+		plain, err := io.ReadAll(&capped{r: zr, left: maxDecompressed})
 		if err != nil {
 			return nil, fmt.Errorf("gzip stream %d: %v", len(streams)+1, err)
 		}
