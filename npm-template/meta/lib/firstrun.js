@@ -118,10 +118,10 @@ async function fetchMissing(missing) {
   const registry = registryFor(entry.package);
   let tgz;
   try {
-    const packument = JSON.parse(await get(registry.url + entry.package.replace('/', '%2f'), registry.auth));
+    const packument = JSON.parse(await get(registry.url + entry.package.replace('/', '%2f'), registry.rcs));
     const version = packument.versions && packument.versions[meta.version];
     if (!version || !version.dist || !version.dist.tarball) throw new Error(`${registry.url} has no ${entry.package}@${meta.version}`);
-    tgz = await get(version.dist.tarball, registry.auth);
+    tgz = await get(version.dist.tarball, registry.rcs);
   } catch (err) {
     throw because(err.message);
   }
@@ -140,17 +140,18 @@ async function fetchMissing(missing) {
   return locate();
 }
 
-function get(url, auth, redirects = 5) {
+// get fetches url with the credentials rcs hold for its own host and path
+// (authFor), and so each redirect's.
+function get(url, rcs, redirects = 5) {
   const mod = url.startsWith('https:') ? require('https') : require('http');
   const headers = { accept: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*' };
+  const auth = authFor(url, rcs);
   if (auth) headers.authorization = auth;
   return new Promise((resolve, reject) => {
     mod.get(url, { headers, timeout: 60000 }, (res) => {
       if ([301, 302, 303, 307, 308].includes(res.statusCode) && res.headers.location && redirects > 0) {
         res.resume();
-        // Credentials go to the registry's own host only.
-        const next = new URL(res.headers.location, url);
-        resolve(get(next.toString(), next.host === new URL(url).host ? auth : '', redirects - 1));
+        resolve(get(new URL(res.headers.location, url).toString(), rcs, redirects - 1));
         return;
       }
       if (res.statusCode !== 200) {
@@ -169,7 +170,8 @@ function get(url, auth, redirects = 5) {
 }
 
 // registryFor is the registry the package manager would use for name, and
-// its credentials: the scope's registry, else the default one, from
+// the .npmrc files that hold credentials: the scope's registry, else the
+// default one, from
 // npm_config_* in the environment, bunfig.toml when bun installed us, the
 // .npmrc files (the project's, upward from this package, the user's, the
 // global one), else the public registry. No package manager is run: one
@@ -185,10 +187,27 @@ function registryFor(name) {
   }
   url = url || 'https://registry.npmjs.org/';
   if (!url.endsWith('/')) url += '/';
-  // npm's credentials key: //host/path/:_authToken.
-  const nerf = url.replace(/^https?:/, '');
-  const token = fromEnv(`${nerf}:_authToken`) || first(rcs, `${nerf}:_authToken`);
-  return { url, auth: token ? `Bearer ${token}` : '' };
+  return { url, rcs };
+}
+
+// authFor is the authorization npm would send with a request for url: the
+// _authToken keyed by url's own //host/path/, or by the nearest directory
+// above it on the same host (//host/ last). A token therefore goes only to
+// the host it is configured for, wherever a packument puts its tarballs or
+// a redirect leads.
+function authFor(url, rcs) {
+  let u;
+  try {
+    u = new URL(url);
+  } catch (_) {
+    return '';
+  }
+  const top = `//${u.host}/`;
+  for (let key = `//${u.host}${u.pathname.replace(/[^/]*$/, '')}`; ; key = key.replace(/[^/]*\/$/, '')) {
+    const token = fromEnv(`${key}:_authToken`) || first(rcs, `${key}:_authToken`);
+    if (token) return `Bearer ${token}`;
+    if (key.length <= top.length) return '';
+  }
 }
 
 // fromEnv is npm's setting key from the environment: npm_config_<key> as
@@ -278,4 +297,4 @@ function bunfigRegistry(scope) {
   return '';
 }
 
-module.exports = { selfLink, fetchMissing, registryFor };
+module.exports = { selfLink, fetchMissing, registryFor, authFor };

@@ -4,12 +4,15 @@ package release
 
 import (
 	"archive/tar"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -239,5 +242,94 @@ func TestNPMRefusesAPlatformTarballWithTwoBinaries(t *testing.T) {
 
 	if _, err := os.Stat(marker); err == nil {
 		t.Error("the hostile binary ran")
+	}
+}
+
+// The first run's fetch sends a registry's token to that registry only, as
+// npm does: a packument that puts its tarballs on another host, or a
+// redirect there, gets that host no credentials unless the user configured
+// some for it (then those, and never the registry's).
+func TestFirstRunSendsATokenOnlyToItsHost(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	release := mustRelease(t, newRepo(t), Options{Snapshot: true})
+	const pkg = "@tern-agent/cli-linux-x64"
+	body, err := os.ReadFile(filepath.Join(release, "tern-agent-cli-linux-x64-"+fixtureVersion+".tgz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var seen []string // "server path: authorization"
+	record := func(who string, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, who+" "+r.URL.Path+": "+r.Header.Get("Authorization"))
+	}
+	// The tarball host: another port is another host to npm.
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record("cdn", r)
+		w.Write(body)
+	}))
+	t.Cleanup(cdn.Close)
+	var reg *httptest.Server
+	reg = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record("registry", r)
+		switch r.URL.Path {
+		case "/npm/" + pkg:
+			w.Write([]byte(`{"name":"` + pkg + `","versions":{"` + fixtureVersion + `":{"dist":{"tarball":"` + reg.URL + `/npm/redirect.tgz"}}}}`))
+		case "/npm/redirect.tgz":
+			http.Redirect(w, r, cdn.URL+"/platform.tgz", http.StatusFound)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(reg.Close)
+	hostOf := func(u string) string { return strings.TrimPrefix(u, "http:") }
+
+	for _, tc := range []struct {
+		name, npmrc string
+		want        []string
+	}{
+		{"a token for the registry's path only",
+			fmt.Sprintf("%s/npm/:_authToken=registry-secret\n", hostOf(reg.URL)),
+			[]string{"registry /npm/" + pkg + ": Bearer registry-secret", "registry /npm/redirect.tgz: Bearer registry-secret", "cdn /platform.tgz: "}},
+		{"a token for the registry and one for the tarball host",
+			fmt.Sprintf("%s/:_authToken=registry-secret\n%s/:_authToken=cdn-secret\n", hostOf(reg.URL), hostOf(cdn.URL)),
+			[]string{"registry /npm/" + pkg + ": Bearer registry-secret", "registry /npm/redirect.tgz: Bearer registry-secret", "cdn /platform.tgz: Bearer cdn-secret"}},
+		{"a packument whose tarball is on the other host", // the redirect's target, named directly
+			fmt.Sprintf("%s/npm/:_authToken=registry-secret\n", hostOf(reg.URL)),
+			nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mu.Lock()
+			seen = nil
+			mu.Unlock()
+			project, _ := installByHand(t, release)
+			writeFile(t, filepath.Join(project, ".npmrc"), tc.npmrc)
+			bin := binLink(t, project)
+			registry := reg.URL + "/npm/"
+			if tc.want == nil {
+				// A registry that serves the packument and points at the cdn.
+				direct := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					record("registry", r)
+					w.Write([]byte(`{"name":"` + pkg + `","versions":{"` + fixtureVersion + `":{"dist":{"tarball":"` + cdn.URL + `/platform.tgz"}}}}`))
+				}))
+				t.Cleanup(direct.Close)
+				registry = direct.URL + "/npm/"
+				writeFile(t, filepath.Join(project, ".npmrc"), fmt.Sprintf("%s/npm/:_authToken=registry-secret\n", hostOf(direct.URL)))
+				tc.want = []string{"registry /npm/" + pkg + ": Bearer registry-secret", "cdn /platform.tgz: "}
+			}
+			env := []string{"npm_config_registry=" + registry, "npm_config_user_agent=npm/11.0.0 node/v20.0.0", "NPM_CONFIG_USERCONFIG=" + filepath.Join(project, "no-user-npmrc")}
+			r := runEnv(t, project, env, bin, "--version")
+			if r.code != 0 || !strings.Contains(r.out, "installed "+pkg) {
+				t.Fatalf("the first run did not fetch the package (exit %d):\n%s", r.code, r.out)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Equal(seen, tc.want) {
+				t.Errorf("the requests and their credentials:\n%s\nwant:\n%s", strings.Join(seen, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
 	}
 }
