@@ -72,7 +72,9 @@ function selfLink(bin, launcher) {
     const source = fs.readFileSync(launcher, 'utf8');
     if (source.startsWith('#!/bin/sh\n')) return; // node runs the sh launcher: it is in place
     const real = fs.realpathSync(bin);
-    if (/[\n\r]/.test(real)) return; // a path the sh line cannot hold
+    // A path the sh line cannot hold, or one that would end the
+    // JavaScript comment it sits in (U+2028 and U+2029 end a line there).
+    if (/[\n\r\u2028\u2029]/.test(real)) return;
     const q = `'${real.replace(/'/g, `'\\''`)}'`;
     // To sh: the builtin no-op ':', then exec the binary, or, if it moved,
     // the launcher with node; no command that forks. To JavaScript: a

@@ -172,3 +172,31 @@ func TestLauncherForwardsSignals(t *testing.T) {
 		t.Fatalf("the launcher must die by the child's SIGHUP: %v", err)
 	}
 }
+
+// The sh launcher stays JavaScript wherever the install lies: JavaScript
+// ends a // comment at U+2028 and U+2029 as at a newline, so a binary path
+// holding one would let the rest of the sh line be read as code, and every
+// run through node (pnpm's and Yarn's shims, the launcher's own fallback)
+// would die of a SyntaxError.
+func TestSelfLinkKeepsTheLauncherJavaScriptForAnyPath(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	release := mustRelease(t, newRepo(t), Options{Snapshot: true})
+	for _, sep := range []string{"\u2028", "\u2029"} {
+		project, _ := installByHand(t, release, "linux-x64")
+		moved := filepath.Join(t.TempDir(), "a"+sep+"b")
+		if err := os.Rename(project, moved); err != nil {
+			t.Fatal(err)
+		}
+		launcher := filepath.Join(moved, "node_modules", "@tern-agent", "cli", "bin", "tern.js")
+		bin := binLink(t, moved)
+		if r := runEnv(t, moved, nil, bin, "--version"); r.code != 0 {
+			t.Fatalf("the first run: exit %d\n%s", r.code, r.out)
+		}
+		selfLinked(t, launcher)
+		if r := runEnv(t, moved, nil, "node", launcher, "--version"); r.code != 0 || !strings.Contains(r.out, "version="+fixtureVersion) {
+			t.Errorf("node running the launcher under a path with %U: exit %d\n%s", []rune(sep)[0], r.code, r.out)
+		}
+	}
+}
