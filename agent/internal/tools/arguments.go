@@ -3,6 +3,7 @@ package tools
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -17,13 +18,24 @@ import (
 // It reads the small part of JSON Schema tern's schemas use: an object's
 // properties with a type (string, integer, number, boolean, array with
 // typed items, object) and required.
-func checkArguments(tool string, schema json.RawMessage, args map[string]json.RawMessage) error {
+func checkArguments(tool string, schema, raw json.RawMessage) error {
 	s, err := readSchema(schema)
 	if err != nil {
 		return fmt.Errorf("%s: its input schema cannot be read (%v); this is a bug in tern", tool, err)
 	}
 	fail := func(format string, a ...any) error {
 		return fmt.Errorf("%s takes %s: %s", tool, s.signature(), fmt.Sprintf(format, a...))
+	}
+	// Not JSON at all (a model's arguments cut mid-object) is said so: its
+	// first byte may well be "{".
+	var args map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &args); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) || !json.Valid(raw) {
+			var v any
+			return fail("the arguments are not valid JSON (%v)", json.Unmarshal(raw, &v))
+		}
+		return fail("the arguments must be a JSON object, not %s", Article(JSONType(raw)))
 	}
 	var missing []string
 	for _, name := range s.required {

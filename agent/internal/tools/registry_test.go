@@ -51,6 +51,12 @@ func TestCallDispatchesByName(t *testing.T) {
 	if out, err := s.Call(context.Background(), string(NameListDir), json.RawMessage(`{}`)); err != nil || out != "" {
 		t.Errorf("list_dir of the empty workspace: %q, %v", out, err)
 	}
+	// Arguments cut short (a model's stream that stopped mid-object) are
+	// not JSON: said so, with what the tool takes, not "not an object".
+	_, err = s.Call(context.Background(), string(NameReadFile), json.RawMessage(`{"path": "a.go"`))
+	if want := `read_file takes {"path": string, "start_line"?: integer, "end_line"?: integer}: the arguments are not valid JSON (unexpected end of JSON input)`; err == nil || err.Error() != want {
+		t.Errorf("read_file with cut arguments:\n got %v\nwant %s", err, want)
+	}
 	_, err = s.Call(context.Background(), "rm", json.RawMessage(`{}`))
 	if err == nil || err.Error() != `no tool named "rm"; the tools are shell, read_file, list_dir and apply_patch` {
 		t.Errorf("unknown tool: %v", err)

@@ -106,11 +106,7 @@ func (s *Set) Call(ctx context.Context, name string, args json.RawMessage) (stri
 			if len(bytes.TrimSpace(args)) == 0 || string(bytes.TrimSpace(args)) == "null" {
 				args = json.RawMessage("{}")
 			}
-			var fields map[string]json.RawMessage
-			if err := json.Unmarshal(args, &fields); err != nil {
-				return "", fmt.Errorf("%s: the arguments must be a JSON object, not %s", name, Article(JSONType(args)))
-			}
-			if err := checkArguments(name, t.Parameters, fields); err != nil {
+			if err := checkArguments(name, t.Parameters, args); err != nil {
 				return "", err
 			}
 			return t.call(ctx, s, args)
