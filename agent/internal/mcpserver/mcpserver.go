@@ -397,8 +397,11 @@ func handle(ctx context.Context, set *tools.Set, req request) (any, *rpcError) {
 			Name      string          `json:"name"`
 			Arguments json.RawMessage `json:"arguments"`
 		}
-		if err := json.Unmarshal(req.Params, &p); err != nil || p.Name == "" {
+		if err := json.Unmarshal(req.Params, &p); err != nil {
 			return nil, &rpcError{-32602, fmt.Sprintf("tools/call needs {name, arguments}: %v", err)}
+		}
+		if p.Name == "" {
+			return nil, &rpcError{-32602, fmt.Sprintf(`tools/call needs {name, arguments}: "name" is missing; the tools are %s`, toolNames())}
 		}
 		// An unknown tool is a protocol error, as the specification lists
 		// it; a call the tool can refuse is a result the model can read.

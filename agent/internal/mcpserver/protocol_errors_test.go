@@ -95,11 +95,15 @@ func TestInvalidRequests(t *testing.T) {
 		{`{"jsonrpc":"2.0","id":{"a":1},"method":"ping"}`, nil, -32600, "an id is a string or a number"},
 		{`{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"read_file","arguments":"a.txt"}}`, float64(11), -32602, "arguments must be a JSON object"},
 		{`{"jsonrpc":"2.0","id":12,"method":"tools/call","params":[1]}`, float64(12), -32602, "tools/call needs {name, arguments}"},
+		{`{"jsonrpc":"2.0","id":15,"method":"tools/call","params":{"arguments":{}}}`, float64(15), -32602, `tools/call needs {name, arguments}: "name" is missing; the tools are shell, read_file, list_dir and apply_patch`},
 		{`[{"jsonrpc":"2.0"`, nil, -32700, "parse error"},
 	} {
 		c.send("%s", tc.line)
 		m := c.recv(10 * time.Second)
 		e, _ := m["error"].(map[string]any)
+		if strings.Contains(fmt.Sprint(e["message"]), "<nil>") {
+			t.Errorf("%s: the message says <nil>: %v", tc.line, e["message"])
+		}
 		if _, hasID := m["id"]; !hasID || m["id"] != tc.id || e == nil || e["code"] != tc.code || !strings.Contains(fmt.Sprint(e["message"]), tc.want) {
 			t.Errorf("%s: %v, want error %v with id %v and %q", tc.line, m, tc.code, tc.id, tc.want)
 		}
