@@ -27,6 +27,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Message is one conversation turn.
@@ -244,11 +245,7 @@ func (c *Client) Stream(ctx context.Context, msgs []Message, tools []Tool, onTex
 				return Reply{}, ctx.Err()
 			}
 		default:
-			text := strings.TrimSpace(string(raw))
-			if len(text) > 2048 {
-				text = text[:2048] + "…"
-			}
-			return Reply{}, &StatusError{Status: resp.Status, Body: text, Provider: provider}
+			return Reply{}, &StatusError{Status: resp.Status, Body: clip(string(raw), 2048), Provider: provider}
 		}
 	}
 }
@@ -358,11 +355,20 @@ func readJSON(r io.Reader, onText func(string)) (Reply, error) {
 
 // excerpt is the start of a body, for an error message.
 func excerpt(raw []byte) string {
-	s := strings.TrimSpace(string(raw))
-	if len(s) > 300 {
-		s = s[:300] + "…"
+	return clip(string(raw), 300)
+}
+
+// clip is s trimmed and cut to at most n bytes, between two characters,
+// with "…" where it was cut: a message must stay valid UTF-8.
+func clip(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // readStream reads "data: {...}" events until "data: [DONE]", or until the
@@ -438,6 +444,12 @@ func readStream(r io.Reader, onText func(string)) (Reply, error) {
 		}
 		if e := parseAPIError(chunk.Error); e != nil {
 			return Reply{}, e
+		}
+		if event == "error" { // "event: error" whose JSON is the error itself
+			if e := parseAPIError(json.RawMessage(data)); e != nil {
+				return Reply{}, e
+			}
+			return Reply{}, &APIError{Message: data}
 		}
 		if chunk.Usage != nil {
 			reply.Usage = *chunk.Usage

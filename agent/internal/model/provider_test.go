@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // These tests script an OpenAI-compatible server on 127.0.0.1 that sends
@@ -119,6 +120,18 @@ func TestProviderAnswers(t *testing.T) {
 		{name: "a 429 with a JSON error, retries run out",
 			answers: []scripted{{status: 429, contentType: jsonType, body: rateLimit}}, retries: 1,
 			errs: []string{"the model API answered 429 Too Many Requests: " + rateLimitMsg}, errKind: &StatusError{}},
+		{name: "a long error body is cut between characters, not inside one",
+			answers: []scripted{{status: 400, contentType: "text/plain", body: strings.Repeat("a", 2047) + strings.Repeat("é", 10)}},
+			errs:    []string{"the model API answered 400 Bad Request: " + strings.Repeat("a", 2047) + "…"}, errKind: &StatusError{}},
+		{name: "a long JSON answer's excerpt is cut between characters",
+			answers: []scripted{{contentType: jsonType, body: `{"xy":"` + strings.Repeat("é", 300) + `"}`}},
+			errs:    []string{`neither a completion nor an error: {"xy":"` + strings.Repeat("é", 146) + "…"}},
+		{name: "an SSE error event whose JSON has no error member",
+			answers: []scripted{{contentType: sse, body: "event: error\ndata: {\"message\":\"upstream overloaded\",\"code\":529}\n\n"}},
+			errs:    []string{"the model API reported an error: upstream overloaded (code 529)"}, errKind: &APIError{}, notInErrs: []string{"cut"}},
+		{name: "an SSE error event of null",
+			answers: []scripted{{contentType: sse, body: "event: error\ndata: null\n\n"}},
+			errs:    []string{"the model API reported an error: null"}, errKind: &APIError{}},
 		{name: "a 401 with a JSON error keeps the remedy",
 			answers: []scripted{{status: 401, contentType: jsonType, body: `{"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","code":"invalid_api_key"}}`}},
 			errs:    []string{"401 Unauthorized: Incorrect API key provided. (type invalid_request_error, code invalid_api_key)", "set OPENAI_API_KEY"}, errKind: &AuthError{}},
@@ -133,6 +146,9 @@ func TestProviderAnswers(t *testing.T) {
 			if c.errs != nil || c.errKind != nil {
 				if err == nil {
 					t.Fatalf("no error; reply %+v", reply)
+				}
+				if !utf8.ValidString(err.Error()) {
+					t.Errorf("err %q is not valid UTF-8", err)
 				}
 				for _, want := range c.errs {
 					if !strings.Contains(err.Error(), want) {
