@@ -87,7 +87,8 @@ function checkName(name) {
 // directory beside dest, hashing the bytes as it writes them, and renames it
 // into place when every check has passed; a refusal leaves nothing behind.
 // Concurrent first runs each unpack their own copy; the first rename wins
-// and the others keep its result (the launcher verifies what it runs).
+// and the others keep its result (install; the launcher verifies what it
+// runs).
 // pkg names the package and publisher the meta package, for the messages.
 function unpack(tgz, { files, pkg, publisher, dest }) {
   if (!files || typeof files !== 'object') throw new Refusal(`lib/platforms.json lists no files for ${pkg}; reinstall ${publisher}`);
@@ -111,18 +112,41 @@ function unpack(tgz, { files, pkg, publisher, dest }) {
       const got = writeHashed(out, m.body, m.mode & 0o111 ? 0o755 : 0o644);
       if (got !== files[m.rel]) throw new Refusal(`${m.name} has sha256 ${got}, but ${publisher} was published with ${files[m.rel]}`);
     }
-    // A dest without its package.json is a leftover no lookup accepts.
-    if (!fs.existsSync(path.join(dest, 'package.json'))) fs.rmSync(dest, { recursive: true, force: true });
     fs.mkdirSync(path.dirname(dest), { recursive: true });
-    try {
-      fs.renameSync(tmp, dest);
-    } catch (err) {
-      if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
-      fs.rmSync(tmp, { recursive: true, force: true }); // another run's copy is in place
-    }
+    install(tmp, dest);
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw err;
+  }
+}
+
+// install renames the verified copy tmp to dest. Where dest is there
+// already, another run's copy, whole (it has its package.json), is kept and
+// tmp removed; a leftover without one, which no lookup accepts, is first
+// renamed aside, so that nothing is ever removed from under a run that has
+// put its copy in place. The rename refuses an existing dest with
+// ENOTEMPTY or EEXIST on POSIX (ENOTDIR if it is a file), and EPERM on
+// Windows.
+function install(tmp, dest) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.renameSync(tmp, dest);
+      return;
+    } catch (err) {
+      if (!['ENOTEMPTY', 'EEXIST', 'EPERM', 'ENOTDIR'].includes(err.code)) throw err;
+      if (fs.existsSync(path.join(dest, 'package.json'))) {
+        fs.rmSync(tmp, { recursive: true, force: true });
+        return;
+      }
+      if (attempt > 0 || !fs.existsSync(dest)) throw err;
+      const aside = `${dest}.stale-${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
+      try {
+        fs.renameSync(dest, aside);
+      } catch (_) {
+        // Another run moved it, or put its copy there: try again.
+      }
+      fs.rmSync(aside, { recursive: true, force: true });
+    }
   }
 }
 

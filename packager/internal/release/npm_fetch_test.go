@@ -333,3 +333,55 @@ func TestFirstRunSendsATokenOnlyToItsHost(t *testing.T) {
 		})
 	}
 }
+
+// Two first runs fetch at once and the other renames its copy into place
+// first: this run keeps that copy and runs, on POSIX (rename answers
+// ENOTEMPTY) and on Windows (it answers EPERM, simulated here), and removes
+// nothing another run has installed.
+func TestFirstRunFetchLosingTheRaceKeepsTheWinnersCopy(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	release := mustRelease(t, newRepo(t), Options{Snapshot: true})
+	const pkg = "@tern-agent/cli-linux-x64"
+	body, err := os.ReadFile(filepath.Join(release, "tern-agent-cli-linux-x64-"+fixtureVersion+".tgz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	registry := platformRegistry(t, pkg, fixtureVersion, body)
+	for _, errno := range []string{"ENOTEMPTY", "EPERM"} {
+		t.Run(errno, func(t *testing.T) {
+			project, launcher := installByHand(t, release)
+			// Just before this run renames its verified copy into place,
+			// the other run's lands there.
+			preload := filepath.Join(project, "race.js")
+			writeFile(t, preload, `
+const fs = require('fs');
+const real = fs.renameSync;
+fs.renameSync = function (from, to) {
+  if (/\.partial-/.test(String(from)) && !fs.existsSync(to)) {
+    fs.cpSync(from, to, { recursive: true });
+    if (process.env.RACE_ERRNO === 'EPERM') {
+      const e = new Error('EPERM: operation not permitted, rename'); e.code = 'EPERM'; throw e;
+    }
+  }
+  return real.apply(this, arguments);
+};
+`)
+			bin := binLink(t, project)
+			env := []string{"npm_config_registry=" + registry, "npm_config_user_agent=npm/11.0.0 node/v20.0.0",
+				"NODE_OPTIONS=--require " + preload, "RACE_ERRNO=" + errno}
+			r := runEnv(t, project, env, bin, "--version")
+			if r.code != 0 || !strings.Contains(r.out, "version="+fixtureVersion) {
+				t.Fatalf("the run that lost the race: exit %d\n%s", r.code, r.out)
+			}
+			meta := filepath.Dir(filepath.Dir(launcher))
+			if left, _ := filepath.Glob(filepath.Join(meta, "vendor", "@tern-agent", "*.*-*")); len(left) != 0 {
+				t.Errorf("the losing run left %v behind", left)
+			}
+			if _, err := os.Stat(filepath.Join(meta, "vendor", pkg, "package.json")); err != nil {
+				t.Errorf("the winner's copy is gone: %v", err)
+			}
+		})
+	}
+}
