@@ -28,8 +28,10 @@ import (
 // has already held to SHA256SUMS, its signature and the manifest: the
 // binary and every helper must be the archive's byte for byte, the licence
 // files must be there, the package must state its name, the release's
-// version and the target's architecture, and it must neither make anything
-// else executable nor run a script as root when it is installed. The
+// version and the target's architecture, and it must neither install any
+// other file (but a .deb's copyright, changelog and lintian overrides), nor
+// make anything else executable, nor run a script as root when it is
+// installed. The
 // packages are read in Go, as dpkg, rpm and apk read them; nothing is
 // extracted or run.
 
@@ -135,9 +137,11 @@ func (c *checker) linuxPackagePayload(m *manifest.Manifest, name string, f layou
 
 	// What the tree holds, where the package must install it.
 	executable := map[string]bool{}
+	inTree := map[string]bool{}
 	rels := layout.Tree(cfg, t, helpers)
 	for _, rel := range rels {
 		dst := layout.LinuxInstallPath(cfg, f, rel)
+		inTree[dst] = true
 		what := "file " + rel
 		switch {
 		case rel == layout.BinaryPath(cfg, t):
@@ -170,7 +174,12 @@ func (c *checker) linuxPackagePayload(m *manifest.Manifest, name string, f layou
 		}
 	}
 
-	// Nothing else may run: no other executable, no setuid, no link.
+	// Nothing else may run: no other executable, no setuid, no link, and
+	// no file but the tree's and the .deb's own documentation, since what
+	// lies in /etc/cron.d, /etc/profile.d or /etc/sudoers.d runs as root
+	// with no exec bit.
+	doc := path.Join("/usr/share/doc", cfg.Product) + "/"
+	lintian := path.Join("/usr/share/lintian/overrides", cfg.Product)
 	paths := make([]string, 0, len(p.files))
 	for dst := range p.files {
 		paths = append(paths, dst)
@@ -187,6 +196,9 @@ func (c *checker) linuxPackagePayload(m *manifest.Manifest, name string, f layou
 			c.fail(name, "%s is setuid or setgid (mode %o): %s", dst, file.perm, rebuildRemedy)
 		case file.kind == 'f' && file.perm&0o111 != 0 && !executable[dst]:
 			c.fail(name, "%s is executable (mode %o), but only the binary and its helpers may be: %s", dst, file.perm, rebuildRemedy)
+		case file.kind == 'f' && !inTree[dst] && !strings.HasPrefix(dst, doc) && dst != lintian:
+			c.fail(name, "%s is no file of %s, and the packages install nothing else (a file in /etc/cron.d, /etc/profile.d or /etc/sudoers.d runs as root without an exec bit): %s",
+				dst, tree.name, rebuildRemedy)
 		}
 	}
 }

