@@ -197,13 +197,20 @@ func gz(b []byte) []byte {
 	return out.Bytes()
 }
 
+type arMember struct {
+	name string
+	body []byte
+}
+
 // debOf is a .deb: an ar of debian-binary, control.tar.gz and data.tar.gz.
 func debOf(control, data []byte) []byte {
+	return arOf(arMember{"debian-binary", []byte("2.0\n")}, arMember{"control.tar.gz", gz(control)}, arMember{"data.tar.gz", gz(data)})
+}
+
+// arOf is an ar archive of members, in order.
+func arOf(members ...arMember) []byte {
 	b := []byte("!<arch>\n")
-	for _, m := range []struct {
-		name string
-		body []byte
-	}{{"debian-binary", []byte("2.0\n")}, {"control.tar.gz", gz(control)}, {"data.tar.gz", gz(data)}} {
+	for _, m := range members {
 		b = append(b, fmt.Sprintf("%-16s%-12s%-6s%-6s%-8s%-10d`\n", m.name, "0", "0", "0", "100644", len(m.body))...)
 		b = append(b, m.body...)
 		if len(m.body)%2 == 1 {
@@ -288,4 +295,35 @@ func FuzzReadCPIO(f *testing.F) {
 func FuzzReadAPK(f *testing.F) {
 	f.Add(append(gz(tarOf(f, ".PKGINFO", "pkgname = tern\n")), gz(tarOf(f, "usr/bin/tern*", "\x7fELF"))...))
 	f.Fuzz(func(t *testing.T, b []byte) { readAPK(bytes.NewReader(b)) })
+}
+
+// A .deb is read in the order dpkg insists on, and nothing after data.tar
+// is read: a second data.tar there (dpkg installs the first) cannot hide
+// what the first holds, and a .deb dpkg refuses is refused.
+func TestDebMembersInDpkgsOrder(t *testing.T) {
+	control := arMember{"control.tar.gz", gz(tarOf(t, "./control", "Package: tern\nVersion: 1\nArchitecture: amd64\n"))}
+	data := arMember{"data.tar.gz", gz(tarOf(t, "./usr/bin/tern*", "\x7fELF"))}
+	version := arMember{"debian-binary", []byte("2.0\n")}
+	for _, tc := range []struct {
+		what    string
+		members []arMember
+		wantErr string
+	}{
+		{"the usual order", []arMember{version, control, data}, ""},
+		{"a member dpkg skips", []arMember{version, {"_gpgbuilder", []byte("x")}, control, data}, ""},
+		{"no debian-binary", []arMember{control, data}, `the first member is control.tar.gz holding`},
+		{"debian-binary 3.0", []arMember{{"debian-binary", []byte("3.0\n")}, control, data}, `not debian-binary holding 2.0`},
+		{"data before control", []arMember{version, data, control}, "a member data.tar.gz where dpkg expects control.tar.*"},
+		{"two data members", []arMember{version, control, data, {"data.tar.gz", gz(tarOf(t, "./usr/bin/evil*", "x"))}}, "a member data.tar.gz follows data.tar"},
+		{"two control members", []arMember{version, control, control, data}, "a member control.tar.gz where dpkg expects data.tar.*"},
+		{"an unknown member", []arMember{version, control, {"extra", []byte("x")}, data}, "a member extra where dpkg expects data.tar.*"},
+	} {
+		_, err := readDeb(bytes.NewReader(arOf(tc.members...)))
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", tc.what, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%s: got %v, want %q", tc.what, err, tc.wantErr)
+		}
+	}
 }

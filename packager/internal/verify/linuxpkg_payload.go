@@ -364,7 +364,11 @@ func readDeb(r io.Reader) (*pkgPayload, error) {
 		return nil, errors.New("not an ar archive")
 	}
 	p := &pkgPayload{}
-	var sawControl, sawData bool
+	// dpkg reads debian-binary, then control.tar.*, then data.tar.*,
+	// skipping members whose name starts with "_", and refuses any other
+	// order; a member after data.tar is refused too, so that what is read
+	// here is what dpkg installs.
+	var sawControl, sawData, sawVersion bool
 	for {
 		hdr := make([]byte, 60)
 		if _, err := io.ReadFull(br, hdr); err == io.EOF {
@@ -382,7 +386,16 @@ func readDeb(r io.Reader) (*pkgPayload, error) {
 		}
 		body := &io.LimitedReader{R: br, N: size}
 		switch {
-		case strings.HasPrefix(name, "control.tar"):
+		case !sawVersion:
+			v, _ := readExactly(body, min(size, 64))
+			if name != "debian-binary" || !bytes.HasPrefix(v, []byte("2.")) {
+				return nil, fmt.Errorf("the first member is %s holding %q, not debian-binary holding 2.0, which dpkg requires", name, v)
+			}
+			sawVersion = true
+		case strings.HasPrefix(name, "_"):
+		case sawData:
+			return nil, fmt.Errorf("a member %s follows data.tar, where a .deb ends", name)
+		case !sawControl && strings.HasPrefix(name, "control.tar"):
 			sawControl = true
 			err = readDebTar(body, strings.TrimPrefix(strings.TrimPrefix(name, "control.tar"), "."), func(hdr *tar.Header, data []byte) error {
 				switch base := path.Base(hdr.Name); {
@@ -397,7 +410,7 @@ func readDeb(r io.Reader) (*pkgPayload, error) {
 				}
 				return nil
 			})
-		case strings.HasPrefix(name, "data.tar"):
+		case sawControl && strings.HasPrefix(name, "data.tar"):
 			sawData = true
 			err = readDebTar(body, strings.TrimPrefix(strings.TrimPrefix(name, "data.tar"), "."), func(hdr *tar.Header, data []byte) error {
 				if hdr.Name != "./" && hdr.Name != "." {
@@ -405,6 +418,8 @@ func readDeb(r io.Reader) (*pkgPayload, error) {
 				}
 				return nil
 			})
+		default:
+			return nil, fmt.Errorf("a member %s where dpkg expects %s", name, map[bool]string{false: "control.tar.*", true: "data.tar.*"}[sawControl])
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", name, err)
