@@ -120,10 +120,10 @@ async function fetchMissing(missing) {
   const registry = registryFor(entry.package);
   let tgz;
   try {
-    const packument = JSON.parse(await get(registry.url + entry.package.replace('/', '%2f'), registry.rcs));
+    const packument = JSON.parse(await get(registry.url + entry.package.replace('/', '%2f'), registry.rcs, maxPackument));
     const version = packument.versions && packument.versions[meta.version];
     if (!version || !version.dist || !version.dist.tarball) throw new Error(`${registry.url} has no ${entry.package}@${meta.version}`);
-    tgz = await get(version.dist.tarball, registry.rcs);
+    tgz = await get(version.dist.tarball, registry.rcs, maxTarball);
   } catch (err) {
     throw because(err.message);
   }
@@ -142,9 +142,16 @@ async function fetchMissing(missing) {
   return locate();
 }
 
-// get fetches url with the credentials rcs hold for its own host and path
-// (authFor), and so each redirect's.
-function get(url, rcs, redirects = 5) {
+// What a registry may send, held in memory: a packument (the abbreviated
+// one is a few hundred bytes a version), and a platform package's tarball,
+// which unpacks to at most lib/tarball.js's bound. A registry that sends
+// more, or never stops, is refused instead of filling this process.
+const maxPackument = 64 << 20;
+const maxTarball = 1 << 30;
+
+// get fetches url, at most max bytes, with the credentials rcs hold for its
+// own host and path (authFor), and so each redirect's.
+function get(url, rcs, max, redirects = 5) {
   const mod = url.startsWith('https:') ? require('https') : require('http');
   const headers = { accept: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*' };
   const auth = authFor(url, rcs);
@@ -153,7 +160,7 @@ function get(url, rcs, redirects = 5) {
     mod.get(url, { headers, timeout: 60000 }, (res) => {
       if ([301, 302, 303, 307, 308].includes(res.statusCode) && res.headers.location && redirects > 0) {
         res.resume();
-        resolve(get(new URL(res.headers.location, url).toString(), rcs, redirects - 1));
+        resolve(get(new URL(res.headers.location, url).toString(), rcs, max, redirects - 1));
         return;
       }
       if (res.statusCode !== 200) {
@@ -161,8 +168,23 @@ function get(url, rcs, redirects = 5) {
         reject(new Error(`GET ${url}: HTTP ${res.statusCode}`));
         return;
       }
+      const tooLong = () => new Error(`GET ${url}: the answer is longer than ${max >> 20} MiB, more than it can be; refused`);
+      if (Number(res.headers['content-length']) > max) {
+        res.destroy();
+        reject(tooLong());
+        return;
+      }
       const chunks = [];
-      res.on('data', (c) => chunks.push(c));
+      let got = 0;
+      res.on('data', (c) => {
+        got += c.length;
+        if (got > max) {
+          res.destroy();
+          reject(tooLong());
+          return;
+        }
+        chunks.push(c);
+      });
       res.on('end', () => resolve(Buffer.concat(chunks)));
       res.on('error', reject);
     }).on('timeout', function () {

@@ -385,3 +385,31 @@ fs.renameSync = function (from, to) {
 		})
 	}
 }
+
+// A registry that answers the first run's fetch with more than a packument
+// can be is refused, with the size named, rather than read into memory
+// without end.
+func TestFirstRunRefusesAnEndlessPackument(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	release := mustRelease(t, newRepo(t), Options{Snapshot: true})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"name":"x","padding":"`))
+		chunk := []byte(strings.Repeat("x", 1<<20))
+		for i := 0; i < 80; i++ { // 80 MiB, chunked: no Content-Length to go by
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+		w.Write([]byte(`"}`))
+	}))
+	t.Cleanup(srv.Close)
+	project, _ := installByHand(t, release)
+	bin := binLink(t, project)
+	env := []string{"npm_config_registry=" + srv.URL + "/", "npm_config_user_agent=npm/11.0.0 node/v20.0.0"}
+	r := runEnv(t, project, env, bin, "--version")
+	if r.code != 1 || !strings.Contains(r.out, "the answer is longer than 64 MiB, more than it can be; refused") {
+		t.Fatalf("exit %d:\n%s", r.code, r.out)
+	}
+}
