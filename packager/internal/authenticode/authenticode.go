@@ -18,7 +18,8 @@
 //     give the same bytes. A timestamp is never reproducible, which is why
 //     reproducibility is proved by Strip, not by re-signing.
 //   - Verification runs on every maintainer's machine and in CI, on any OS,
-//     so it must not need a tool: Verify parses the PKCS#7 itself.
+//     so it must not need a tool: Verify parses the PKCS#7 itself, with
+//     package cms.
 //
 // It must never treat "no certificate configured" as "sign with something
 // else", never fall back to the system roots in Verify, and never accept a

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/tern-agent/tern/packager/internal/cms"
 )
 
 // VerifyOptions says what a signature must prove.
@@ -77,31 +79,34 @@ func Verify(data []byte, o VerifyOptions) (*Signature, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !s.contentType.Equal(oidSpcIndirectDataContent) {
-		return nil, fmt.Errorf("%w: signed content is %v, not SpcIndirectDataContent", ErrMalformed, s.contentType)
+	if !s.ContentType.Equal(oidSpcIndirectDataContent) {
+		return nil, fmt.Errorf("%w: signed content is %v, not SpcIndirectDataContent", ErrMalformed, s.ContentType)
+	}
+	if s.Content == nil {
+		return nil, fmt.Errorf("%w: Authenticode signature is detached: it carries no SpcIndirectDataContent", ErrMalformed)
 	}
 	var idc spcIndirectDataContent
-	if _, err := asn1.Unmarshal(append([]byte{0x30}, asn1Length(s.content)...), &idc); err != nil {
+	if _, err := asn1.Unmarshal(append([]byte{0x30}, asn1Length(s.Content)...), &idc); err != nil {
 		return nil, fmt.Errorf("%w: SpcIndirectDataContent: %v", ErrMalformed, err)
 	}
 	var dataType asn1.ObjectIdentifier
 	if _, err := asn1.Unmarshal(idc.Data.Bytes, &dataType); err != nil || !dataType.Equal(oidSpcPEImageData) {
 		return nil, fmt.Errorf("%w: the signature is for a %v object, not a PE image", ErrMalformed, dataType)
 	}
-	h, err := hashFor(idc.MessageDigest.Algorithm.Algorithm)
+	h, err := cms.HashFor(idc.MessageDigest.Algorithm.Algorithm)
 	if err != nil {
-		return nil, fmt.Errorf("file digest: %w", err)
+		return nil, fmt.Errorf("file digest: %w", fromCMS(err))
 	}
 	sig := &Signature{Hash: h, Digest: authenticodeDigest(data, f, h)}
 	if !bytes.Equal(sig.Digest, idc.MessageDigest.Digest) {
 		return nil, fmt.Errorf("%w: the file's %v Authenticode digest is %x, the signature vouches for %x: the file changed after signing",
 			ErrDigestMismatch, h, sig.Digest, idc.MessageDigest.Digest)
 	}
-	if sig.Signer, err = s.verifySigner("Authenticode signature"); err != nil {
-		return nil, err
+	if sig.Signer, err = s.VerifySigner("Authenticode signature"); err != nil {
+		return nil, fromCMS(err)
 	}
 	var st time.Time
-	if _, err := asn1.Unmarshal(s.attr(oidAttrSigningTime), &st); err == nil {
+	if _, err := asn1.Unmarshal(s.Attr(cms.OIDAttrSigningTime), &st); err == nil {
 		sig.SigningTime = st
 	}
 
@@ -117,7 +122,7 @@ func Verify(data []byte, o VerifyOptions) (*Signature, error) {
 	}
 	chains, err := sig.Signer.Verify(x509.VerifyOptions{
 		Roots:         o.Roots,
-		Intermediates: pool(s.certs),
+		Intermediates: pool(s.Certs),
 		CurrentTime:   at,
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
 	})
@@ -143,14 +148,9 @@ func Verify(data []byte, o VerifyOptions) (*Signature, error) {
 // authority's chain at the stamped time. An old-style (PKCS#9)
 // countersignature is refused rather than ignored, so that a signature
 // never passes for lack of the code that would have checked it.
-func verifyTimestamp(s *signed, sig *Signature, o VerifyOptions) error {
+func verifyTimestamp(s *cms.Signed, sig *Signature, o VerifyOptions) error {
 	var token []byte
-	for rest := s.signer.UnsignedAttrs.Bytes; len(rest) > 0; {
-		var a attribute
-		var err error
-		if rest, err = asn1.Unmarshal(rest, &a); err != nil {
-			return fmt.Errorf("%w: unsigned attributes: %v", ErrMalformed, err)
-		}
+	for _, a := range s.UnsignedAttrs {
 		switch {
 		case a.Type.Equal(oidAttrRFC3161Timestamp):
 			token = a.Values.Bytes
@@ -165,23 +165,23 @@ func verifyTimestamp(s *signed, sig *Signature, o VerifyOptions) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrBadTimestamp, err)
 	}
-	if !ts.contentType.Equal(oidTSTInfo) {
-		return fmt.Errorf("%w: token content is %v, not TSTInfo", ErrBadTimestamp, ts.contentType)
+	if !ts.ContentType.Equal(oidTSTInfo) {
+		return fmt.Errorf("%w: token content is %v, not TSTInfo", ErrBadTimestamp, ts.ContentType)
 	}
-	tsa, err := ts.verifySigner("RFC 3161 timestamp")
+	tsa, err := ts.VerifySigner("RFC 3161 timestamp")
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrBadTimestamp, err)
+		return fmt.Errorf("%w: %w", ErrBadTimestamp, fromCMS(err))
 	}
 	var info tstInfo
-	if _, err := asn1.Unmarshal(ts.content, &info); err != nil {
+	if _, err := asn1.Unmarshal(ts.Content, &info); err != nil {
 		return fmt.Errorf("%w: TSTInfo: %v", ErrBadTimestamp, err)
 	}
-	h, err := hashFor(info.MessageImprint.Algorithm.Algorithm)
+	h, err := cms.HashFor(info.MessageImprint.Algorithm.Algorithm)
 	if err != nil {
-		return fmt.Errorf("%w: message imprint: %w", ErrBadTimestamp, err)
+		return fmt.Errorf("%w: message imprint: %w", ErrBadTimestamp, fromCMS(err))
 	}
 	d := h.New()
-	d.Write(s.signer.Signature)
+	d.Write(s.Signer.Signature)
 	if !bytes.Equal(d.Sum(nil), info.MessageImprint.HashedMessage) {
 		return fmt.Errorf("%w: the token stamps another signature (message imprint differs)", ErrBadTimestamp)
 	}
@@ -191,7 +191,7 @@ func verifyTimestamp(s *signed, sig *Signature, o VerifyOptions) error {
 	}
 	if _, err := tsa.Verify(x509.VerifyOptions{
 		Roots:         roots,
-		Intermediates: pool(ts.certs),
+		Intermediates: pool(ts.Certs),
 		CurrentTime:   info.GenTime,
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping},
 	}); err != nil {
@@ -227,7 +227,7 @@ func pool(certs []*x509.Certificate) *x509.CertPool {
 }
 
 // asn1Length re-wraps content (a SEQUENCE's value) with its DER length, so
-// that it can be unmarshalled again: parseSigned keeps only the value
+// that it can be unmarshalled again: cms.Parse keeps only the value
 // because that is what the messageDigest covers.
 func asn1Length(content []byte) []byte {
 	n := len(content)

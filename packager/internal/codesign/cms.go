@@ -13,72 +13,25 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"fmt"
-	"math/big"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tern-agent/tern/packager/internal/cms"
 )
 
-// The CMS (RFC 5652) Apple's code signatures use: SignedData with no
-// content (detached: the content is the CodeDirectory blob), one signer,
-// the certificate chain, and these attributes.
+// What Apple adds to the CMS (RFC 5652) of a code signature, which package
+// cms parses: SignedData with no content (detached: the content is the
+// CodeDirectory blob), one signer named by issuer and serial, the
+// certificate chain, the CodeDirectory hashes as signed attributes, and an
+// RFC 3161 token as an unsigned attribute.
 var (
-	oidData          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
-	oidSignedData    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
-	oidContentType   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
-	oidMessageDigest = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
-	oidSigningTime   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
-	oidTimeStamp     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}
+	oidTimeStamp = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}
 	// oidCDHashes carries a plist of the (20-byte truncated) CodeDirectory
 	// hashes; oidCDHashes2 the full hashes with their algorithms.
 	oidCDHashes  = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 9, 1}
 	oidCDHashes2 = asn1.ObjectIdentifier{1, 2, 840, 113635, 100, 9, 2}
-
-	oidSHA256          = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
-	oidRSAEncryption   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
-	oidSHA256WithRSA   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
-	oidECDSAWithSHA256 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
-	oidECPublicKey     = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
 )
-
-type contentInfo struct {
-	ContentType asn1.ObjectIdentifier
-	Content     asn1.RawValue `asn1:"explicit,tag:0"`
-}
-
-type signedData struct {
-	Version          int
-	DigestAlgorithms []pkix.AlgorithmIdentifier `asn1:"set"`
-	EncapContentInfo encapContentInfo
-	Certificates     asn1.RawValue `asn1:"optional,tag:0"`
-	CRLs             asn1.RawValue `asn1:"optional,tag:1"`
-	SignerInfos      []signerInfo  `asn1:"set"`
-}
-
-type encapContentInfo struct {
-	EContentType asn1.ObjectIdentifier
-	EContent     asn1.RawValue `asn1:"optional,explicit,tag:0"`
-}
-
-type signerInfo struct {
-	Version            int
-	SID                issuerAndSerial
-	DigestAlgorithm    pkix.AlgorithmIdentifier
-	SignedAttrs        asn1.RawValue `asn1:"optional,tag:0"`
-	SignatureAlgorithm pkix.AlgorithmIdentifier
-	Signature          []byte
-	UnsignedAttrs      asn1.RawValue `asn1:"optional,tag:1"`
-}
-
-type issuerAndSerial struct {
-	Issuer asn1.RawValue
-	Serial *big.Int
-}
-
-type attribute struct {
-	Type   asn1.ObjectIdentifier
-	Values asn1.RawValue `asn1:"set"`
-}
 
 // hashAgility is one value of the CDHashes2 attribute.
 type hashAgility struct {
@@ -86,7 +39,7 @@ type hashAgility struct {
 	Digest    []byte
 }
 
-var sha256Alg = pkix.AlgorithmIdentifier{Algorithm: oidSHA256, Parameters: asn1.NullRawValue}
+var sha256Alg = pkix.AlgorithmIdentifier{Algorithm: cms.OIDSHA256, Parameters: asn1.NullRawValue}
 
 // tlv encodes one DER element with a one-byte tag.
 func tlv(tag byte, content []byte) []byte {
@@ -95,7 +48,7 @@ func tlv(tag byte, content []byte) []byte {
 }
 
 func marshalAttr(oid asn1.ObjectIdentifier, values ...[]byte) ([]byte, error) {
-	return asn1.Marshal(attribute{Type: oid, Values: asn1.RawValue{FullBytes: tlv(0x31, bytes.Join(values, nil))}})
+	return asn1.Marshal(cms.Attribute{Type: oid, Values: asn1.RawValue{FullBytes: tlv(0x31, bytes.Join(values, nil))}})
 }
 
 // derSet joins encoded elements as a DER SET OF, which must be sorted.
@@ -138,11 +91,11 @@ func signCMS(cd []byte, o *Options, now time.Time, timestamp func(sig []byte) ([
 		return err
 	}
 	for _, err := range []error{
-		add(oidContentType, oidData),
-		add(oidSigningTime, now.UTC()),
-		add(oidMessageDigest, digest[:]),
+		add(cms.OIDAttrContentType, cms.OIDData),
+		add(cms.OIDAttrSigningTime, now.UTC()),
+		add(cms.OIDAttrMessageDigest, digest[:]),
 		add(oidCDHashes, cdHashesPlist(digest[:20])),
-		add(oidCDHashes2, hashAgility{oidSHA256, digest[:]}),
+		add(oidCDHashes2, hashAgility{cms.OIDSHA256, digest[:]}),
 	} {
 		if err != nil {
 			return nil, fmt.Errorf("encoding CMS signed attributes: %w", err)
@@ -153,9 +106,9 @@ func signCMS(cd []byte, o *Options, now time.Time, timestamp func(sig []byte) ([
 	var sigAlg pkix.AlgorithmIdentifier
 	switch o.Key.Public().(type) {
 	case *rsa.PublicKey:
-		sigAlg = pkix.AlgorithmIdentifier{Algorithm: oidRSAEncryption, Parameters: asn1.NullRawValue}
+		sigAlg = pkix.AlgorithmIdentifier{Algorithm: cms.OIDRSAEncryption, Parameters: asn1.NullRawValue}
 	case *ecdsa.PublicKey:
-		sigAlg = pkix.AlgorithmIdentifier{Algorithm: oidECDSAWithSHA256}
+		sigAlg = pkix.AlgorithmIdentifier{Algorithm: cms.OIDECDSAWithSHA256}
 	default:
 		return nil, fmt.Errorf("signing key is a %T: Apple code signatures need an RSA or ECDSA key", o.Key.Public())
 	}
@@ -166,13 +119,17 @@ func signCMS(cd []byte, o *Options, now time.Time, timestamp func(sig []byte) ([
 	}
 	// A key that does not belong to the certificate signs happily; catch it
 	// here rather than ship a signature macOS rejects.
-	if err := checkSignature(o.Cert, sigAlg.Algorithm, signedAttrs, sig); err != nil {
+	if err := cms.CheckSignature(o.Cert, crypto.SHA256, sigAlg.Algorithm, signedAttrs, sig); err != nil {
 		return nil, fmt.Errorf("the signing key does not match the certificate %s (%v): export the certificate and its own private key together in the PKCS#12", o.Cert.Subject, err)
 	}
 
-	si := signerInfo{
+	sid, err := asn1.Marshal(cms.IssuerAndSerial{Issuer: asn1.RawValue{FullBytes: o.Cert.RawIssuer}, Serial: o.Cert.SerialNumber})
+	if err != nil {
+		return nil, fmt.Errorf("encoding the CMS signer identifier: %w", err)
+	}
+	si := cms.SignerInfo{
 		Version:            1,
-		SID:                issuerAndSerial{Issuer: asn1.RawValue{FullBytes: o.Cert.RawIssuer}, Serial: o.Cert.SerialNumber},
+		SID:                asn1.RawValue{FullBytes: sid},
 		DigestAlgorithm:    sha256Alg,
 		SignedAttrs:        asn1.RawValue{FullBytes: append([]byte{0xa0}, signedAttrs[1:]...)},
 		SignatureAlgorithm: sigAlg,
@@ -193,28 +150,18 @@ func signCMS(cd []byte, o *Options, now time.Time, timestamp func(sig []byte) ([
 	for _, c := range append([]*x509.Certificate{o.Cert}, o.Chain...) {
 		certs = append(certs, c.Raw...)
 	}
-	sd := signedData{
+	sd := cms.SignedData{
 		Version:          1,
 		DigestAlgorithms: []pkix.AlgorithmIdentifier{sha256Alg},
-		EncapContentInfo: encapContentInfo{EContentType: oidData},
+		EncapContent:     cms.ContentInfo{ContentType: cms.OIDData},
 		Certificates:     asn1.RawValue{FullBytes: tlv(0xa0, certs)},
-		SignerInfos:      []signerInfo{si},
+		SignerInfos:      []cms.SignerInfo{si},
 	}
 	sdDER, err := asn1.Marshal(sd)
 	if err != nil {
 		return nil, fmt.Errorf("encoding CMS SignedData: %w", err)
 	}
-	return asn1.Marshal(contentInfo{ContentType: oidSignedData, Content: asn1.RawValue{FullBytes: tlv(0xa0, sdDER)}})
-}
-
-func checkSignature(c *x509.Certificate, alg asn1.ObjectIdentifier, signed, sig []byte) error {
-	switch {
-	case alg.Equal(oidRSAEncryption), alg.Equal(oidSHA256WithRSA):
-		return c.CheckSignature(x509.SHA256WithRSA, signed, sig)
-	case alg.Equal(oidECDSAWithSHA256), alg.Equal(oidECPublicKey):
-		return c.CheckSignature(x509.ECDSAWithSHA256, signed, sig)
-	}
-	return fmt.Errorf("unsupported CMS signature algorithm %v", alg)
+	return asn1.Marshal(cms.ContentInfo{ContentType: cms.OIDSignedData, Content: asn1.RawValue{FullBytes: tlv(0xa0, sdDER)}})
 }
 
 // cmsResult is what a verified CMS signature says.
@@ -230,54 +177,39 @@ type cmsResult struct {
 // messageDigest, and the CDHashes attributes. It does not decide whether the
 // signer is trusted: that is the caller's policy.
 func verifyCMS(der, cd []byte) (*cmsResult, error) {
-	var ci contentInfo
-	if rest, err := asn1.Unmarshal(der, &ci); err != nil || len(rest) != 0 || !ci.ContentType.Equal(oidSignedData) {
-		return nil, fmt.Errorf("CMS signature is not a DER ContentInfo holding SignedData (%v)", err)
-	}
-	var sd signedData
-	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil {
-		return nil, fmt.Errorf("CMS SignedData does not parse: %w", err)
-	}
-	if len(sd.SignerInfos) != 1 {
-		return nil, fmt.Errorf("CMS signature has %d signers, want 1", len(sd.SignerInfos))
-	}
-	certs, err := x509.ParseCertificates(sd.Certificates.Bytes)
+	s, err := cms.Parse(der, "CMS signature")
 	if err != nil {
-		return nil, fmt.Errorf("CMS certificates do not parse: %w", err)
+		return nil, err
 	}
-	si := sd.SignerInfos[0]
-	res := &cmsResult{signature: si.Signature}
-	for _, c := range certs {
-		if res.signer == nil && bytes.Equal(c.RawIssuer, si.SID.Issuer.FullBytes) && c.SerialNumber.Cmp(si.SID.Serial) == 0 {
-			res.signer = c
-		} else {
+	if sid := s.Signer.SID; sid.Class != asn1.ClassUniversal || sid.Tag != asn1.TagSequence {
+		return nil, fmt.Errorf("CMS signer is not named by issuer and serial number, as Apple's signatures name it")
+	}
+	signer, err := s.SignerCert("CMS signature")
+	if err != nil {
+		return nil, err
+	}
+	res := &cmsResult{signer: signer, signature: s.Signer.Signature}
+	for _, c := range s.Certs {
+		if c != signer {
 			res.chain = append(res.chain, c)
 		}
 	}
-	if res.signer == nil {
-		return nil, fmt.Errorf("CMS signature names signer serial %s but carries no such certificate", si.SID.Serial)
+	if !s.Signer.DigestAlgorithm.Algorithm.Equal(cms.OIDSHA256) {
+		return nil, fmt.Errorf("CMS digest algorithm %v is not SHA-256", s.Signer.DigestAlgorithm.Algorithm)
 	}
-	if !si.DigestAlgorithm.Algorithm.Equal(oidSHA256) {
-		return nil, fmt.Errorf("CMS digest algorithm %v is not SHA-256", si.DigestAlgorithm.Algorithm)
-	}
-	if len(si.SignedAttrs.FullBytes) == 0 {
+	if len(s.Signer.SignedAttrs.FullBytes) == 0 {
 		return nil, fmt.Errorf("CMS signature has no signed attributes, so it does not bind the CodeDirectory")
 	}
-	signed := append([]byte{0x31}, si.SignedAttrs.FullBytes[1:]...)
-	if err := checkSignature(res.signer, si.SignatureAlgorithm.Algorithm, signed, si.Signature); err != nil {
-		return nil, fmt.Errorf("CMS signature does not verify with the signer certificate %s: %w", res.signer.Subject, err)
+	if err := s.CheckSignature(signer, crypto.SHA256); err != nil {
+		return nil, fmt.Errorf("CMS signature does not verify with the signer certificate %s: %w", signer.Subject, err)
 	}
 
-	var attrs []attribute
-	if _, err := asn1.UnmarshalWithParams(signed, &attrs, "set"); err != nil {
-		return nil, fmt.Errorf("CMS signed attributes do not parse: %w", err)
-	}
 	digest := sha256.Sum256(cd)
 	var sawDigest, sawCDHashes bool
-	for _, a := range attrs {
+	for _, a := range s.SignedAttrs {
 		v := a.Values.Bytes
 		switch {
-		case a.Type.Equal(oidMessageDigest):
+		case a.Type.Equal(cms.OIDAttrMessageDigest):
 			var md []byte
 			if _, err := asn1.Unmarshal(v, &md); err != nil || !bytes.Equal(md, digest[:]) {
 				return nil, fmt.Errorf("CMS messageDigest %x is not the SHA-256 of the CodeDirectory (%x): the signature is for other code", md, digest)
@@ -303,7 +235,7 @@ func verifyCMS(der, cd []byte) (*cmsResult, error) {
 				if rest, err = asn1.Unmarshal(rest, &h); err != nil {
 					return nil, fmt.Errorf("CMS CDHashes2 attribute does not parse: %w", err)
 				}
-				if h.Algorithm.Equal(oidSHA256) && !bytes.Equal(h.Digest, digest[:]) {
+				if h.Algorithm.Equal(cms.OIDSHA256) && !bytes.Equal(h.Digest, digest[:]) {
 					return nil, fmt.Errorf("CMS CDHashes2 attribute has SHA-256 %x, not the CodeDirectory's %x", h.Digest, digest)
 				}
 			}
@@ -316,19 +248,13 @@ func verifyCMS(der, cd []byte) (*cmsResult, error) {
 		return nil, fmt.Errorf("CMS signature has no CDHashes attribute (1.2.840.113635.100.9.1), which macOS requires")
 	}
 
-	if len(si.UnsignedAttrs.Bytes) > 0 {
-		var un []attribute
-		if _, err := asn1.UnmarshalWithParams(append([]byte{0x31}, si.UnsignedAttrs.FullBytes[1:]...), &un, "set"); err != nil {
-			return nil, fmt.Errorf("CMS unsigned attributes do not parse: %w", err)
-		}
-		for _, a := range un {
-			if a.Type.Equal(oidTimeStamp) {
-				var tok asn1.RawValue
-				if _, err := asn1.Unmarshal(a.Values.Bytes, &tok); err != nil {
-					return nil, fmt.Errorf("CMS timestamp attribute does not parse: %w", err)
-				}
-				res.timestamp = tok.FullBytes
+	for _, a := range s.UnsignedAttrs {
+		if a.Type.Equal(oidTimeStamp) {
+			var tok asn1.RawValue
+			if _, err := asn1.Unmarshal(a.Values.Bytes, &tok); err != nil {
+				return nil, fmt.Errorf("CMS timestamp attribute does not parse: %w", err)
 			}
+			res.timestamp = tok.FullBytes
 		}
 	}
 	return res, nil

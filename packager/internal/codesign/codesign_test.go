@@ -26,6 +26,7 @@ import (
 
 	gomacho "github.com/blacktop/go-macho"
 
+	"github.com/tern-agent/tern/packager/internal/cms"
 	"github.com/tern-agent/tern/packager/internal/testbin"
 	"github.com/tern-agent/tern/packager/internal/testpki"
 )
@@ -343,10 +344,10 @@ func replaceCMS(t *testing.T, signed []byte, edit func(cms []byte) []byte) []byt
 }
 
 // resign re-signs a CMS's signed attributes with key after edit changes them.
-func resign(t *testing.T, der []byte, key crypto.Signer, edit func([]attribute)) []byte {
+func resign(t *testing.T, der []byte, key crypto.Signer, edit func([]cms.Attribute)) []byte {
 	t.Helper()
-	var ci contentInfo
-	var sd signedData
+	var ci cms.ContentInfo
+	var sd cms.SignedData
 	if _, err := asn1.Unmarshal(der, &ci); err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +355,7 @@ func resign(t *testing.T, der []byte, key crypto.Signer, edit func([]attribute))
 		t.Fatal(err)
 	}
 	si := &sd.SignerInfos[0]
-	var attrs []attribute
+	var attrs []cms.Attribute
 	if _, err := asn1.UnmarshalWithParams(append([]byte{0x31}, si.SignedAttrs.FullBytes[1:]...), &attrs, "set"); err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +381,7 @@ func resign(t *testing.T, der []byte, key crypto.Signer, edit func([]attribute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := asn1.Marshal(contentInfo{ContentType: oidSignedData, Content: asn1.RawValue{FullBytes: tlv(0xa0, sdDER)}})
+	out, err := asn1.Marshal(cms.ContentInfo{ContentType: cms.OIDSignedData, Content: asn1.RawValue{FullBytes: tlv(0xa0, sdDER)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,9 +399,9 @@ func TestVerifyRefusesBadCMS(t *testing.T) {
 	}
 	otherCD := sha256.Sum256([]byte("another CodeDirectory"))
 	plistOther, _ := asn1.Marshal(cdHashesPlist(otherCD[:20]))
-	agilityOther, _ := asn1.Marshal(hashAgility{oidSHA256, otherCD[:]})
-	setValue := func(oid asn1.ObjectIdentifier, der []byte) func([]attribute) {
-		return func(attrs []attribute) {
+	agilityOther, _ := asn1.Marshal(hashAgility{cms.OIDSHA256, otherCD[:]})
+	setValue := func(oid asn1.ObjectIdentifier, der []byte) func([]cms.Attribute) {
+		return func(attrs []cms.Attribute) {
 			for i := range attrs {
 				if attrs[i].Type.Equal(oid) {
 					attrs[i].Values = asn1.RawValue{FullBytes: tlv(0x31, der)}
@@ -419,8 +420,8 @@ func TestVerifyRefusesBadCMS(t *testing.T) {
 		edit func(cms []byte) []byte
 		want string
 	}{
-		{"untouched re-encoding", func(c []byte) []byte { return resign(t, c, id.Key, func([]attribute) {}) }, ""},
-		{"key not matching the certificate", func(c []byte) []byte { return resign(t, c, other.Key, func([]attribute) {}) },
+		{"untouched re-encoding", func(c []byte) []byte { return resign(t, c, id.Key, func([]cms.Attribute) {}) }, ""},
+		{"key not matching the certificate", func(c []byte) []byte { return resign(t, c, other.Key, func([]cms.Attribute) {}) },
 			"CMS signature does not verify with the signer certificate CN=Developer ID Application: Acme (ABCDE12345),OU=ABCDE12345: crypto/rsa: verification error"},
 		{"CDHashes for another CodeDirectory", func(c []byte) []byte { return resign(t, c, id.Key, setValue(oidCDHashes, plistOther)) },
 			"CMS CDHashes attribute lists [" + fmt.Sprintf("%x", otherCD[:20]) + "], not the CodeDirectory's cdhash"},
@@ -428,10 +429,10 @@ func TestVerifyRefusesBadCMS(t *testing.T) {
 			"CMS CDHashes2 attribute has SHA-256 " + fmt.Sprintf("%x", otherCD)},
 		{"messageDigest of another CodeDirectory", func(c []byte) []byte {
 			md, _ := asn1.Marshal(otherCD[:])
-			return resign(t, c, id.Key, setValue(oidMessageDigest, md))
+			return resign(t, c, id.Key, setValue(cms.OIDAttrMessageDigest, md))
 		}, "CMS messageDigest " + fmt.Sprintf("%x", otherCD) + " is not the SHA-256 of the CodeDirectory"},
 		{"no CDHashes", func(c []byte) []byte {
-			return resign(t, c, id.Key, func(a []attribute) {
+			return resign(t, c, id.Key, func(a []cms.Attribute) {
 				for i := range a {
 					if a[i].Type.Equal(oidCDHashes) {
 						a[i].Type = asn1.ObjectIdentifier{1, 2, 3}
@@ -440,14 +441,14 @@ func TestVerifyRefusesBadCMS(t *testing.T) {
 			})
 		}, "CMS signature has no CDHashes attribute"},
 		{"timestamp of another signature", func(c []byte) []byte {
-			var ci contentInfo
-			var sd signedData
+			var ci cms.ContentInfo
+			var sd cms.SignedData
 			asn1.Unmarshal(c, &ci)
 			asn1.Unmarshal(ci.Content.Bytes, &sd)
 			a, _ := marshalAttr(oidTimeStamp, stolenToken)
 			sd.SignerInfos[0].UnsignedAttrs = asn1.RawValue{FullBytes: tlv(0xa1, a)}
 			sdDER, _ := asn1.Marshal(sd)
-			out, _ := asn1.Marshal(contentInfo{ContentType: oidSignedData, Content: asn1.RawValue{FullBytes: tlv(0xa0, sdDER)}})
+			out, _ := asn1.Marshal(cms.ContentInfo{ContentType: cms.OIDSignedData, Content: asn1.RawValue{FullBytes: tlv(0xa0, sdDER)}})
 			return out
 		}, "timestamp token stamps"},
 		{"no CMS at all", func([]byte) []byte { return nil }, "the CodeDirectory is not ad-hoc but there is no CMS signature over it"},
