@@ -2,7 +2,8 @@
 // What an install script would do, done by the launcher instead (the
 // package has none: pnpm 10+, Yarn 4, bun and deno skip install scripts by
 // default, and a cross-platform install must not be "repaired" for the host
-// that ran it). The launcher loads this file only when it needs it.
+// that ran it). The launcher loads this file only on a run that may still
+// have work for it: one that must fetch, or one started through a bin link.
 //
 // fetchMissing: the platform package for this machine is missing and no
 // other platform's is installed (a cross-platform install is diagnosed,
