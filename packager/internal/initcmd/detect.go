@@ -101,6 +101,20 @@ func (r *Repo) findMains() error {
 // mainPackage says whether dir holds package main (tests aside), and names
 // its package-level variables.
 func mainPackage(dir string) (vars []string, isMain bool, err error) {
+	return readPackage(dir, "main")
+}
+
+// packageVars names the package-level variables of the package in dir,
+// whatever its name (tests aside).
+func packageVars(dir string) ([]string, error) {
+	vars, _, err := readPackage(dir, "")
+	return vars, err
+}
+
+// readPackage parses the Go files of dir (tests aside) and names the
+// package-level variables of those in package only ("" for any package),
+// and whether any file was in it.
+func readPackage(dir, only string) (vars []string, found bool, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, false, err
@@ -115,44 +129,17 @@ func mainPackage(dir string) (vars []string, isMain bool, err error) {
 		if err != nil {
 			continue // a file that does not parse is the compiler's to report
 		}
-		if f.Name.Name != "main" {
+		if only != "" && f.Name.Name != only {
 			continue
 		}
-		isMain = true
+		found = true
 		for _, obj := range topLevelVars(f) {
 			if !slices.Contains(vars, obj) {
 				vars = append(vars, obj)
 			}
 		}
 	}
-	return vars, isMain, nil
-}
-
-// packageVars names the package-level variables of the package in dir,
-// whatever its name (tests aside).
-func packageVars(dir string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	fset := token.NewFileSet()
-	var vars []string
-	for _, e := range entries {
-		n := e.Name()
-		if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, parser.SkipObjectResolution)
-		if err != nil {
-			continue
-		}
-		for _, obj := range topLevelVars(f) {
-			if !slices.Contains(vars, obj) {
-				vars = append(vars, obj)
-			}
-		}
-	}
-	return vars, nil
+	return vars, found, nil
 }
 
 var githubRE = regexp.MustCompile(`^(?:https://|ssh://git@|git@)github\.com[:/]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$`)
