@@ -2,7 +2,6 @@ package aptrepo
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"errors"
@@ -11,11 +10,12 @@ import (
 	"os"
 	"path"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
+
+	"github.com/tern-agent/tern/packager/internal/arfile"
 )
 
 // Field is one field of a control paragraph, its value as written after
@@ -53,7 +53,7 @@ func ReadControl(path string) (Control, error) {
 		return nil, fmt.Errorf("reading the package %s: %w", path, err)
 	}
 	defer f.Close()
-	raw, err := controlFile(bufio.NewReader(f))
+	raw, err := controlFile(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a readable .deb (check it with `dpkg-deb --info %s`): %w", path, path, err)
 	}
@@ -92,30 +92,20 @@ func sourceName(c Control) string {
 // controlFile finds control.tar.* among the ar members and returns its
 // ./control.
 func controlFile(r io.Reader) ([]byte, error) {
-	magic := make([]byte, 8)
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != "!<arch>\n" {
-		return nil, errors.New("no ar archive magic")
+	ar, err := arfile.NewReader(r)
+	if err != nil {
+		return nil, err
 	}
 	for {
-		hdr := make([]byte, 60)
-		if _, err := io.ReadFull(r, hdr); err != nil {
-			if err == io.EOF {
-				return nil, errors.New("no control.tar member")
-			}
-			return nil, fmt.Errorf("an ar header: %w", err)
+		name, _, err := ar.Next()
+		if err == io.EOF {
+			return nil, errors.New("no control.tar member")
 		}
-		name := strings.TrimSuffix(strings.TrimSpace(string(hdr[0:16])), "/")
-		size, err := strconv.ParseInt(strings.TrimSpace(string(hdr[48:58])), 10, 64)
-		if err != nil || size < 0 || string(hdr[58:60]) != "`\n" {
-			return nil, fmt.Errorf("a malformed ar header for %q", name)
+		if err != nil {
+			return nil, err
 		}
-		body := io.LimitReader(r, size)
 		if strings.HasPrefix(name, "control.tar") {
-			return controlFromTar(name, body)
-		}
-		// Members are padded to an even length.
-		if _, err := io.CopyN(io.Discard, r, size+size%2); err != nil {
-			return nil, fmt.Errorf("member %s: %w", name, err)
+			return controlFromTar(name, ar)
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 
+	"github.com/tern-agent/tern/packager/internal/arfile"
 	"github.com/tern-agent/tern/packager/internal/config"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
@@ -358,10 +359,9 @@ func tarFile(hdr *tar.Header, data []byte) pkgFile {
 // readDeb reads a .deb: an ar archive of debian-binary, control.tar.* and
 // data.tar.*, each tar compressed as its extension says.
 func readDeb(r io.Reader) (*pkgPayload, error) {
-	br := bufio.NewReader(r)
-	magic := make([]byte, 8)
-	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != "!<arch>\n" {
-		return nil, errors.New("not an ar archive")
+	ar, err := arfile.NewReader(r)
+	if err != nil {
+		return nil, err
 	}
 	p := &pkgPayload{}
 	// dpkg reads debian-binary, then control.tar.*, then data.tar.*,
@@ -370,24 +370,18 @@ func readDeb(r io.Reader) (*pkgPayload, error) {
 	// here is what dpkg installs.
 	var sawControl, sawData, sawVersion bool
 	for {
-		hdr := make([]byte, 60)
-		if _, err := io.ReadFull(br, hdr); err == io.EOF {
+		name, size, err := ar.Next()
+		if err == io.EOF {
 			break
 		} else if err != nil {
-			return nil, fmt.Errorf("ar header: %v", err)
+			return nil, err
 		}
-		if string(hdr[58:60]) != "`\n" {
-			return nil, errors.New("a broken ar header")
+		if size > maxMember {
+			return nil, fmt.Errorf("ar member %s has a bad size %d, over the %d limit", name, size, maxMember)
 		}
-		name := strings.TrimSuffix(strings.TrimSpace(string(hdr[0:16])), "/")
-		size, err := strconv.ParseInt(strings.TrimSpace(string(hdr[48:58])), 10, 64)
-		if err != nil || size < 0 || size > maxMember {
-			return nil, fmt.Errorf("ar member %s has a bad size %q", name, hdr[48:58])
-		}
-		body := &io.LimitedReader{R: br, N: size}
 		switch {
 		case !sawVersion:
-			v, _ := readExactly(body, min(size, 64))
+			v, _ := readExactly(ar, min(size, 64))
 			if name != "debian-binary" || !bytes.HasPrefix(v, []byte("2.")) {
 				return nil, fmt.Errorf("the first member is %s holding %q, not debian-binary holding 2.0, which dpkg requires", name, v)
 			}
@@ -397,7 +391,7 @@ func readDeb(r io.Reader) (*pkgPayload, error) {
 			return nil, fmt.Errorf("a member %s follows data.tar, where a .deb ends", name)
 		case !sawControl && strings.HasPrefix(name, "control.tar"):
 			sawControl = true
-			err = readDebTar(body, strings.TrimPrefix(strings.TrimPrefix(name, "control.tar"), "."), func(hdr *tar.Header, data []byte) error {
+			err = readDebTar(ar, strings.TrimPrefix(strings.TrimPrefix(name, "control.tar"), "."), func(hdr *tar.Header, data []byte) error {
 				switch base := path.Base(hdr.Name); {
 				case hdr.Typeflag == tar.TypeDir:
 				case base == "control":
@@ -412,7 +406,7 @@ func readDeb(r io.Reader) (*pkgPayload, error) {
 			})
 		case sawControl && strings.HasPrefix(name, "data.tar"):
 			sawData = true
-			err = readDebTar(body, strings.TrimPrefix(strings.TrimPrefix(name, "data.tar"), "."), func(hdr *tar.Header, data []byte) error {
+			err = readDebTar(ar, strings.TrimPrefix(strings.TrimPrefix(name, "data.tar"), "."), func(hdr *tar.Header, data []byte) error {
 				if hdr.Name != "./" && hdr.Name != "." {
 					p.add(hdr.Name, tarFile(hdr, data))
 				}
@@ -423,17 +417,6 @@ func readDeb(r io.Reader) (*pkgPayload, error) {
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", name, err)
-		}
-		if _, err := io.Copy(io.Discard, body); err != nil {
-			return nil, err
-		}
-		if body.N > 0 {
-			return nil, fmt.Errorf("ar member %s is cut short: %d of its %d bytes are missing", name, body.N, size)
-		}
-		if size%2 == 1 { // ar pads every member to an even size
-			if _, err := br.Discard(1); err != nil && err != io.EOF {
-				return nil, err
-			}
 		}
 	}
 	if !sawControl || !sawData {
