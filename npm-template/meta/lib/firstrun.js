@@ -42,8 +42,6 @@ function linkable(launcher) {
   // pnpm's .bin entries are shell shims that run `node …/tern.js`: the sh
   // line would never run. Yarn's caches and deno's are theirs.
   if (/[\\/](\.pnpm|\.deno|\.yarn|deno[\\/]npm)[\\/]/.test(launcher)) return false;
-  const m = manager();
-  if (m.name === 'pnpm' || m.name === 'deno') return false;
   // Invoked through a symlink (the bin links of npm, bun and Yarn's
   // node-modules linker) whose real path is this file: the kernel ran it,
   // and will run the sh line next time.
@@ -58,7 +56,10 @@ function linkable(launcher) {
   } catch (_) {
     return false; // read-only node_modules, or a global install owned by root
   }
-  return true;
+  // Last, as it probes the project's files: a read-only install, which
+  // comes here on every run, stops above.
+  const m = manager();
+  return m.name !== 'pnpm' && m.name !== 'deno';
 }
 
 // selfLink replaces the launcher with the sh/JS launcher that execs bin,
