@@ -1,11 +1,9 @@
 package linuxpkg
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tern-agent/tern/packager/internal/helperbuild"
+	"github.com/tern-agent/tern/packager/internal/helperbuild/helperbuildtest"
 	"github.com/tern-agent/tern/packager/internal/layout"
-	"github.com/tern-agent/tern/packager/internal/thirdparty"
 )
 
 // TestDebInstallRealTern installs the .deb of the real tern, stamped as a
@@ -146,44 +143,19 @@ func TestDebInstallRealTern(t *testing.T) {
 
 // buildBundledBwrap builds bwrap for linux-x64 from third_party/bubblewrap,
 // as the release does (from the cached source, held to the lock), into
-// path, and returns its sha256. Without the source in the cache it skips,
-// or fails under TERN_TEST_REQUIRE_TOOLS=1.
+// path, and returns its sha256.
 func buildBundledBwrap(t *testing.T, path string) string {
 	t.Helper()
 	root, err := filepath.Abs("../../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := thirdparty.LoadManifest(filepath.Join(root, "third_party", "bubblewrap", "manifest.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache, err := thirdparty.DefaultCache()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !cache.Has(m.Source.SHA256) {
-		if os.Getenv("TERN_TEST_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("the bubblewrap source is not in %s (TERN_TEST_REQUIRE_TOOLS=1): make helpers-source", cache.Dir)
-		}
-		t.Skipf("the bubblewrap source is not in %s: make helpers-source", cache.Dir)
-	}
-	b := helperbuild.Builder{Cache: cache, Out: t.TempDir(), Log: io.Discard}
-	sum, err := b.Build(context.Background(), m, "linux-x64")
-	if err != nil {
-		t.Fatalf("building bwrap: %v", err)
-	}
-	data, err := os.ReadFile(b.Output(m, "linux-x64"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := helperbuildtest.Bwrap(t, root, "linux-x64")
 	if err := os.WriteFile(path, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if got := sha256.Sum256(data); hex.EncodeToString(got[:]) != sum {
-		t.Fatalf("bwrap's sha256 changed on the way")
-	}
-	return sum
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // buildStampedAgent compiles the real agent as buildAgent does, with the

@@ -2,11 +2,9 @@ package release
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,11 +17,10 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
-	"github.com/tern-agent/tern/packager/internal/helperbuild"
+	"github.com/tern-agent/tern/packager/internal/helperbuild/helperbuildtest"
 	"github.com/tern-agent/tern/packager/internal/image"
 	"github.com/tern-agent/tern/packager/internal/layout"
 	"github.com/tern-agent/tern/packager/internal/manifest"
-	"github.com/tern-agent/tern/packager/internal/thirdparty"
 )
 
 // The image with the real tern in it, run as a container runs it: its
@@ -55,7 +52,7 @@ func TestTheImageRunsAsItsUserInAContainerThatForbidsNamespaces(t *testing.T) {
 	// a release builds it, in place of the fixture's; tern stamped with
 	// bwrap's digest as a release stamps it.
 	root, _ := filepath.Abs("../../..")
-	bwrap := realBwrap(t, root)
+	bwrap := helperbuildtest.Bwrap(t, root, "linux-x64")
 	if err := os.WriteFile(filepath.Join(tree, filepath.FromSlash(layout.HelperPath(c, "bwrap"))), bwrap, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -162,36 +159,6 @@ func TestTheImageRunsAsItsUserInAContainerThatForbidsNamespaces(t *testing.T) {
 			t.Errorf("tern sandbox run -- true in the image exits %d, and does not say %q", code, want)
 		}
 	}
-}
-
-// realBwrap is the static bwrap that third_party/bubblewrap builds for
-// linux-x64, from the source cache; without the source the test skips, or
-// fails under TERN_TEST_REQUIRE_TOOLS=1.
-func realBwrap(t *testing.T, root string) []byte {
-	t.Helper()
-	m, err := thirdparty.LoadManifest(filepath.Join(root, "third_party", "bubblewrap", "manifest.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache, err := thirdparty.DefaultCache()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !cache.Has(m.Source.SHA256) {
-		if os.Getenv("TERN_TEST_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("the bubblewrap source is not in %s (TERN_TEST_REQUIRE_TOOLS=1): make helpers-source", cache.Dir)
-		}
-		t.Skipf("the bubblewrap source is not in %s: make helpers-source", cache.Dir)
-	}
-	b := helperbuild.Builder{Cache: cache, Out: t.TempDir(), Log: io.Discard}
-	if _, err := b.Build(context.Background(), m, "linux-x64"); err != nil {
-		t.Fatalf("building bwrap: %v", err)
-	}
-	data, err := os.ReadFile(b.Output(m, "linux-x64"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
 }
 
 // unpack writes an image's flattened filesystem into a directory every
